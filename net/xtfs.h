@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * xtfs internal definitions.
+ */
+#ifndef _XTFS_H
+#define _XTFS_H
+
+#include <linux/hrtimer.h>
+#include <linux/skbuff.h>
+#include <linux/spinlock.h>
+#include <linux/slab.h>
+#include <net/xfrm.h>
+#include <uapi/linux/xtfs.h>
+
+/* Linux 6.14 brought struct xfrm_mode_cbs, XFRMA_IPTFS_* and, with them,
+ * IPPROTO_AGGFRAG: probe the header rather than the version.
+ */
+#ifndef IPPROTO_AGGFRAG
+#error "xtfs needs Linux 6.14 or later (struct xfrm_mode_cbs, XFRMA_IPTFS_*)"
+#endif
+
+/* kzalloc_obj() arrived after 6.14. */
+#ifndef kzalloc_obj
+#define __xtfs_gfp(a, b, ...) b
+#define kzalloc_obj(P, ...) \
+	((typeof(P) *)kzalloc(sizeof(P), __xtfs_gfp(, ##__VA_ARGS__, GFP_KERNEL)))
+#endif
+
+/* Defaults, identical to the in-tree xfrm_iptfs module. */
+#define XTFS_DEF_DROP_TIME_US	1000000U	/* 1 s */
+#define XTFS_DEF_REORDER_WIN	3U
+#define XTFS_MAX_REORDER_WIN	65535U
+#define XTFS_DEF_INIT_DELAY_US	0U
+#define XTFS_DEF_MAX_QSIZE	(10U * 1024 * 1024)	/* octets */
+
+/* Smallest usable data block space in an outer packet (octets). */
+#define XTFS_MIN_BLOCK_SPACE	8U
+
+/**
+ * struct xtfs_config - IP-TFS parameters of one SA (XFRMA_IPTFS_*)
+ * @pkt_size: outer packet size in octets, 0 to follow the path MTU (out)
+ * @max_qsize: bound on queued inner packet octets (out)
+ * @init_delay_us: longest wait for more inner packets before sending a
+ *	partly filled outer packet, in µs (out)
+ * @dont_frag: never split an inner packet across outer packets (out)
+ * @drop_time_us: wait for a missing outer packet before declaring it
+ *	lost, in µs (in)
+ * @reorder_win: outer packets held for reordering (in)
+ */
+struct xtfs_config {
+	u32	pkt_size;
+	u32	max_qsize;
+	u32	init_delay_us;
+	bool	dont_frag;
+	u32	drop_time_us;
+	u16	reorder_win;
+};
+
+/**
+ * struct xtfs_reasm - receive-side data block parser state
+ * @partial: inner packet being reassembled across outer packets, or NULL
+ * @have: octets of @partial received so far
+ * @need: total length of @partial, 0 while its length field is incomplete
+ * @hdr: first octets of @partial while @need is 0
+ * @resync: the stream lost sync (an outer packet was lost or a block was
+ *	malformed): skip to the block offset of the next payload
+ *
+ * RFC 9347 section 2.5. The parser only ever sees payloads in sequence
+ * order; &struct xtfs_sa does the reordering.
+ */
+struct xtfs_reasm {
+	struct sk_buff	*partial;
+	u32		have;
+	u32		need;
+	u8		hdr[8];
+	bool		resync;
+};
+
+/**
+ * struct xtfs_sa - per-SA state, hung on xfrm_state::mode_data
+ * @x: the SA
+ * @cfg: configuration
+ * @lock: protects the send queue and @queued
+ * @queue: inner packets waiting to be sent
+ * @queued: octets in @queue
+ * @timer: send timer (init delay)
+ * @rlock: protects the receive state below
+ * @rx_started: @rx_next is valid
+ * @rx_next: next outer sequence number to process in order
+ * @rx_win: reorder window, @cfg.reorder_win slots indexed by sequence
+ *	number modulo the window size
+ * @rx_held: outer packets held in @rx_win
+ * @drop_timer: gives up on a missing outer packet after drop time
+ * @reasm: data block parser state
+ * @cnt: counters, see &enum xtfs_counter
+ */
+struct xtfs_sa {
+	struct xfrm_state	*x;
+	struct xtfs_config	cfg;
+
+	spinlock_t		lock;		/* send queue */
+	struct sk_buff_head	queue;
+	u32			queued;
+	struct hrtimer		timer;
+
+	spinlock_t		rlock;		/* receive state */
+	bool			rx_started;
+	u64			rx_next;
+	struct sk_buff		**rx_win;
+	u32			rx_held;
+	struct hrtimer		drop_timer;
+	struct xtfs_reasm	reasm;
+
+	atomic64_t		cnt[XTFS_CNT_MAX];
+};
+
+/**
+ * xtfs_inc() - add to a per-SA counter
+ * @sa: the SA state
+ * @c: which counter
+ * @n: amount
+ */
+static inline void xtfs_inc(struct xtfs_sa *sa, enum xtfs_counter c, u64 n)
+{
+	atomic64_add(n, &sa->cnt[c]);
+}
+
+/* xtfs_output.c */
+int xtfs_output(struct net *net, struct sock *sk, struct sk_buff *skb);
+int xtfs_prepare_output(struct xfrm_state *x, struct sk_buff *skb);
+u32 xtfs_get_inner_mtu(struct xfrm_state *x, int outer_mtu);
+u32 xtfs_payload_space(struct xfrm_state *x, u32 outer_size);
+u32 xtfs_min_pkt_size(struct xfrm_state *x);
+void xtfs_output_init(struct xtfs_sa *sa);
+void xtfs_output_destroy(struct xtfs_sa *sa);
+
+/* xtfs_input.c */
+int xtfs_input(struct xfrm_state *x, struct sk_buff *skb);
+int xtfs_input_init(struct xtfs_sa *sa, gfp_t gfp);
+void xtfs_input_destroy(struct xtfs_sa *sa);
+void xtfs_reasm_reset(struct xtfs_sa *sa, struct xtfs_reasm *r);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* Internal codec entry points, visible to the KUnit suites only. */
+u32 xtfs_fill_payload(struct sk_buff_head *q, u32 *head_sent, u8 *buf,
+		      u32 space, bool dont_frag, u16 *blkoff, u32 *frags);
+void xtfs_reasm_payload(struct xtfs_sa *sa, struct xtfs_reasm *r,
+			struct sk_buff *skb, struct sk_buff_head *out);
+#endif
+
+#endif /* _XTFS_H */

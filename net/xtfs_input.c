@@ -1,0 +1,597 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtfs receive path: put decrypted AGGFRAG payloads back in sequence order
+ * (RFC 9347 section 2.2.3), parse their data blocks, reassemble inner
+ * packets split across payloads and hand them to the stack (RFC 9347
+ * section 2.5).
+ *
+ * Every length and offset here comes from the wire. The parser reads
+ * through skb_header_pointer()/skb_copy_bits() only, so any skb shape
+ * (linear, paged, frag list) is handled, and copies each inner packet into
+ * a new skb of its own: nothing is shared with the outer packet.
+ */
+#include <linux/netdevice.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
+#include <net/xfrm.h>
+#include <kunit/visibility.h>
+
+#include "xtfs.h"
+#include "xtfs_aggfrag.h"
+
+/* Headroom given to reassembled inner packets for the next link header. */
+#define XTFS_INNER_HEADROOM	LL_MAX_HEADER
+
+/**
+ * struct xtfs_skb_cb - control block of an outer packet owned by xtfs
+ * @seq: 64-bit ESP sequence number
+ */
+struct xtfs_skb_cb {
+	u64	seq;
+};
+
+#define XTFS_SKB_CB(skb) ((struct xtfs_skb_cb *)(skb)->cb)
+
+/**
+ * xtfs_reasm_drop() - give up on the inner packet being reassembled
+ * @sa: the SA state (for counters)
+ * @r: parser state
+ * @c: counter to charge
+ */
+static void xtfs_reasm_drop(struct xtfs_sa *sa, struct xtfs_reasm *r,
+			    enum xtfs_counter c)
+{
+	if (r->have)
+		xtfs_inc(sa, c, 1);
+	kfree_skb(r->partial);
+	r->partial = NULL;
+	r->have = 0;
+	r->need = 0;
+}
+
+/**
+ * xtfs_reasm_reset() - forget any partial inner packet (lost outer packet)
+ * @sa: the SA state
+ * @r: parser state
+ *
+ * RFC 9347 section 2.5: fragments join only across consecutive sequence
+ * numbers, so a loss ends the packet being reassembled.
+ */
+void xtfs_reasm_reset(struct xtfs_sa *sa, struct xtfs_reasm *r)
+{
+	xtfs_reasm_drop(sa, r, XTFS_CNT_DROP_PARTIAL);
+}
+EXPORT_SYMBOL_IF_KUNIT(xtfs_reasm_reset);
+
+/**
+ * xtfs_reasm_emit() - finish a complete inner packet and queue it
+ * @sa: the SA state
+ * @inner: the inner packet, exactly one IP packet long
+ * @outer: the outer packet that completed it
+ * @out: where complete inner packets go
+ */
+static void xtfs_reasm_emit(struct xtfs_sa *sa, struct sk_buff *inner,
+			    struct sk_buff *outer, struct sk_buff_head *out)
+{
+	skb_reset_network_header(inner);
+	skb_reset_transport_header(inner);
+	skb_reset_mac_header(inner);
+	inner->protocol = (inner->data[0] >> 4) == XTFS_BLOCK_IPV4 ?
+			  htons(ETH_P_IP) : htons(ETH_P_IPV6);
+	inner->dev = outer->dev;
+	inner->mark = outer->mark;
+	inner->ip_summed = CHECKSUM_NONE;
+	inner->pkt_type = PACKET_HOST;
+	/* The secpath names the SA, as policy checks on delivery expect. */
+	skb_ext_copy(inner, outer);
+	__skb_queue_tail(out, inner);
+}
+
+/**
+ * xtfs_new_inner() - allocate an skb for an inner packet of @len octets
+ * @len: inner packet length
+ *
+ * Return: the skb with @len octets of tailroom, or NULL.
+ */
+static struct sk_buff *xtfs_new_inner(u32 len)
+{
+	struct sk_buff *skb = alloc_skb(XTFS_INNER_HEADROOM + len, GFP_ATOMIC);
+
+	if (skb)
+		skb_reserve(skb, XTFS_INNER_HEADROOM);
+	return skb;
+}
+
+/**
+ * xtfs_reasm_feed() - add octets to the inner packet being reassembled
+ * @sa: the SA state
+ * @r: parser state; a block is in progress (@r->have > 0)
+ * @skb: outer packet
+ * @pos: offset of the octets in @skb
+ * @n: number of octets, at most what the block still needs
+ * @rem: octets of the block that the payload's block offset says remain
+ *	from @pos on, or 0 when unknown
+ *
+ * While the block's length field is incomplete the octets collect in
+ * @r->hdr; once it is known the inner skb is allocated at its full size.
+ *
+ * Return: 0, -EINVAL for a length that is invalid or contradicts the
+ * block offset, -ENOMEM.
+ */
+static int xtfs_reasm_feed(struct xtfs_sa *sa, struct xtfs_reasm *r,
+			   struct sk_buff *skb, u32 pos, u32 n, u32 rem)
+{
+	int len;
+
+	if (!r->need) {
+		u32 h = min_t(u32, n, sizeof(r->hdr) - r->have);
+
+		if (skb_copy_bits(skb, pos, r->hdr + r->have, h))
+			return -EINVAL;
+		len = xtfs_block_len(r->hdr, r->have + h);
+		if (len < 0)
+			return -EINVAL;
+		if (!len) {
+			r->have += h;
+			return 0;
+		}
+		/* RFC 9347 2.2.3: the length must agree with the offset. */
+		if (rem && len != r->have + rem)
+			return -EINVAL;
+		if (len < r->have + n)
+			return -EINVAL;
+		r->partial = xtfs_new_inner(len);
+		if (!r->partial)
+			return -ENOMEM;
+		skb_put_data(r->partial, r->hdr, r->have);
+		r->need = len;
+	}
+	if (skb_copy_bits(skb, pos, skb_put(r->partial, n), n))
+		return -EINVAL;
+	r->have += n;
+	return 0;
+}
+
+/**
+ * xtfs_reasm_block() - parse one data block starting at @pos
+ * @sa: the SA state
+ * @r: parser state, no block in progress
+ * @skb: outer packet
+ * @pos: offset of the block
+ * @end: end of the data blocks in @skb
+ * @out: where complete inner packets go
+ *
+ * Return: octets consumed, or 0 to stop parsing this payload (pad block or
+ * a malformed block, whose extent is unknown).
+ */
+static u32 xtfs_reasm_block(struct xtfs_sa *sa, struct xtfs_reasm *r,
+			    struct sk_buff *skb, u32 pos, u32 end,
+			    struct sk_buff_head *out)
+{
+	u32 avail = end - pos;
+	struct sk_buff *inner;
+	u8 hdr[XTFS_IPV6_LEN_NEED];
+	int len;
+
+	if (skb_copy_bits(skb, pos, hdr, min_t(u32, avail, sizeof(hdr))))
+		goto bad;
+	/* RFC 9347 6.1.3.3: a pad block extends to the end of the payload. */
+	if ((hdr[0] >> 4) == XTFS_BLOCK_PAD)
+		return 0;
+	len = xtfs_block_len(hdr, min_t(u32, avail, sizeof(hdr)));
+	if (len < 0)
+		goto bad;
+	if (!len || len > avail) {
+		/* The block continues in the next payload. */
+		r->have = 0;
+		r->need = 0;
+		if (len) {
+			r->partial = xtfs_new_inner(len);
+			if (!r->partial) {
+				xtfs_inc(sa, XTFS_CNT_DROP_NOMEM, 1);
+				return 0;
+			}
+			r->need = len;
+			if (skb_copy_bits(skb, pos, skb_put(r->partial, avail),
+					  avail))
+				goto bad_partial;
+		} else {
+			memcpy(r->hdr, hdr, avail);
+		}
+		r->have = avail;
+		return avail;
+	}
+	inner = xtfs_new_inner(len);
+	if (!inner) {
+		xtfs_inc(sa, XTFS_CNT_DROP_NOMEM, 1);
+		return len;
+	}
+	if (skb_copy_bits(skb, pos, skb_put(inner, len), len)) {
+		kfree_skb(inner);
+		goto bad;
+	}
+	xtfs_reasm_emit(sa, inner, skb, out);
+	return len;
+
+bad_partial:
+	kfree_skb(r->partial);
+	r->partial = NULL;
+	r->have = 0;
+	r->need = 0;
+bad:
+	xtfs_inc(sa, XTFS_CNT_DROP_BAD_BLOCK, 1);
+	return 0;
+}
+
+/**
+ * xtfs_reasm_payload() - parse one AGGFRAG payload, in sequence order
+ * @sa: the SA state (for counters)
+ * @r: parser state
+ * @skb: the payload (data at the AGGFRAG header, @skb->len its length);
+ *	not consumed
+ * @out: complete inner packets are appended here
+ *
+ * RFC 9347 sections 2.2 and 6.1: the block offset says where the first new
+ * data block starts; the octets before it finish the packet in progress.
+ * Without a packet in progress (start, loss, malformed data) those octets
+ * are skipped: the block offset is how the receiver regains sync.
+ */
+VISIBLE_IF_KUNIT void xtfs_reasm_payload(struct xtfs_sa *sa,
+					 struct xtfs_reasm *r,
+					 struct sk_buff *skb,
+					 struct sk_buff_head *out)
+{
+	struct xtfs_aggfrag_hdr hbuf;
+	const struct xtfs_aggfrag_hdr *h;
+	u32 pos, end = skb->len, blkoff, n;
+	int err;
+
+	h = skb_header_pointer(skb, 0, sizeof(hbuf), &hbuf);
+	if (!h)
+		goto bad_hdr;
+	switch (h->subtype) {
+	case XTFS_SUBTYPE_BASIC:
+		pos = sizeof(struct xtfs_aggfrag_hdr);
+		break;
+	case XTFS_SUBTYPE_CC:
+		/* Congestion information is not used yet: skip it. */
+		pos = sizeof(struct xtfs_aggfrag_cc_hdr);
+		if (end < pos)
+			goto bad_hdr;
+		break;
+	default:
+		goto bad_hdr;
+	}
+	blkoff = ntohs(h->block_offset);
+
+	if (r->have) {
+		u32 rem = r->need ? r->need - r->have : blkoff;
+
+		if (!blkoff || (r->need && blkoff != rem)) {
+			xtfs_reasm_drop(sa, r, XTFS_CNT_DROP_BAD_BLOCK);
+		} else {
+			n = min(rem, end - pos);
+			err = xtfs_reasm_feed(sa, r, skb, pos, n,
+					      r->need ? 0 : blkoff);
+			if (err) {
+				xtfs_reasm_drop(sa, r, err == -ENOMEM ?
+						XTFS_CNT_DROP_NOMEM :
+						XTFS_CNT_DROP_BAD_BLOCK);
+			} else if (r->need && r->have == r->need) {
+				xtfs_inc(sa, XTFS_CNT_REASSEMBLED, 1);
+				xtfs_reasm_emit(sa, r->partial, skb, out);
+				r->partial = NULL;
+				r->have = 0;
+				r->need = 0;
+			}
+		}
+	}
+	/* Not finishing a block: new blocks start at the block offset. */
+	if (!r->have) {
+		if (blkoff >= end - pos)
+			return;
+		pos += blkoff;
+	} else {
+		return;
+	}
+
+	while (pos < end) {
+		n = xtfs_reasm_block(sa, r, skb, pos, end, out);
+		if (!n)
+			break;
+		pos += n;
+	}
+	return;
+
+bad_hdr:
+	xtfs_inc(sa, XTFS_CNT_DROP_BAD_HDR, 1);
+	xtfs_reasm_reset(sa, r);
+}
+EXPORT_SYMBOL_IF_KUNIT(xtfs_reasm_payload);
+
+/**
+ * xtfs_rx_process() - parse an in-order outer packet and free it
+ * @sa: the SA state, @sa->rlock held
+ * @skb: the outer packet
+ * @out: complete inner packets are appended here
+ */
+static void xtfs_rx_process(struct xtfs_sa *sa, struct sk_buff *skb,
+			    struct sk_buff_head *out)
+{
+	xtfs_reasm_payload(sa, &sa->reasm, skb, out);
+	consume_skb(skb);
+}
+
+/**
+ * xtfs_rx_lost() - account outer packets given up as lost
+ * @sa: the SA state, @sa->rlock held
+ * @n: how many sequence numbers
+ */
+static void xtfs_rx_lost(struct xtfs_sa *sa, u64 n)
+{
+	xtfs_inc(sa, XTFS_CNT_LOST, n);
+	xtfs_reasm_reset(sa, &sa->reasm);
+}
+
+/**
+ * xtfs_slot() - reorder window slot of a sequence number
+ * @sa: the SA state, window non-empty
+ * @seq: sequence number
+ *
+ * Return: @seq modulo the window size; distinct for the window's range.
+ */
+static u32 xtfs_slot(const struct xtfs_sa *sa, u64 seq)
+{
+	return do_div(seq, sa->cfg.reorder_win);
+}
+
+/**
+ * xtfs_rx_take() - remove the outer packet held for sequence number @seq
+ * @sa: the SA state, @sa->rlock held
+ * @seq: sequence number
+ *
+ * Return: the packet, or NULL when none is held for @seq.
+ */
+static struct sk_buff *xtfs_rx_take(struct xtfs_sa *sa, u64 seq)
+{
+	u32 slot = xtfs_slot(sa, seq);
+	struct sk_buff *skb = sa->rx_win[slot];
+
+	if (!skb)
+		return NULL;
+	sa->rx_win[slot] = NULL;
+	sa->rx_held--;
+	dev_put(skb->dev);
+	return skb;
+}
+
+/**
+ * xtfs_rx_drain() - process held packets that are now in sequence
+ * @sa: the SA state, @sa->rlock held
+ * @out: complete inner packets are appended here
+ */
+static void xtfs_rx_drain(struct xtfs_sa *sa, struct sk_buff_head *out)
+{
+	struct sk_buff *skb;
+
+	while (sa->rx_held && (skb = xtfs_rx_take(sa, sa->rx_next))) {
+		xtfs_rx_process(sa, skb, out);
+		sa->rx_next++;
+	}
+}
+
+/**
+ * xtfs_rx_advance() - move the window start to @target
+ * @sa: the SA state, @sa->rlock held
+ * @target: new value of @sa->rx_next
+ * @out: complete inner packets are appended here
+ *
+ * Sequence numbers passed over are processed when held, else lost.
+ */
+static void xtfs_rx_advance(struct xtfs_sa *sa, u64 target,
+			    struct sk_buff_head *out)
+{
+	struct sk_buff *skb;
+
+	while (sa->rx_next < target) {
+		if (!sa->rx_held) {
+			xtfs_rx_lost(sa, target - sa->rx_next);
+			sa->rx_next = target;
+			return;
+		}
+		skb = xtfs_rx_take(sa, sa->rx_next);
+		if (skb)
+			xtfs_rx_process(sa, skb, out);
+		else
+			xtfs_rx_lost(sa, 1);
+		sa->rx_next++;
+	}
+}
+
+/**
+ * xtfs_rx_seq() - reorder window (RFC 9347 section 2.2.3)
+ * @sa: the SA state, @sa->rlock held
+ * @skb: outer packet, consumed
+ * @seq: its sequence number
+ * @out: complete inner packets are appended here
+ *
+ * Payloads are parsed strictly in sequence order. A packet ahead of the
+ * next expected one waits in the window; a packet beyond the window moves
+ * the window, giving up on what it passes; older packets are dropped.
+ */
+static void xtfs_rx_seq(struct xtfs_sa *sa, struct sk_buff *skb, u64 seq,
+			struct sk_buff_head *out)
+{
+	u32 win = sa->cfg.reorder_win;
+	u32 slot;
+
+	if (!sa->rx_started) {
+		sa->rx_started = true;
+		sa->rx_next = seq;
+	}
+	if (seq < sa->rx_next) {
+		xtfs_inc(sa, XTFS_CNT_DROP_OLD, 1);
+		kfree_skb(skb);
+		return;
+	}
+	if (seq - sa->rx_next > win)
+		xtfs_rx_advance(sa, seq - win, out);
+	if (seq == sa->rx_next) {
+		xtfs_rx_process(sa, skb, out);
+		sa->rx_next++;
+		xtfs_rx_drain(sa, out);
+		return;
+	}
+
+	slot = xtfs_slot(sa, seq);
+	if (sa->rx_win[slot]) {
+		xtfs_inc(sa, XTFS_CNT_DROP_OLD, 1);
+		kfree_skb(skb);
+		return;
+	}
+	XTFS_SKB_CB(skb)->seq = seq;
+	dev_hold(skb->dev);
+	sa->rx_win[slot] = skb;
+	sa->rx_held++;
+	if (!hrtimer_is_queued(&sa->drop_timer))
+		hrtimer_start(&sa->drop_timer,
+			      ns_to_ktime((u64)sa->cfg.drop_time_us * NSEC_PER_USEC),
+			      HRTIMER_MODE_REL_SOFT);
+}
+
+/**
+ * xtfs_deliver() - hand reassembled inner packets to the stack
+ * @sa: the SA state
+ * @out: the packets
+ *
+ * xfrm_input() with encap type -2 resumes after decapsulation: policy
+ * checks against the secpath, then GRO cells. Called without locks held.
+ */
+static void xtfs_deliver(struct xtfs_sa *sa, struct sk_buff_head *out)
+{
+	struct sk_buff *skb;
+
+	while ((skb = __skb_dequeue(out))) {
+		xtfs_inc(sa, XTFS_CNT_INNER_IN_PKTS, 1);
+		xtfs_inc(sa, XTFS_CNT_INNER_IN_BYTES, skb->len);
+		xfrm_input(skb, 0, 0, -2);
+	}
+}
+
+/**
+ * xtfs_drop_timer_fn() - give up on the missing outer packet
+ * @t: &xtfs_sa.drop_timer
+ *
+ * Packets wait in the window for at most the drop time (RFC 9347 section
+ * 2.2.3 recommends such a lost packet timer): the gap before the oldest
+ * held packet is declared lost and what follows is processed.
+ *
+ * Return: HRTIMER_RESTART while packets are still held, else
+ * HRTIMER_NORESTART.
+ */
+static enum hrtimer_restart xtfs_drop_timer_fn(struct hrtimer *t)
+{
+	struct xtfs_sa *sa = container_of(t, struct xtfs_sa, drop_timer);
+	enum hrtimer_restart ret = HRTIMER_NORESTART;
+	struct sk_buff_head out;
+
+	__skb_queue_head_init(&out);
+	spin_lock_bh(&sa->rlock);
+	if (sa->rx_held) {
+		u64 target = sa->rx_next;
+
+		while (!sa->rx_win[xtfs_slot(sa, target)])
+			target++;
+		xtfs_rx_advance(sa, target, &out);
+		xtfs_rx_drain(sa, &out);
+	}
+	if (sa->rx_held) {
+		hrtimer_forward_now(t, ns_to_ktime((u64)sa->cfg.drop_time_us *
+						   NSEC_PER_USEC));
+		ret = HRTIMER_RESTART;
+	}
+	spin_unlock_bh(&sa->rlock);
+
+	xtfs_deliver(sa, &out);
+	return ret;
+}
+
+/**
+ * xtfs_input() - receive a decrypted payload (xfrm_mode_cbs::input)
+ * @x: the SA
+ * @skb: the ESP payload, data at the AGGFRAG header
+ *
+ * Return: -EINPROGRESS always: the packet is consumed here, whether
+ * delivered, held for reordering or dropped and counted.
+ */
+int xtfs_input(struct xfrm_state *x, struct sk_buff *skb)
+{
+	struct xtfs_sa *sa = x->mode_data;
+	struct sk_buff_head out;
+	__be32 low;
+	u64 seq;
+
+	xtfs_inc(sa, XTFS_CNT_OUTER_IN_PKTS, 1);
+	if (XFRM_MODE_SKB_CB(skb)->protocol != IPPROTO_AGGFRAG) {
+		xtfs_inc(sa, XTFS_CNT_DROP_BAD_HDR, 1);
+		kfree_skb(skb);
+		return -EINPROGRESS;
+	}
+	/* The mode control block overlays the high half of the sequence
+	 * number, so infer it from the replay state as ESP did.
+	 */
+	low = XFRM_SKB_CB(skb)->seq.input.low;
+	seq = ((u64)xfrm_replay_seqhi(x, low) << 32) | ntohl(low);
+	/* The input route is not needed and may not be held past RCU. */
+	skb_dst_drop(skb);
+
+	__skb_queue_head_init(&out);
+	spin_lock_bh(&sa->rlock);
+	xtfs_rx_seq(sa, skb, seq, &out);
+	spin_unlock_bh(&sa->rlock);
+
+	xtfs_deliver(sa, &out);
+	return -EINPROGRESS;
+}
+
+/**
+ * xtfs_input_init() - set up the receive side of an SA
+ * @sa: the SA state, configuration final
+ * @gfp: allocation flags for the reorder window
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int xtfs_input_init(struct xtfs_sa *sa, gfp_t gfp)
+{
+	spin_lock_init(&sa->rlock);
+	hrtimer_setup(&sa->drop_timer, xtfs_drop_timer_fn, CLOCK_MONOTONIC,
+		      HRTIMER_MODE_REL_SOFT);
+	if (sa->cfg.reorder_win) {
+		sa->rx_win = kvcalloc(sa->cfg.reorder_win, sizeof(*sa->rx_win),
+				      gfp);
+		if (!sa->rx_win)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/**
+ * xtfs_input_destroy() - stop the receive side and free what is held
+ * @sa: the SA state
+ */
+void xtfs_input_destroy(struct xtfs_sa *sa)
+{
+	u32 i;
+
+	hrtimer_cancel(&sa->drop_timer);
+	for (i = 0; sa->rx_win && i < sa->cfg.reorder_win; i++) {
+		if (sa->rx_win[i]) {
+			dev_put(sa->rx_win[i]->dev);
+			kfree_skb(sa->rx_win[i]);
+		}
+	}
+	kvfree(sa->rx_win);
+	sa->rx_win = NULL;
+	kfree_skb(sa->reasm.partial);
+	sa->reasm.partial = NULL;
+}

@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtfs - IP-TFS (RFC 9347) as the kernel's pluggable XFRM_MODE_IPTFS mode.
+ *
+ * Module set-up and the SA lifecycle: the mode callbacks, the IP-TFS
+ * netlink attributes (XFRMA_IPTFS_*) with the in-tree module's semantics,
+ * and the guard against the in-tree xfrm_iptfs module, which would
+ * otherwise silently take over (or clear) the mode slot.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/namei.h>
+#include <linux/netlink.h>
+#include <net/netlink.h>
+#include <net/xfrm.h>
+
+#include "xtfs.h"
+#include "xtfs_aggfrag.h"
+
+/* The in-tree module serving the same mode. */
+#define XTFS_INTREE_NAME	"xfrm_iptfs"
+
+/**
+ * xtfs_sa_alloc() - allocate and initialise per-SA state with defaults
+ * @x: the SA
+ *
+ * Return: the state or NULL.
+ */
+static struct xtfs_sa *xtfs_sa_alloc(struct xfrm_state *x)
+{
+	struct xtfs_sa *sa = kzalloc_obj(*sa);
+	int i;
+
+	if (!sa)
+		return NULL;
+	sa->x = x;
+	sa->cfg.max_qsize = XTFS_DEF_MAX_QSIZE;
+	sa->cfg.init_delay_us = XTFS_DEF_INIT_DELAY_US;
+	sa->cfg.drop_time_us = XTFS_DEF_DROP_TIME_US;
+	sa->cfg.reorder_win = XTFS_DEF_REORDER_WIN;
+	for (i = 0; i < XTFS_CNT_MAX; i++)
+		atomic64_set(&sa->cnt[i], 0);
+	xtfs_output_init(sa);
+	if (xtfs_input_init(sa, GFP_KERNEL)) {
+		kfree(sa);
+		return NULL;
+	}
+	return sa;
+}
+
+/**
+ * xtfs_init_state() - attach xtfs state to a new SA (xfrm_mode_cbs::init_state)
+ * @x: the SA, ESP type already initialised
+ *
+ * The outer IP header and the AGGFRAG header join the SA's header length,
+ * which the core uses for headroom and MTU. The module pins itself while
+ * the SA exists: the core drops its own reference after this call.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+static int xtfs_init_state(struct xfrm_state *x)
+{
+	struct xtfs_sa *sa = x->mode_data;
+
+	/* Called again after clone_state() with the state already there. */
+	if (!sa) {
+		sa = xtfs_sa_alloc(x);
+		if (!sa)
+			return -ENOMEM;
+		x->mode_data = sa;
+		__module_get(THIS_MODULE);
+	}
+	x->props.header_len += sizeof(struct xtfs_aggfrag_hdr) +
+			       (x->props.family == AF_INET6 ?
+				sizeof(struct ipv6hdr) : sizeof(struct iphdr));
+	x->props.enc_hdr_len = sizeof(struct xtfs_aggfrag_hdr);
+	return 0;
+}
+
+/**
+ * xtfs_clone_state() - state for an SA cloned for migration
+ * @x: the new SA
+ * @orig: the SA it is cloned from
+ *
+ * The clone gets the configuration and fresh queues, timers and counters;
+ * nothing in flight is shared with @orig.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+static int xtfs_clone_state(struct xfrm_state *x, struct xfrm_state *orig)
+{
+	struct xtfs_sa *o = orig->mode_data;
+	struct xtfs_sa *sa;
+
+	sa = kzalloc_obj(*sa, GFP_ATOMIC);
+	if (!sa)
+		return -ENOMEM;
+	sa->x = x;
+	sa->cfg = o->cfg;
+	xtfs_output_init(sa);
+	if (xtfs_input_init(sa, GFP_ATOMIC)) {
+		kfree(sa);
+		return -ENOMEM;
+	}
+	x->mode_data = sa;
+	__module_get(THIS_MODULE);
+	return 0;
+}
+
+/**
+ * xtfs_destroy_state() - free xtfs state of a dying SA
+ * @x: the SA
+ *
+ * Called from the xfrm state garbage collector once nothing refers to
+ * the SA: timers are stopped before anything they use is freed.
+ */
+static void xtfs_destroy_state(struct xfrm_state *x)
+{
+	struct xtfs_sa *sa = x->mode_data;
+
+	if (!sa)
+		return;
+	xtfs_output_destroy(sa);
+	xtfs_input_destroy(sa);
+	x->mode_data = NULL;
+	kfree(sa);
+	module_put(THIS_MODULE);
+}
+
+/**
+ * xtfs_user_init() - apply XFRMA_IPTFS_* attributes (xfrm_mode_cbs::user_init)
+ * @net: network namespace
+ * @x: the SA being created, not yet visible to packets
+ * @attrs: the request's attributes
+ * @extack: extended ACK for error messages
+ *
+ * Units and defaults are the in-tree module's; xfrm_user has already
+ * rejected attributes given for the wrong direction.
+ *
+ * Return: 0, or -EINVAL/-ENOMEM with an extended ACK message; the SA is
+ * then not created.
+ */
+static int xtfs_user_init(struct net *net, struct xfrm_state *x,
+			  struct nlattr **attrs,
+			  struct netlink_ext_ack *extack)
+{
+	struct xtfs_sa *sa = x->mode_data;
+	struct xtfs_config *c = &sa->cfg;
+	u16 win = c->reorder_win;
+
+	if (attrs[XFRMA_IPTFS_PKT_SIZE]) {
+		u32 size = nla_get_u32(attrs[XFRMA_IPTFS_PKT_SIZE]);
+		u32 min = xtfs_min_pkt_size(x);
+
+		if (size && size < min) {
+			NL_SET_ERR_MSG_FMT_MOD(extack,
+					       "IP-TFS packet size %u too small: this SA needs at least %u",
+					       size, min);
+			NL_SET_BAD_ATTR(extack, attrs[XFRMA_IPTFS_PKT_SIZE]);
+			return -EINVAL;
+		}
+		if (size > IP_MAX_MTU) {
+			NL_SET_ERR_MSG_FMT_MOD(extack,
+					       "IP-TFS packet size %u too large: at most %u",
+					       size, IP_MAX_MTU);
+			NL_SET_BAD_ATTR(extack, attrs[XFRMA_IPTFS_PKT_SIZE]);
+			return -EINVAL;
+		}
+		c->pkt_size = size;
+	}
+	if (attrs[XFRMA_IPTFS_REORDER_WINDOW])
+		win = nla_get_u16(attrs[XFRMA_IPTFS_REORDER_WINDOW]);
+	if (attrs[XFRMA_IPTFS_DONT_FRAG])
+		c->dont_frag = true;
+	if (attrs[XFRMA_IPTFS_INIT_DELAY])
+		c->init_delay_us = nla_get_u32(attrs[XFRMA_IPTFS_INIT_DELAY]);
+	if (attrs[XFRMA_IPTFS_MAX_QSIZE])
+		c->max_qsize = nla_get_u32(attrs[XFRMA_IPTFS_MAX_QSIZE]);
+	if (attrs[XFRMA_IPTFS_DROP_TIME])
+		c->drop_time_us = nla_get_u32(attrs[XFRMA_IPTFS_DROP_TIME]);
+
+	if (win != c->reorder_win) {
+		/* No packet has seen this SA yet: resize the window. */
+		xtfs_input_destroy(sa);
+		c->reorder_win = win;
+		if (xtfs_input_init(sa, GFP_KERNEL)) {
+			NL_SET_ERR_MSG_MOD(extack,
+					   "cannot allocate the IP-TFS reorder window");
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/**
+ * xtfs_sa_len() - netlink space for xtfs_copy_to_user() (xfrm_mode_cbs::sa_len)
+ * @x: the SA
+ *
+ * Return: octets needed.
+ */
+static unsigned int xtfs_sa_len(const struct xfrm_state *x)
+{
+	const struct xtfs_sa *sa = x->mode_data;
+
+	if (x->dir == XFRM_SA_DIR_IN)
+		return nla_total_size(sizeof(u32)) +	/* drop time */
+		       nla_total_size(sizeof(u16));	/* reorder window */
+	return (sa->cfg.dont_frag ? nla_total_size(0) : 0) +
+	       3 * nla_total_size(sizeof(u32));	/* delay, qsize, pkt size */
+}
+
+/**
+ * xtfs_copy_to_user() - report IP-TFS attributes (xfrm_mode_cbs::copy_to_user)
+ * @x: the SA
+ * @skb: netlink message being built
+ *
+ * The attributes of the SA's direction, as the in-tree module reports them.
+ *
+ * Return: 0 or -EMSGSIZE.
+ */
+static int xtfs_copy_to_user(struct xfrm_state *x, struct sk_buff *skb)
+{
+	const struct xtfs_config *c = &((struct xtfs_sa *)x->mode_data)->cfg;
+
+	if (x->dir == XFRM_SA_DIR_IN) {
+		if (nla_put_u32(skb, XFRMA_IPTFS_DROP_TIME, c->drop_time_us) ||
+		    nla_put_u16(skb, XFRMA_IPTFS_REORDER_WINDOW, c->reorder_win))
+			return -EMSGSIZE;
+		return 0;
+	}
+	if ((c->dont_frag && nla_put_flag(skb, XFRMA_IPTFS_DONT_FRAG)) ||
+	    nla_put_u32(skb, XFRMA_IPTFS_INIT_DELAY, c->init_delay_us) ||
+	    nla_put_u32(skb, XFRMA_IPTFS_MAX_QSIZE, c->max_qsize) ||
+	    nla_put_u32(skb, XFRMA_IPTFS_PKT_SIZE, c->pkt_size))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static const struct xfrm_mode_cbs xtfs_mode_cbs = {
+	.owner		= THIS_MODULE,
+	.init_state	= xtfs_init_state,
+	.clone_state	= xtfs_clone_state,
+	.destroy_state	= xtfs_destroy_state,
+	.user_init	= xtfs_user_init,
+	.copy_to_user	= xtfs_copy_to_user,
+	.sa_len		= xtfs_sa_len,
+	.get_inner_mtu	= xtfs_get_inner_mtu,
+	.input		= xtfs_input,
+	.output		= xtfs_output,
+	.prepare_output	= xtfs_prepare_output,
+};
+
+/**
+ * xtfs_intree_loaded() - is the in-tree IP-TFS module loaded?
+ *
+ * The mode slot has no reader, so look for the module itself.
+ *
+ * Return: true when /sys/module/xfrm_iptfs exists.
+ */
+static bool xtfs_intree_loaded(void)
+{
+	struct path path;
+
+	if (kern_path("/sys/module/" XTFS_INTREE_NAME, LOOKUP_FOLLOW, &path))
+		return false;
+	path_put(&path);
+	return true;
+}
+
+/**
+ * xtfs_module_event() - refuse the in-tree module while xtfs owns the slot
+ * @nb: notifier block
+ * @action: module state change
+ * @data: the module
+ *
+ * xfrm_register_mode_cbs() overwrites the slot without a word, so a later
+ * xfrm_iptfs would take every IP-TFS SA away from xtfs (and clear the slot
+ * when unloaded).
+ *
+ * Return: NOTIFY_DONE, or an -EBUSY notification that stops the load.
+ */
+static int xtfs_module_event(struct notifier_block *nb, unsigned long action,
+			     void *data)
+{
+	struct module *mod = data;
+
+	if (action != MODULE_STATE_COMING || strcmp(mod->name, XTFS_INTREE_NAME))
+		return NOTIFY_DONE;
+	pr_err("refusing to let %s take the IP-TFS mode from xtfs; unload xtfs first\n",
+	       XTFS_INTREE_NAME);
+	return notifier_from_errno(-EBUSY);
+}
+
+static struct notifier_block xtfs_module_nb = {
+	.notifier_call = xtfs_module_event,
+};
+
+/**
+ * xtfs_init() - module init: guard, then register the mode
+ *
+ * Return: 0, or -EBUSY when the in-tree module holds the mode.
+ */
+static int __init xtfs_init(void)
+{
+	int err;
+
+	err = register_module_notifier(&xtfs_module_nb);
+	if (err)
+		return err;
+	/* Checked after the notifier is in place, so no window is left. */
+	if (xtfs_intree_loaded()) {
+		pr_err("the in-tree %s module serves IP-TFS; unload or blacklist it to use xtfs\n",
+		       XTFS_INTREE_NAME);
+		err = -EBUSY;
+		goto err_notifier;
+	}
+	err = xfrm_register_mode_cbs(XFRM_MODE_IPTFS, &xtfs_mode_cbs);
+	if (err)
+		goto err_notifier;
+	pr_info("IP-TFS (RFC 9347) mode registered\n");
+	return 0;
+
+err_notifier:
+	unregister_module_notifier(&xtfs_module_nb);
+	return err;
+}
+
+/**
+ * xtfs_exit() - module exit
+ *
+ * Runs only once no SA holds a module reference. The slot is ours: the
+ * notifier kept the in-tree module out while we were loaded.
+ */
+static void __exit xtfs_exit(void)
+{
+	xfrm_unregister_mode_cbs(XFRM_MODE_IPTFS);
+	unregister_module_notifier(&xtfs_module_nb);
+}
+
+module_init(xtfs_init);
+module_exit(xtfs_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("IP-TFS (RFC 9347) for xfrm: aggregation and fragmentation of inner packets in ESP");
+MODULE_AUTHOR("xtfs developers");
+MODULE_ALIAS("xfrm-iptfs");

@@ -1,0 +1,16 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run every xtfs selftest in the guest, one TAP stream each, framed by
+# "=== suite NAME" lines for tools/testbed/check.sh to count.
+dir=$(cd "$(dirname "$0")" && pwd)
+suites=${XTFS_SUITES:-"xtfs_kunit xtfs_module xtfs_negative xtfs_tunnel"}
+rc=0
+for s in $suites; do
+	echo "=== suite $s"
+	timeout 900 "$dir/$s.sh"
+	r=$?
+	echo "=== end $s rc=$r"
+	[ $r -eq 0 ] || [ $r -eq 4 ] || rc=1
+done
+exit $rc

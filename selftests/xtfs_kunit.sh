@@ -1,0 +1,37 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run the KUnit suites (module xtfs_test) and re-emit their results as TAP.
+# Kernels without KUnit (Debian's stock build) skip.
+. "$(dirname "$0")/lib.sh"
+
+if ! modinfo xtfs_test >/dev/null 2>&1; then
+	tap_plan 1
+	skip "KUnit suites" "kernel built without CONFIG_KUNIT"
+	tap_done
+fi
+
+modprobe xtfs_test
+# KTAP: subtests are indented "    ok N name" / "    not ok N name".
+# Only the last run of the suite counts (the log is kept for splat checks).
+dmesg | sed -n 's/^\[[ 0-9.]*\] //p' |
+	awk '/# Subtest: xtfs_aggfrag/ { buf = "" } { buf = buf $0 "\n" } END { printf "%s", buf }' \
+	>"$TMP/ktap"
+grep -E '^    (not )?ok [0-9]+ ' "$TMP/ktap" >"$TMP/cases"
+n=$(wc -l <"$TMP/cases")
+if [ "$n" -eq 0 ]; then
+	tap_plan 1
+	ok 1 "KUnit suite xtfs_aggfrag produced results"
+	cat "$TMP/ktap"
+	tap_done
+fi
+tap_plan "$n"
+while read -r line; do
+	name=$(echo "$line" | sed -E 's/^(not )?ok [0-9]+ //')
+	case $line in
+	"not ok"*) ok 1 "kunit $name"; grep -A3 "$name" "$TMP/ktap" | sed 's/^/# /' ;;
+	*) ok 0 "kunit $name" ;;
+	esac
+done <"$TMP/cases"
+modprobe -r xtfs_test
+tap_done

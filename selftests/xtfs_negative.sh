@@ -1,0 +1,47 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Bad requests: each gets a specific extended-ACK message from the kernel,
+# a non-zero exit from xtfs, and leaves no SA behind. Bad command lines get
+# a usage error from xtfs itself.
+. "$(dirname "$0")/lib.sh"
+
+tap_plan 6
+modprobe -q xfrm_xtfs
+setup_ns || { diag "namespace setup failed"; exit $KSFT_FAIL; }
+
+# expect_refused DESC PATTERN ARGS... - xtfs state add must fail with a
+# message matching PATTERN and leave the SA table empty.
+expect_refused() {
+	local desc=$1 pat=$2 out rc n
+	shift 2
+	out=$(ip netns exec $A xtfs state add src $OA dst $OB proto esp \
+		spi 0x300 reqid 3 "$@" 2>&1)
+	rc=$?
+	n=$(ip netns exec $A xtfs -j state list | python3 -c \
+		'import json,sys; print(len(json.load(sys.stdin)))')
+	diag "$desc: exit $rc: $out"
+	[ $rc -ne 0 ] && echo "$out" | grep -q -- "$pat" && [ "$n" = 0 ]
+	ok $? "$desc"
+}
+
+expect_refused "pkt-size below the minimum" "packet size 100 too small" \
+	dir out mode iptfs aead "$AEAD" $KEY_AB 128 pkt-size 100
+expect_refused "unknown AEAD name" "AEAD algorithm not found" \
+	dir out mode iptfs aead "rfc9999(nope)" $KEY_AB 128
+expect_refused "missing direction" "requires in or out direction" \
+	mode iptfs aead "$AEAD" $KEY_AB 128
+expect_refused "input-only option on an output SA" "drop time should not be set for output SA" \
+	dir out mode iptfs aead "$AEAD" $KEY_AB 128 drop-time 1000
+
+out=$(xtfs state add src $OA bogus-word 2>&1)
+rc=$?
+[ $rc -eq 2 ] && echo "$out" | grep -q "bogus-word"
+ok $? "unknown word on the command line: usage error naming it (exit $rc)"
+
+out=$(xtfs state add src 300.1.2.3 dst $OB proto esp spi 1 2>&1)
+rc=$?
+[ $rc -eq 2 ] && echo "$out" | grep -q "300.1.2.3"
+ok $? "bad address: usage error naming it (exit $rc)"
+
+tap_done

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check.sh - everything `make check` runs: lint (checkpatch, sparse), then
+# every selftest and KUnit suite on the stock and on the debug kernel.
+# Prints per kernel its release and each suite's results, and ends with
+# "N passed, N failed, N skipped". A kernel splat fails the kernel's run.
+#
+# XTFS_KERNELS="stock debug" picks kernels, XTFS_SUITES picks suites.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+KERNELS=${XTFS_KERNELS:-"stock debug"}
+LOGDIR=${XTFS_LOGDIR:-$XTFS_CACHE/logs}
+mkdir -p "$LOGDIR"
+pass=0 fail=0 skipped=0
+
+# count_tap FILE - add up TAP results of every suite in a guest log.
+count_tap() {
+	local suite="" line p=0 f=0 s=0
+	while IFS= read -r line; do
+		case $line in
+		"=== suite "*)
+			suite=${line#=== suite }
+			p=0 f=0 s=0
+			;;
+		"=== end "*)
+			printf '  %-16s %d passed, %d failed, %d skipped\n' \
+				"$suite" "$p" "$f" "$s"
+			pass=$((pass + p)) fail=$((fail + f)) skipped=$((skipped + s))
+			suite=""
+			;;
+		"not ok "*)
+			[ -n "$suite" ] && f=$((f + 1))
+			[ -n "$suite" ] && echo "    FAIL: $line"
+			;;
+		"ok "*"# SKIP"*)
+			[ -n "$suite" ] && s=$((s + 1))
+			;;
+		"ok "*)
+			[ -n "$suite" ] && p=$((p + 1))
+			;;
+		esac
+	done <"$1"
+	if [ -n "$suite" ]; then
+		echo "  $suite: did not finish"
+		fail=$((fail + 1))
+	fi
+}
+
+echo "== lint"
+if "$here/lint.sh" >"$LOGDIR/lint.log" 2>&1; then
+	echo "  checkpatch --strict and sparse: clean"
+	pass=$((pass + 1))
+else
+	echo "  checkpatch/sparse findings:"
+	sed 's/^/    /' "$LOGDIR/lint.log" | tail -n 40
+	fail=$((fail + 1))
+fi
+
+for k in $KERNELS; do
+	log=$LOGDIR/$k.log
+	"$here/vm-run.sh" "$k" /xtfs/selftests/run_all.sh >"$log" 2>&1
+	rc=$?
+	echo "== kernel $k: $(sed -n 's/^kernel \(.*\)/\1/p' "$log" | head -n1)"
+	count_tap "$log"
+	if [ $rc -eq 3 ]; then
+		echo "  kernel reported a problem (WARN/KASAN/UBSAN/lockdep/kmemleak):"
+		sed -n '/kernel reported a problem/,$p' "$log" | head -n 60 | sed 's/^/    /'
+		fail=$((fail + 1))
+	elif [ $rc -eq 5 ] || ! grep -q '^=== suite' "$log"; then
+		echo "  the guest did not run (rc=$rc):"
+		tail -n 30 "$log" | sed 's/^/    /'
+		fail=$((fail + 1))
+	else
+		echo "  no kernel splat"
+	fi
+done
+
+echo "$pass passed, $fail failed, $skipped skipped"
+[ "$fail" -eq 0 ]

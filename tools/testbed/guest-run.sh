@@ -1,0 +1,26 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# guest-run.sh - run inside the testbed guest: execute the command, then
+# save its status, the kernel log and a kmemleak report to $XTFS_RUNDIR for
+# vm-run.sh to check on the host.
+out=${XTFS_RUNDIR:?}
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+echo "kernel $(uname -r)"
+
+"$@"
+echo $? >"$out/rc"
+
+# Let deferred work (RCU callbacks, timers, skb frees) finish, then ask
+# kmemleak twice: it only reports objects unreferenced across two scans.
+if [ -w /sys/kernel/debug/kmemleak ]; then
+	modprobe -r xtfs_test 2>/dev/null
+	modprobe -r xfrm_xtfs 2>/dev/null
+	sleep 2
+	echo scan >/sys/kernel/debug/kmemleak
+	sleep 6
+	echo scan >/sys/kernel/debug/kmemleak
+	cat /sys/kernel/debug/kmemleak >"$out/kmemleak.txt"
+fi
+dmesg >"$out/dmesg.txt"

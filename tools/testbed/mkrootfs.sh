@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# mkrootfs.sh - create or refresh the Debian trixie testbed root filesystem.
+#
+# Idempotent: a complete rootfs whose stamp matches this script's package
+# list is left alone; a missing one is made with debootstrap; a stale one
+# gets the missing packages installed. Runs as root on the host.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+SUITE=trixie
+# Packages from trixie. Keep sorted; the stamp changes when this list does.
+PKGS="bc binutils bison busybox-static ca-certificates cpio flex gcc
+git iperf3 iproute2 iputils-ping kmod libc6-dev libelf-dev libmnl-dev
+libssl-dev make netcat-openbsd perl pkg-config procps python3
+python3-cryptography python3-scapy qemu-system-x86 rsync socat sparse
+tcpdump util-linux virtme-ng xz-utils"
+# Kernel packages from trixie-backports: the stock kernel, its headers and
+# the source the debug kernel is built from (same version).
+BPO_PKGS="linux-image-amd64 linux-headers-amd64"
+
+stamp_want() {
+	printf '%s\n%s\n%s\n' "$SUITE" "$PKGS" "$BPO_PKGS" | sha256sum | cut -c1-16
+}
+
+host_prereqs() {
+	command -v debootstrap >/dev/null && return 0
+	log "installing debootstrap on the host"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+}
+
+bootstrap() {
+	local mirror
+	mirror=$(debian_mirror)
+	log "debootstrap $SUITE into $ROOTFS"
+	rm -rf "$ROOTFS.new"
+	debootstrap --variant=minbase "$SUITE" "$ROOTFS.new" "$mirror" >/dev/null
+	cat >"$ROOTFS.new/etc/apt/sources.list" <<EOF
+deb $mirror $SUITE main
+deb $mirror $SUITE-updates main
+deb $mirror $SUITE-backports main
+EOF
+	echo xtfs-testbed >"$ROOTFS.new/etc/hostname"
+	# As documented for routers: the in-tree module must not answer the
+	# xfrm-iptfs alias; it stays loadable by name for interop tests.
+	mkdir -p "$ROOTFS.new/etc/modprobe.d"
+	echo "blacklist xfrm_iptfs" >"$ROOTFS.new/etc/modprobe.d/xtfs.conf"
+	mv "$ROOTFS.new" "$ROOTFS"
+}
+
+install_pkgs() {
+	log "installing packages into the rootfs"
+	in_chroot "apt-get update -qq &&
+		apt-get install -y -qq --no-install-recommends $(echo $PKGS) >/dev/null"
+	in_chroot "apt-get install -y -qq --no-install-recommends \
+		-t $SUITE-backports $BPO_PKGS >/dev/null 2>&1" || true
+	# The image's initramfs hook fails in a chroot; the packages are
+	# unpacked all the same. Check what matters explicitly.
+	in_chroot "dpkg --configure -a >/dev/null 2>&1 || true"
+	local ver
+	ver=$(in_chroot "ls /lib/modules | sort -V | tail -n1")
+	[ -n "$ver" ] || die "no kernel image installed in the rootfs"
+	[ -d "$ROOTFS/usr/src/linux-headers-$ver" ] ||
+		die "headers for $ver missing in the rootfs"
+	local srcpkg
+	srcpkg="linux-source-$(echo "$ver" | cut -d. -f1-2)"
+	in_chroot "apt-get install -y -qq --no-install-recommends -t $SUITE-backports $srcpkg >/dev/null"
+	in_chroot "command -v vng && command -v sparse && command -v qemu-system-x86_64" >/dev/null ||
+		die "rootfs lacks vng, sparse or qemu"
+}
+
+main() {
+	[ "$(id -u)" = 0 ] || die "must run as root"
+	with_lock
+	local want have=
+	want=$(stamp_want)
+	[ -f "$ROOTFS/.xtfs-stamp" ] && have=$(cat "$ROOTFS/.xtfs-stamp")
+	if [ "$have" = "$want" ]; then
+		exit 0
+	fi
+	host_prereqs
+	[ -x "$ROOTFS/bin/bash" ] || bootstrap
+	install_pkgs
+	echo "$want" >"$ROOTFS/.xtfs-stamp"
+	log "rootfs ready: $(in_chroot 'ls /lib/modules' | tr '\n' ' ')"
+}
+
+main "$@"

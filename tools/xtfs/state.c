@@ -1,0 +1,699 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtfs state add/del/get/list/flush (XFRM SAs)
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <libmnl/libmnl.h>
+
+#include "xtfs.h"
+
+/* The selector given after "sel". */
+struct sa_sel {
+	struct xaddr src;
+	struct xaddr dst;
+};
+
+/* Everything "state add/del/get" can be told. */
+struct sa_args {
+	struct xaddr src;
+	struct xaddr dst;
+	int proto;
+	struct opt_u32 spi;
+	struct opt_u32 reqid;
+	int dir;			/* 0: not given */
+	int mode;
+	struct alg aead;
+	struct alg enc;
+	struct alg auth;
+	struct alg auth_trunc;
+	struct opt_u32 replay;
+	unsigned int flags;		/* XFRM_STATE_* */
+	struct sa_sel sel;
+	struct opt_u32 if_id;
+	struct opt_u32 pkt_size;
+	struct opt_u32 init_delay;
+	bool dont_frag;
+	struct opt_u32 max_qsize;
+	struct opt_u32 drop_time;
+	struct opt_u32 reorder;
+};
+
+static const struct name_val sa_dir_names[] = {
+	{ "in", XTFS_SA_DIR_IN },
+	{ "out", XTFS_SA_DIR_OUT },
+	{ NULL, 0 },
+};
+
+static const struct name_val sa_flag_names[] = {
+	{ "noecn", XFRM_STATE_NOECN },
+	{ "decap-dscp", XFRM_STATE_DECAP_DSCP },
+	{ "nopmtudisc", XFRM_STATE_NOPMTUDISC },
+	{ "wildrecv", XFRM_STATE_WILDRECV },
+	{ "icmp", XFRM_STATE_ICMP },
+	{ "af-unspec", XFRM_STATE_AF_UNSPEC },
+	{ "align4", XFRM_STATE_ALIGN4 },
+	{ "esn", XFRM_STATE_ESN },
+	{ NULL, 0 },
+};
+
+/* kw_sa_flags - "flag NAME [NAME...]": OR state flags together. */
+static int kw_sa_flags(const struct kw *k, void *ctx, int argc, char **argv)
+{
+	unsigned int *flags = (unsigned int *)((char *)ctx + k->off);
+	int i, v;
+
+	*flags |= parse_name(sa_flag_names, argv[0], kw_what(k));
+	for (i = 1; i < argc && name_find(sa_flag_names, argv[i], &v); i++)
+		*flags |= v;
+	return i;
+}
+
+static const struct kw sel_kw[] = {
+	{ .name = "src", .fn = kw_prefix, .nargs = 1,
+	  .off = offsetof(struct sa_sel, src), .what = "sel src" },
+	{ .name = "dst", .fn = kw_prefix, .nargs = 1,
+	  .off = offsetof(struct sa_sel, dst), .what = "sel dst" },
+	{ .name = NULL },
+};
+
+/* kw_sel - "sel [src PFX] [dst PFX]": the SA's selector. */
+static int kw_sel(const struct kw *k, void *ctx, int argc, char **argv)
+{
+	struct sa_sel *sel = (struct sa_sel *)((char *)ctx + k->off);
+	int n;
+
+	n = parse_keywords(sel_kw, sel, argc, argv, "sel", true);
+	if (!n)
+		usage_error("\"sel\" needs \"src PFX\" and/or \"dst PFX\", not \"%s\"",
+			    argv[0]);
+	check_families(&sel->src, &sel->dst, "sel");
+	return n;
+}
+
+#define SA(f)		offsetof(struct sa_args, f)
+#define KW_ADDR(n, f)	{ .name = n, .fn = kw_addr, .nargs = 1, .off = SA(f) }
+#define KW_U32(n, f, m)	{ .name = n, .fn = kw_u32, .nargs = 1, .off = SA(f), \
+			  .max = m }
+#define KW_NAME(n, f, t) { .name = n, .fn = kw_name, .nargs = 1, .off = SA(f), \
+			   .names = t }
+#define KW_ALG(n, f, a)	{ .name = n, .fn = kw_alg, .nargs = a, .off = SA(f) }
+
+/* Identifying an SA: get, del (and the start of add). */
+static const struct kw sa_id_kw[] = {
+	KW_ADDR("src", src),
+	KW_ADDR("dst", dst),
+	KW_NAME("proto", proto, proto_names),
+	KW_U32("spi", spi, UINT32_MAX),
+	{ .name = NULL },
+};
+
+static const struct kw sa_add_kw[] = {
+	KW_ADDR("src", src),
+	KW_ADDR("dst", dst),
+	KW_NAME("proto", proto, proto_names),
+	KW_U32("spi", spi, UINT32_MAX),
+	KW_U32("reqid", reqid, UINT32_MAX),
+	KW_NAME("dir", dir, sa_dir_names),
+	KW_NAME("mode", mode, mode_names),
+	KW_ALG("aead", aead, 3),
+	KW_ALG("enc", enc, 2),
+	KW_ALG("auth", auth, 2),
+	KW_ALG("auth-trunc", auth_trunc, 3),
+	KW_U32("replay-window", replay, XTFS_MAX_REPLAY),
+	{ .name = "flag", .fn = kw_sa_flags, .nargs = 1, .off = SA(flags),
+	  .repeat = true },
+	{ .name = "sel", .fn = kw_sel, .nargs = 2, .off = SA(sel) },
+	KW_U32("if_id", if_id, UINT32_MAX),
+	KW_U32("pkt-size", pkt_size, UINT32_MAX),
+	KW_U32("init-delay", init_delay, UINT32_MAX),
+	{ .name = "dont-frag", .fn = kw_flag, .nargs = 0, .off = SA(dont_frag) },
+	KW_U32("max-queue-size", max_qsize, UINT32_MAX),
+	KW_U32("drop-time", drop_time, UINT32_MAX),
+	KW_U32("reorder-window", reorder, UINT16_MAX),
+	{ .name = NULL },
+};
+
+/* sa_parse - parse the words of a state command and check the SA ID. */
+static void sa_parse(const struct kw *tbl, struct sa_args *a, int argc,
+		     char **argv, const char *cmd, bool need_src)
+{
+	memset(a, 0, sizeof(*a));
+	a->proto = IPPROTO_ESP;
+	a->mode = XTFS_MODE_IPTFS;
+	parse_keywords(tbl, a, argc, argv, cmd, false);
+	if (need_src && !a->src.set)
+		usage_error("\"%s\" needs \"src ADDR\"", cmd);
+	if (!a->dst.set)
+		usage_error("\"%s\" needs \"dst ADDR\"", cmd);
+	if (!a->spi.set)
+		usage_error("\"%s\" needs \"spi SPI\"", cmd);
+	check_families(&a->src, &a->dst, cmd);
+}
+
+/* put_alg - append an algorithm attribute: header of hdr bytes + key. */
+static void put_alg(struct nlmsghdr *nlh, __u16 type, const struct alg *a,
+		    size_t hdr, bool with_bits)
+{
+	unsigned char buf[sizeof(struct xfrm_algo_aead) + XTFS_MAX_KEY];
+	struct xfrm_algo_aead *x = (struct xfrm_algo_aead *)buf;
+
+	/* xfrm_algo, _auth and _aead share name and key length; the
+	 * latter two add one u32 (trunc/ICV length) before the key.
+	 */
+	memset(buf, 0, sizeof(buf));
+	memcpy(x->alg_name, a->name, sizeof(x->alg_name));
+	x->alg_key_len = a->key_len * 8;
+	if (with_bits)
+		x->alg_icv_len = a->bits;
+	memcpy(buf + hdr, a->key, a->key_len);
+	nl_put(nlh, type, hdr + a->key_len, buf);
+}
+
+/* put_replay_esn - XFRMA_REPLAY_ESN_VAL for a window of rw packets. */
+static void put_replay_esn(struct nlmsghdr *nlh, __u32 rw)
+{
+	struct xfrm_replay_state_esn *esn;
+	__u32 words = (rw + 31) / 32;
+	size_t len = sizeof(*esn) + words * sizeof(__u32);
+
+	esn = calloc(1, len);
+	if (!esn) {
+		fprintf(stderr, "xtfs: out of memory\n");
+		exit(XTFS_EXIT_FAIL);
+	}
+	esn->bmp_len = words;
+	esn->replay_window = rw;
+	nl_put(nlh, XFRMA_REPLAY_ESN_VAL, len, esn);
+	free(esn);
+}
+
+/* put_opt_u32 - append a u32 attribute if the option was given. */
+static void put_opt_u32(struct nlmsghdr *nlh, __u16 type,
+			const struct opt_u32 *o)
+{
+	if (o->set)
+		nl_put_u32(nlh, type, o->val);
+}
+
+/* state_add - XFRM_MSG_NEWSA from "state add" words. */
+int state_add(int argc, char **argv)
+{
+	struct xfrm_usersa_info *p;
+	struct nlmsghdr *nlh;
+	struct sa_args a;
+	bool esn_attr;
+
+	sa_parse(sa_add_kw, &a, argc, argv, "state add", true);
+	if (a.aead.set && (a.enc.set || a.auth.set || a.auth_trunc.set))
+		usage_error("\"aead\" cannot be combined with \"enc\", \"auth\" or \"auth-trunc\"");
+	if (a.auth.set && a.auth_trunc.set)
+		usage_error("\"auth\" and \"auth-trunc\" are alternatives; give one");
+
+	nlh = nl_msg(XFRM_MSG_NEWSA, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
+	p = nl_extra(nlh, sizeof(*p));
+	fill_selector(&p->sel, &a.sel.src, &a.sel.dst);
+	p->id.daddr = a.dst.a;
+	p->id.spi = htonl(a.spi.val);
+	p->id.proto = a.proto;
+	p->saddr = a.src.a;
+	p->family = a.src.family;
+	p->mode = a.mode;
+	p->reqid = a.reqid.val;
+	p->flags = a.flags;
+	p->lft.soft_byte_limit = XFRM_INF;
+	p->lft.hard_byte_limit = XFRM_INF;
+	p->lft.soft_packet_limit = XFRM_INF;
+	p->lft.hard_packet_limit = XFRM_INF;
+
+	/*
+	 * ESN needs XFRMA_REPLAY_ESN_VAL, and so does a window wider than
+	 * the 32-bit legacy bitmap; the legacy field must then stay 0.
+	 */
+	esn_attr = (a.flags & XFRM_STATE_ESN) || a.replay.val > 32;
+	if (esn_attr)
+		put_replay_esn(nlh, a.replay.val);
+	else
+		p->replay_window = a.replay.val;
+
+	if (a.aead.set)
+		put_alg(nlh, XFRMA_ALG_AEAD, &a.aead,
+			offsetof(struct xfrm_algo_aead, alg_key), true);
+	if (a.enc.set)
+		put_alg(nlh, XFRMA_ALG_CRYPT, &a.enc,
+			offsetof(struct xfrm_algo, alg_key), false);
+	if (a.auth.set)
+		put_alg(nlh, XFRMA_ALG_AUTH, &a.auth,
+			offsetof(struct xfrm_algo, alg_key), false);
+	if (a.auth_trunc.set)
+		put_alg(nlh, XFRMA_ALG_AUTH_TRUNC, &a.auth_trunc,
+			offsetof(struct xfrm_algo_auth, alg_key), true);
+	if (a.dir)
+		nl_put_u8(nlh, XTFS_XFRMA_SA_DIR, a.dir);
+	put_opt_u32(nlh, XTFS_XFRMA_IF_ID, &a.if_id);
+	put_opt_u32(nlh, XTFS_XFRMA_IPTFS_PKT_SIZE, &a.pkt_size);
+	put_opt_u32(nlh, XTFS_XFRMA_IPTFS_INIT_DELAY, &a.init_delay);
+	if (a.dont_frag)
+		nl_put(nlh, XTFS_XFRMA_IPTFS_DONT_FRAG, 0, NULL);
+	put_opt_u32(nlh, XTFS_XFRMA_IPTFS_MAX_QSIZE, &a.max_qsize);
+	put_opt_u32(nlh, XTFS_XFRMA_IPTFS_DROP_TIME, &a.drop_time);
+	if (a.reorder.set)
+		nl_put_u16(nlh, XTFS_XFRMA_IPTFS_REORDER_WINDOW, a.reorder.val);
+
+	return nl_talk(nlh, false, NULL, NULL);
+}
+
+/* sa_id_request - XFRM_MSG_DELSA/GETSA for the SA named by the words. */
+static int sa_id_request(int argc, char **argv, const char *cmd,
+			 __u16 type, nl_cb cb, void *data)
+{
+	struct xfrm_usersa_id *id;
+	struct nlmsghdr *nlh;
+	struct sa_args a;
+
+	sa_parse(sa_id_kw, &a, argc, argv, cmd, false);
+	nlh = nl_msg(type, NLM_F_ACK);
+	id = nl_extra(nlh, sizeof(*id));
+	id->daddr = a.dst.a;
+	id->spi = htonl(a.spi.val);
+	id->family = a.dst.family;
+	id->proto = a.proto;
+	if (a.src.set)
+		nl_put(nlh, XFRMA_SRCADDR, sizeof(a.src.a), &a.src.a);
+	return nl_talk(nlh, false, cb, data);
+}
+
+/* state_del - "state del": XFRM_MSG_DELSA. */
+int state_del(int argc, char **argv)
+{
+	return sa_id_request(argc, argv, "state del", XFRM_MSG_DELSA, NULL,
+			     NULL);
+}
+
+/* --- printing ------------------------------------------------------------ */
+
+/* alg_attr - an algorithm attribute whose key fits its payload, or NULL. */
+static const struct xfrm_algo *alg_attr(const struct nlattr *a, size_t hdr)
+{
+	const struct xfrm_algo *alg = nl_attr_data(a, hdr);
+
+	if (!alg ||
+	    mnl_attr_get_payload_len(a) < hdr + ((size_t)alg->alg_key_len + 7) / 8)
+		return NULL;
+	return alg;
+}
+
+/* alg_name - the NUL-terminated algorithm name of an attribute. */
+static const char *alg_name(char *buf, const struct xfrm_algo *alg)
+{
+	memcpy(buf, alg->alg_name, sizeof(alg->alg_name));
+	buf[sizeof(alg->alg_name)] = '\0';
+	return buf;
+}
+
+/* print_key - a key as 0x-hex, or "" when empty. */
+static void print_key(const struct xfrm_algo *alg, size_t hdr)
+{
+	const unsigned char *key = (const unsigned char *)alg + hdr;
+	size_t i, n = ((size_t)alg->alg_key_len + 7) / 8;
+
+	if (!n) {
+		fputs(" \"\"", out);
+		return;
+	}
+	fputs(" 0x", out);
+	for (i = 0; i < n; i++)
+		fprintf(out, "%02x", key[i]);
+}
+
+/* attr_u32 - read a u32 attribute if present. */
+static bool attr_u32(const struct nlattr *a, __u32 *v)
+{
+	const void *d = nl_attr_data(a, sizeof(*v));
+
+	if (d)
+		memcpy(v, d, sizeof(*v));
+	return d;
+}
+
+/* The IP-TFS attributes as printed: text word, JSON key, type. */
+static const struct {
+	__u16 type;
+	const char *text;
+	const char *json;
+} iptfs_attrs[] = {
+	{ XTFS_XFRMA_IPTFS_PKT_SIZE, "pkt-size", "pkt_size" },
+	{ XTFS_XFRMA_IPTFS_INIT_DELAY, "init-delay", "init_delay" },
+	{ XTFS_XFRMA_IPTFS_MAX_QSIZE, "max-queue-size", "max_queue_size" },
+	{ XTFS_XFRMA_IPTFS_DONT_FRAG, "dont-frag", "dont_frag" },
+	{ XTFS_XFRMA_IPTFS_DROP_TIME, "drop-time", "drop_time" },
+	{ XTFS_XFRMA_IPTFS_REORDER_WINDOW, "reorder-window", "reorder_window" },
+};
+
+/*
+ * iptfs_value - the value of an IP-TFS attribute: 1 for a present flag,
+ * the number otherwise. Returns false if absent or malformed.
+ */
+static bool iptfs_value(const struct nlattr *const *tb, __u16 type,
+			__u32 *v)
+{
+	const void *d;
+
+	if (!tb[type])
+		return false;
+	if (type == XTFS_XFRMA_IPTFS_DONT_FRAG) {
+		*v = 1;
+		return true;
+	}
+	if (type == XTFS_XFRMA_IPTFS_REORDER_WINDOW) {
+		__u16 w;
+
+		d = nl_attr_data(tb[type], sizeof(w));
+		if (!d)
+			return false;
+		memcpy(&w, d, sizeof(w));
+		*v = w;
+		return true;
+	}
+	return attr_u32(tb[type], v);
+}
+
+/* The SA fields printed in both formats, decoded once. */
+struct sa_view {
+	struct xfrm_usersa_info p;
+	const struct nlattr *tb[XTFS_XFRMA_MAX + 1];
+	const struct xfrm_algo *aead, *enc, *auth, *auth_trunc;
+	const struct xfrm_replay_state_esn *esn;
+	const struct xfrm_replay_state *replay;
+	__u32 replay_window;
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+	char sel_src[INET6_ADDRSTRLEN + 4], sel_dst[INET6_ADDRSTRLEN + 4];
+	const char *mode, *proto, *family, *dir;
+	char mode_buf[12], proto_buf[12];
+	int dir_val;
+};
+
+/* sa_decode - fill a sa_view from an XFRM_MSG_NEWSA message. */
+static int sa_decode(const struct nlmsghdr *nlh, struct sa_view *v)
+{
+	const struct xfrm_selector *sel = &v->p.sel;
+	const struct nlattr **tb = v->tb;
+	const __u8 *dir;
+	int sel_family;
+
+	if (nl_attrs(nlh, sizeof(v->p), tb) < 0)
+		return -1;
+	memcpy(&v->p, mnl_nlmsg_get_payload(nlh), sizeof(v->p));
+
+	v->aead = alg_attr(tb[XFRMA_ALG_AEAD],
+			   offsetof(struct xfrm_algo_aead, alg_key));
+	v->enc = alg_attr(tb[XFRMA_ALG_CRYPT],
+			  offsetof(struct xfrm_algo, alg_key));
+	v->auth = alg_attr(tb[XFRMA_ALG_AUTH],
+			   offsetof(struct xfrm_algo, alg_key));
+	v->auth_trunc = alg_attr(tb[XFRMA_ALG_AUTH_TRUNC],
+				 offsetof(struct xfrm_algo_auth, alg_key));
+	v->esn = nl_attr_data(tb[XFRMA_REPLAY_ESN_VAL], sizeof(*v->esn));
+	v->replay = nl_attr_data(tb[XFRMA_REPLAY_VAL], sizeof(*v->replay));
+	v->replay_window = v->esn ? v->esn->replay_window : v->p.replay_window;
+
+	fmt_addr(v->src, sizeof(v->src), v->p.family, &v->p.saddr);
+	fmt_addr(v->dst, sizeof(v->dst), v->p.family, &v->p.id.daddr);
+	v->family = val_name(family_names, v->p.family);
+	v->mode = val_name(mode_show_names, v->p.mode);
+	if (!v->mode) {
+		snprintf(v->mode_buf, sizeof(v->mode_buf), "%u", v->p.mode);
+		v->mode = v->mode_buf;
+	}
+	v->proto = v->p.id.proto == IPPROTO_ESP ? "esp" :
+		   v->p.id.proto == IPPROTO_AH ? "ah" :
+		   v->p.id.proto == IPPROTO_COMP ? "comp" : NULL;
+	if (!v->proto) {
+		snprintf(v->proto_buf, sizeof(v->proto_buf), "%u",
+			 v->p.id.proto);
+		v->proto = v->proto_buf;
+	}
+	dir = nl_attr_data(tb[XTFS_XFRMA_SA_DIR], 1);
+	v->dir_val = dir ? *dir : 0;
+	v->dir = dir ? val_name(sa_dir_names, *dir) : NULL;
+	/* An AF_UNSPEC selector still has addresses: show them as ip does. */
+	sel_family = sel->family ? sel->family : v->p.family;
+	fmt_prefix(v->sel_src, sizeof(v->sel_src), sel_family, &sel->saddr,
+		   sel->prefixlen_s);
+	fmt_prefix(v->sel_dst, sizeof(v->sel_dst), sel_family, &sel->daddr,
+		   sel->prefixlen_d);
+	return 0;
+}
+
+/* sa_print_text - one SA in the style of "ip xfrm state". */
+static void sa_print_text(const struct sa_view *v)
+{
+	const struct xfrm_usersa_info *p = &v->p;
+	const struct name_val *f;
+	char name[sizeof(((struct xfrm_algo *)0)->alg_name) + 1];
+	unsigned int i, printed = 0;
+	__u32 val;
+
+	fprintf(out, "src %s dst %s\n", v->src, v->dst);
+	fprintf(out, "\tproto %s spi 0x%08x reqid %u mode %s\n", v->proto,
+		ntohl(p->id.spi), p->reqid, v->mode);
+	fprintf(out, "\treplay-window %u", v->replay_window);
+	if (p->flags) {
+		unsigned int rest = p->flags;
+
+		fputs(" flag", out);
+		for (f = sa_flag_names; f->name; f++) {
+			if (p->flags & f->val) {
+				fprintf(out, " %s", f->name);
+				rest &= ~f->val;
+			}
+		}
+		if (rest)
+			fprintf(out, " 0x%x", rest);
+	}
+	fputc('\n', out);
+	if (v->aead) {
+		fprintf(out, "\taead %s", alg_name(name, v->aead));
+		print_key(v->aead, offsetof(struct xfrm_algo_aead, alg_key));
+		fprintf(out, " %u\n",
+			((const struct xfrm_algo_aead *)v->aead)->alg_icv_len);
+	}
+	if (v->enc) {
+		fprintf(out, "\tenc %s", alg_name(name, v->enc));
+		print_key(v->enc, offsetof(struct xfrm_algo, alg_key));
+		fputc('\n', out);
+	}
+	if (v->auth_trunc) {
+		fprintf(out, "\tauth-trunc %s", alg_name(name, v->auth_trunc));
+		print_key(v->auth_trunc,
+			  offsetof(struct xfrm_algo_auth, alg_key));
+		fprintf(out, " %u\n", ((const struct xfrm_algo_auth *)
+				       v->auth_trunc)->alg_trunc_len);
+	} else if (v->auth) {
+		fprintf(out, "\tauth %s", alg_name(name, v->auth));
+		print_key(v->auth, offsetof(struct xfrm_algo, alg_key));
+		fputc('\n', out);
+	}
+	if (v->esn)
+		fprintf(out, "\tanti-replay esn context: seq %u seq-hi %u oseq %u oseq-hi %u\n",
+			v->esn->seq, v->esn->seq_hi, v->esn->oseq,
+			v->esn->oseq_hi);
+	else if (v->replay)
+		fprintf(out, "\tanti-replay context: seq %u oseq %u bitmap 0x%08x\n",
+			v->replay->seq, v->replay->oseq, v->replay->bitmap);
+	fprintf(out, "\tsel src %s dst %s\n", v->sel_src, v->sel_dst);
+	if (v->dir)
+		fprintf(out, "\tdir %s\n", v->dir);
+	else if (v->dir_val)
+		fprintf(out, "\tdir %u\n", v->dir_val);
+	if (attr_u32(v->tb[XTFS_XFRMA_IF_ID], &val))
+		fprintf(out, "\tif_id %u\n", val);
+	for (i = 0; i < ARRAY_SIZE(iptfs_attrs); i++) {
+		if (!iptfs_value(v->tb, iptfs_attrs[i].type, &val))
+			continue;
+		fputs(printed++ ? " " : "\tiptfs ", out);
+		if (iptfs_attrs[i].type == XTFS_XFRMA_IPTFS_DONT_FRAG)
+			fputs(iptfs_attrs[i].text, out);
+		else
+			fprintf(out, "%s %u", iptfs_attrs[i].text, val);
+	}
+	if (printed)
+		fputc('\n', out);
+	fprintf(out, "\tstats replay-window %u replay %u integrity-failed %u\n",
+		p->stats.replay_window, p->stats.replay,
+		p->stats.integrity_failed);
+	fprintf(out, "\tlifetime bytes %llu packets %llu\n",
+		(unsigned long long)p->curlft.bytes,
+		(unsigned long long)p->curlft.packets);
+}
+
+/* sa_print_json - one SA as a JSON object. */
+static void sa_print_json(const struct sa_view *v)
+{
+	const struct xfrm_usersa_info *p = &v->p;
+	const struct name_val *f;
+	char name[sizeof(((struct xfrm_algo *)0)->alg_name) + 1];
+	unsigned int i, printed = 0;
+	__u32 val;
+
+	jw_obj_open(NULL);
+	jw_str("src", v->src);
+	jw_str("dst", v->dst);
+	jw_str("family", v->family);
+	jw_str("proto", v->proto);
+	jw_uint("spi", ntohl(p->id.spi));
+	jw_uint("reqid", p->reqid);
+	jw_str("mode", v->mode);
+	if (v->dir || !v->dir_val)
+		jw_str("dir", v->dir);
+	else
+		jw_uint("dir", v->dir_val);
+	if (v->aead) {
+		jw_obj_open("aead");
+		jw_str("name", alg_name(name, v->aead));
+		jw_uint("key_bits", v->aead->alg_key_len);
+		jw_uint("icv_bits",
+			((const struct xfrm_algo_aead *)v->aead)->alg_icv_len);
+		jw_obj_close();
+	}
+	if (v->enc) {
+		jw_obj_open("enc");
+		jw_str("name", alg_name(name, v->enc));
+		jw_uint("key_bits", v->enc->alg_key_len);
+		jw_obj_close();
+	}
+	if (v->auth_trunc || v->auth) {
+		const struct xfrm_algo *a = v->auth_trunc ? v->auth_trunc :
+							    v->auth;
+
+		jw_obj_open("auth");
+		jw_str("name", alg_name(name, a));
+		jw_uint("key_bits", a->alg_key_len);
+		if (v->auth_trunc)
+			jw_uint("trunc_bits", ((const struct xfrm_algo_auth *)
+					       a)->alg_trunc_len);
+		jw_obj_close();
+	}
+	jw_uint("replay_window", v->replay_window);
+	jw_arr_open("flags");
+	for (f = sa_flag_names; f->name; f++)
+		if (p->flags & f->val)
+			jw_str(NULL, f->name);
+	jw_arr_close();
+	jw_obj_open("sel");
+	jw_str("src", v->sel_src);
+	jw_str("dst", v->sel_dst);
+	jw_str("family", val_name(family_names, p->sel.family));
+	jw_obj_close();
+	if (attr_u32(v->tb[XTFS_XFRMA_IF_ID], &val))
+		jw_uint("if_id", val);
+	for (i = 0; i < ARRAY_SIZE(iptfs_attrs); i++) {
+		if (!iptfs_value(v->tb, iptfs_attrs[i].type, &val))
+			continue;
+		if (!printed++)
+			jw_obj_open("iptfs");
+		if (iptfs_attrs[i].type == XTFS_XFRMA_IPTFS_DONT_FRAG)
+			jw_bool(iptfs_attrs[i].json, true);
+		else
+			jw_uint(iptfs_attrs[i].json, val);
+	}
+	if (printed)
+		jw_obj_close();
+	if (v->esn || v->replay) {
+		jw_obj_open("replay_state");
+		jw_uint("seq", v->esn ? v->esn->seq : v->replay->seq);
+		jw_uint("oseq", v->esn ? v->esn->oseq : v->replay->oseq);
+		if (v->esn) {
+			jw_uint("seq_hi", v->esn->seq_hi);
+			jw_uint("oseq_hi", v->esn->oseq_hi);
+		}
+		jw_obj_close();
+	}
+	jw_obj_open("stats");
+	jw_uint("replay_window", p->stats.replay_window);
+	jw_uint("replay", p->stats.replay);
+	jw_uint("integrity_failed", p->stats.integrity_failed);
+	jw_obj_close();
+	jw_obj_open("curlft");
+	jw_uint("bytes", p->curlft.bytes);
+	jw_uint("packets", p->curlft.packets);
+	jw_obj_close();
+	jw_obj_close();
+}
+
+/* sa_cb - print each XFRM_MSG_NEWSA of a reply; data counts them. */
+static int sa_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct sa_view v;
+
+	if (nlh->nlmsg_type != XFRM_MSG_NEWSA)
+		return 0;
+	memset(&v, 0, sizeof(v));
+	if (sa_decode(nlh, &v) < 0) {
+		fprintf(stderr, "xtfs: malformed SA message from the kernel\n");
+		return -1;
+	}
+	if (opts.json)
+		sa_print_json(&v);
+	else
+		sa_print_text(&v);
+	(*(unsigned int *)data)++;
+	return 0;
+}
+
+/* state_get - "state get": XFRM_MSG_GETSA for one SA. */
+int state_get(int argc, char **argv)
+{
+	unsigned int n = 0;
+	int ret;
+
+	ret = sa_id_request(argc, argv, "state get", XFRM_MSG_GETSA, sa_cb,
+			    &n);
+	if (!ret && opts.json && n)
+		jw_end();
+	return ret;
+}
+
+/* state_list - "state list": dump all SAs. */
+int state_list(int argc, char **argv)
+{
+	struct nlmsghdr *nlh;
+	unsigned int n = 0;
+	int ret;
+
+	if (argc)
+		usage_error("unknown keyword \"%s\" in \"state list\"",
+			    argv[0]);
+	nlh = nl_msg(XFRM_MSG_GETSA, NLM_F_DUMP);
+	if (opts.json)
+		jw_arr_open(NULL);
+	ret = nl_talk(nlh, true, sa_cb, &n);
+	if (opts.json) {
+		jw_arr_close();
+		jw_end();
+	}
+	return ret;
+}
+
+static const struct kw flush_kw[] = {
+	{ .name = "proto", .fn = kw_name, .nargs = 1, .off = 0,
+	  .names = proto_names },
+	{ .name = NULL },
+};
+
+/* state_flush - "state flush": XFRM_MSG_FLUSHSA for ESP SAs. */
+int state_flush(int argc, char **argv)
+{
+	struct xfrm_usersa_flush *f;
+	struct nlmsghdr *nlh;
+	int proto = IPPROTO_ESP;
+
+	parse_keywords(flush_kw, &proto, argc, argv, "state flush", false);
+	nlh = nl_msg(XFRM_MSG_FLUSHSA, NLM_F_ACK);
+	f = nl_extra(nlh, sizeof(*f));
+	f->proto = proto;
+	return nl_talk(nlh, false, NULL, NULL);
+}

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtfs - create and inspect IP-TFS (RFC 9347) XFRM states and policies
+ *
+ * Stock iproute2 can neither create "mode iptfs" SAs nor put "mode iptfs"
+ * into policy templates; xtfs does both over NETLINK_XFRM, with words that
+ * follow "ip xfrm state" and "ip xfrm policy".
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "xtfs.h"
+
+struct xtfs_opts opts;
+FILE *out;
+
+static const char usage_text[] =
+"Usage: xtfs [-j] OBJECT COMMAND [ARGS]\n"
+"\n"
+"  xtfs state add src ADDR dst ADDR proto esp spi SPI [reqid N]\n"
+"          [dir in|out] [mode iptfs|tunnel|transport|beet]\n"
+"          [aead NAME KEY ICV-BITS |\n"
+"           enc NAME KEY [auth NAME KEY | auth-trunc NAME KEY BITS]]\n"
+"          [replay-window N] [flag FLAG...] [sel [src PFX] [dst PFX]]\n"
+"          [if_id N]\n"
+"          [pkt-size BYTES] [init-delay USEC] [dont-frag]\n"
+"          [max-queue-size BYTES]                  (IP-TFS, dir out)\n"
+"          [drop-time USEC] [reorder-window N]      (IP-TFS, dir in)\n"
+"  xtfs state del [src ADDR] dst ADDR proto esp spi SPI\n"
+"  xtfs state get [src ADDR] dst ADDR proto esp spi SPI\n"
+"  xtfs state list\n"
+"  xtfs state flush [proto esp]\n"
+"  xtfs policy add src PFX dst PFX dir in|out|fwd [priority N]\n"
+"          [action allow|block] [if_id N]\n"
+"          [tmpl [src ADDR] [dst ADDR] [proto esp] [spi SPI] [reqid N]\n"
+"                [mode iptfs|tunnel|transport|beet] [level required|use]]...\n"
+"  xtfs policy del src PFX dst PFX dir in|out|fwd [if_id N]\n"
+"  xtfs policy list\n"
+"  xtfs policy flush\n"
+"  xtfs help | -h | --help\n"
+"\n"
+"Options:\n"
+"  -j, --json   print get/list output as JSON\n"
+"\n"
+"ADDR is an IPv4 or IPv6 address, PFX is ADDR[/LEN]. SPI and numbers are\n"
+"decimal or 0x-hex. KEY is 0x-hex, or \"\" for none (cipher_null,\n"
+"digest_null). mode defaults to iptfs, which needs dir. FLAG is one of\n"
+"esn, af-unspec, noecn, decap-dscp, nopmtudisc, wildrecv, icmp, align4.\n"
+"Exit status: 0 success, 1 failure (kernel error), 2 bad usage.\n";
+
+/* usage - print the help text and exit. */
+static void __noreturn usage(FILE *f, int status)
+{
+	fputs(usage_text, f);
+	exit(status);
+}
+
+/* The commands: OBJECT VERB, with aliases in the style of ip. */
+static const struct {
+	const char *obj;
+	const char *verb;
+	int (*fn)(int argc, char **argv);
+} cmds[] = {
+	{ "state", "add", state_add },
+	{ "state", "del", state_del },
+	{ "state", "delete", state_del },
+	{ "state", "get", state_get },
+	{ "state", "list", state_list },
+	{ "state", "show", state_list },
+	{ "state", "flush", state_flush },
+	{ "policy", "add", policy_add },
+	{ "policy", "del", policy_del },
+	{ "policy", "delete", policy_del },
+	{ "policy", "list", policy_list },
+	{ "policy", "show", policy_list },
+	{ "policy", "flush", policy_flush },
+};
+
+/* parse_options - the global options before OBJECT; returns argv index. */
+static int parse_options(int argc, char **argv)
+{
+	const char *env = getenv("XTFS_DUMP");
+	int i;
+
+	if (env && *env && strcmp(env, "0"))
+		opts.dry_run = true;
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *o = argv[i];
+
+		if (!strcmp(o, "--"))
+			return i + 1;
+		if (!strcmp(o, "-j") || !strcmp(o, "--json"))
+			opts.json = true;
+		else if (!strcmp(o, "-h") || !strcmp(o, "--help"))
+			usage(stdout, 0);
+		else if (!strcmp(o, "--dry-run"))
+			opts.dry_run = true;	/* hidden: hex-dump requests */
+		else
+			usage_error("unknown option \"%s\"", o);
+	}
+	return i;
+}
+
+/* run - find and run the command named by argv[0] and argv[1]. */
+static int run(int argc, char **argv)
+{
+	bool known_obj = false;
+	size_t i;
+
+	if (!argc) {
+		fputs("xtfs: missing command\n", stderr);
+		usage(stderr, XTFS_EXIT_USAGE);
+	}
+	if (!strcmp(argv[0], "help"))
+		usage(stdout, 0);
+	for (i = 0; i < ARRAY_SIZE(cmds); i++)
+		if (!strcmp(cmds[i].obj, argv[0]))
+			known_obj = true;
+	if (!known_obj)
+		usage_error("unknown object \"%s\" (expected state or policy)",
+			    argv[0]);
+	if (argc < 2)
+		usage_error("missing command after \"%s\"", argv[0]);
+	if (!strcmp(argv[1], "help"))
+		usage(stdout, 0);
+	for (i = 0; i < ARRAY_SIZE(cmds); i++)
+		if (!strcmp(cmds[i].obj, argv[0]) &&
+		    !strcmp(cmds[i].verb, argv[1]))
+			return cmds[i].fn(argc - 2, argv + 2);
+	usage_error("unknown command \"%s\" for \"%s\"", argv[1], argv[0]);
+}
+
+/*
+ * main - output is collected in memory and written to stdout only on
+ * success, so that a failing get/list never leaves partial (JSON) output.
+ */
+int main(int argc, char **argv)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int first, ret;
+
+	first = parse_options(argc, argv);
+	out = open_memstream(&buf, &len);
+	if (!out) {
+		perror("xtfs: open_memstream");
+		return XTFS_EXIT_FAIL;
+	}
+	ret = run(argc - first, argv + first);
+	if (fclose(out)) {
+		perror("xtfs: output");
+		return XTFS_EXIT_FAIL;
+	}
+	if (!ret && !opts.dry_run && len &&
+	    (fwrite(buf, 1, len, stdout) != len || fflush(stdout))) {
+		perror("xtfs: stdout");
+		ret = -1;
+	}
+	free(buf);
+	return ret ? XTFS_EXIT_FAIL : 0;
+}

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared declarations of the xtfs command line tool
+ */
+#ifndef XTFS_H
+#define XTFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <linux/netlink.h>
+#include <linux/types.h>
+#include <linux/xfrm.h>
+
+#include "xfrm_compat.h"
+
+#ifndef __noreturn
+#define __noreturn		__attribute__((noreturn))
+#endif
+#ifndef __printf
+#define __printf(a, b)		__attribute__((format(printf, a, b)))
+#endif
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+
+#define XTFS_EXIT_FAIL		1
+#define XTFS_EXIT_USAGE		2
+
+/* Longest key accepted on the command line, in bytes. */
+#define XTFS_MAX_KEY		512
+
+/* Largest replay window: keeps the ESN bitmap well inside one attribute. */
+#define XTFS_MAX_REPLAY		65536
+
+/* Global options (xtfs.c). */
+struct xtfs_opts {
+	bool json;
+	bool dry_run;
+};
+
+extern struct xtfs_opts opts;
+/* Where get/list output goes; copied to stdout only on success. */
+extern FILE *out;
+
+/* --- parse.c: command line words ------------------------------------- */
+
+/* A number that may or may not have been given. */
+struct opt_u32 {
+	bool set;
+	__u32 val;
+};
+
+/* An address, or a prefix when plen < the family's full length. */
+struct xaddr {
+	bool set;
+	__u16 family;
+	__u8 plen;
+	xfrm_address_t a;
+};
+
+/* An algorithm given with aead/enc/auth/auth-trunc. */
+struct alg {
+	bool set;
+	char name[64];
+	unsigned int key_len;		/* bytes */
+	__u32 bits;			/* ICV or truncation length */
+	unsigned char key[XTFS_MAX_KEY];
+};
+
+/* Name <-> number tables, terminated by a NULL name. */
+struct name_val {
+	const char *name;
+	int val;
+};
+
+struct kw;
+
+/*
+ * A keyword handler gets the words after the keyword (at least k->nargs
+ * of them) and returns how many it used. It exits on bad input.
+ */
+typedef int (*kw_fn)(const struct kw *k, void *ctx, int argc, char **argv);
+
+/* One keyword of a command: table-driven parsing. */
+struct kw {
+	const char *name;
+	kw_fn fn;
+	int nargs;			/* words the keyword needs at least */
+	size_t off;			/* field in the context structure */
+	__u32 max;			/* kw_u32: largest value */
+	const struct name_val *names;	/* kw_name: accepted words */
+	bool repeat;			/* may be given more than once */
+	const char *what;		/* name used in messages, if not name */
+};
+
+void usage_error(const char *fmt, ...) __noreturn __printf(1, 2);
+int parse_keywords(const struct kw *tbl, void *ctx, int argc, char **argv,
+		   const char *cmd, bool partial);
+const char *kw_what(const struct kw *k);
+
+__u32 parse_u32(const char *word, const char *what, __u32 max);
+void parse_addr(const char *word, const char *what, struct xaddr *x,
+		bool prefix);
+bool name_find(const struct name_val *tbl, const char *word, int *val);
+int parse_name(const struct name_val *tbl, const char *word,
+	       const char *what);
+const char *val_name(const struct name_val *tbl, int val);
+void check_families(const struct xaddr *src, const struct xaddr *dst,
+		    const char *what);
+
+int kw_u32(const struct kw *k, void *ctx, int argc, char **argv);
+int kw_flag(const struct kw *k, void *ctx, int argc, char **argv);
+int kw_addr(const struct kw *k, void *ctx, int argc, char **argv);
+int kw_prefix(const struct kw *k, void *ctx, int argc, char **argv);
+int kw_name(const struct kw *k, void *ctx, int argc, char **argv);
+int kw_alg(const struct kw *k, void *ctx, int argc, char **argv);
+
+extern const struct name_val proto_names[];
+extern const struct name_val mode_names[];
+extern const struct name_val mode_show_names[];
+extern const struct name_val family_names[];
+
+/* --- nl.c: talking NETLINK_XFRM --------------------------------------- */
+
+typedef int (*nl_cb)(const struct nlmsghdr *nlh, void *data);
+
+struct nlmsghdr *nl_msg(__u16 type, __u16 flags);
+void *nl_extra(struct nlmsghdr *nlh, size_t len);
+void nl_put(struct nlmsghdr *nlh, __u16 type, size_t len,
+	    const void *data);
+void nl_put_u8(struct nlmsghdr *nlh, __u16 type, __u8 v);
+void nl_put_u16(struct nlmsghdr *nlh, __u16 type, __u16 v);
+void nl_put_u32(struct nlmsghdr *nlh, __u16 type, __u32 v);
+int nl_talk(struct nlmsghdr *nlh, bool dump, nl_cb cb, void *data);
+int nl_attrs(const struct nlmsghdr *nlh, size_t hdrlen,
+	     const struct nlattr **tb);
+const void *nl_attr_data(const struct nlattr *a, size_t min);
+
+/* --- json.c / output helpers ------------------------------------------- */
+
+void jw_obj_open(const char *key);
+void jw_obj_close(void);
+void jw_arr_open(const char *key);
+void jw_arr_close(void);
+void jw_str(const char *key, const char *s);
+void jw_uint(const char *key, unsigned long long v);
+void jw_bool(const char *key, bool v);
+void jw_null(const char *key);
+void jw_end(void);
+
+const char *fmt_addr(char *buf, size_t len, int family,
+		     const xfrm_address_t *a);
+const char *fmt_prefix(char *buf, size_t len, int family,
+		       const xfrm_address_t *a, unsigned int plen);
+void fill_selector(struct xfrm_selector *sel, const struct xaddr *src,
+		   const struct xaddr *dst);
+
+/* --- commands ---------------------------------------------------------- */
+
+int state_add(int argc, char **argv);
+int state_del(int argc, char **argv);
+int state_get(int argc, char **argv);
+int state_list(int argc, char **argv);
+int state_flush(int argc, char **argv);
+int policy_add(int argc, char **argv);
+int policy_del(int argc, char **argv);
+int policy_list(int argc, char **argv);
+int policy_flush(int argc, char **argv);
+
+#endif /* XTFS_H */
