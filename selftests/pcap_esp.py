@@ -50,7 +50,6 @@ def esp_sizes(path):
 
 
 def udp_recv(port, count, timeout, out):
-    fam = socket.AF_INET6 if ":" in sys.argv[-1] else socket.AF_INET
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
     s.bind(("0.0.0.0", port))
@@ -64,7 +63,6 @@ def udp_recv(port, count, timeout, out):
         pass
     with open(out, "w") as f:
         f.write("\n".join(got) + ("\n" if got else ""))
-    del fam
 
 
 def udp_send(dst, port, count, size, seed, out):

@@ -21,12 +21,13 @@ expect_refused() {
 	n=$(ip netns exec $A xtfs -j state list | python3 -c \
 		'import json,sys; print(len(json.load(sys.stdin)))')
 	diag "$desc: exit $rc: $out"
+	ip netns exec $A xtfs state flush
 	[ $rc -ne 0 ] && echo "$out" | grep -q -- "$pat" && [ "$n" = 0 ]
 	ok $? "$desc"
 }
 
-expect_refused "pkt-size below the minimum" "packet size 100 too small" \
-	dir out mode iptfs aead "$AEAD" $KEY_AB 128 pkt-size 100
+expect_refused "pkt-size below the minimum" "packet size 50 too small" \
+	dir out mode iptfs aead "$AEAD" $KEY_AB 128 pkt-size 50
 expect_refused "unknown AEAD name" "AEAD algorithm not found" \
 	dir out mode iptfs aead "rfc9999(nope)" $KEY_AB 128
 expect_refused "missing direction" "requires in or out direction" \

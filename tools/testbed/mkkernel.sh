@@ -25,7 +25,7 @@ main() {
 	out=/var/lib/xtfs/kernel-debug
 	stamp="$ROOTFS$out/.xtfs-stamp"
 	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&
-	   [ -f "$ROOTFS$out/arch/x86/boot/bzImage" ]; then
+	   [ -f "$ROOTFS/boot/vmlinuz-$(cat "$ROOTFS$out/.xtfs-release")" ]; then
 		echo "$out"
 		exit 0
 	fi
@@ -48,7 +48,10 @@ main() {
 		done
 		make -s -j\$(nproc) O=$out bzImage modules
 		make -s O=$out modules_install >/dev/null
-		make -s O=$out kernelrelease >$out/.xtfs-release"
+		make -s O=$out kernelrelease >$out/.xtfs-release
+		# Booted from /boot, virtme-ng uses /lib/modules/RELEASE like
+		# the stock kernel's (from the build tree it would make its own).
+		cp $out/arch/x86/boot/bzImage /boot/vmlinuz-\$(cat $out/.xtfs-release)"
 	echo "$want" >"$stamp"
 	echo "$out"
 }

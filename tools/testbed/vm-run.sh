@@ -40,7 +40,9 @@ kernel_for() {
 	debug)
 		local out
 		out=$("$(dirname "$0")/mkkernel.sh")
-		echo "$(cat "$ROOTFS$out/.xtfs-release") $out/arch/x86/boot/bzImage"
+		local rel
+		rel=$(cat "$ROOTFS$out/.xtfs-release")
+		echo "$rel /boot/vmlinuz-$rel"
 		;;
 	*) die "unknown kernel kind '$1' (stock or debug)" ;;
 	esac
@@ -71,7 +73,7 @@ main() {
 	cmd=$(printf '%q ' "$@")
 	# No stdin: vng would otherwise wait on a terminal that CI lacks.
 	in_chroot "cd /xtfs && timeout $VM_TIMEOUT vng --run $image --disable-kvm \
-		--cpus 2 --memory 2G --rwdir $RUNDIR \
+		--cpus 2 --memory 2G --rw \
 		--exec 'XTFS_RUNDIR=$RUNDIR XTFS_KERNEL=$KIND /xtfs/tools/testbed/guest-run.sh $cmd' \
 		</dev/null" || rc=$?
 	local out=$ROOTFS$RUNDIR
