@@ -62,8 +62,6 @@ struct xtfs_config {
  * @have: octets of @partial received so far
  * @need: total length of @partial, 0 while its length field is incomplete
  * @hdr: first octets of @partial while @need is 0
- * @resync: the stream lost sync (an outer packet was lost or a block was
- *	malformed): skip to the block offset of the next payload
  *
  * RFC 9347 section 2.5. The parser only ever sees payloads in sequence
  * order; &struct xtfs_sa does the reordering.
@@ -73,7 +71,6 @@ struct xtfs_reasm {
 	u32		have;
 	u32		need;
 	u8		hdr[8];
-	bool		resync;
 };
 
 /**
@@ -87,8 +84,8 @@ struct xtfs_reasm {
  * @rlock: protects the receive state below
  * @rx_started: @rx_next is valid
  * @rx_next: next outer sequence number to process in order
- * @rx_win: reorder window, @cfg.reorder_win slots indexed by sequence
- *	number modulo the window size
+ * @rx_win: reorder window, @cfg.reorder_win + 1 slots indexed by
+ *	sequence number modulo their count
  * @rx_held: outer packets held in @rx_win
  * @drop_timer: gives up on a missing outer packet after drop time
  * @reasm: data block parser state
@@ -146,6 +143,8 @@ u32 xtfs_fill_payload(struct sk_buff_head *q, u32 *head_sent, u8 *buf,
 		      u32 space, bool dont_frag, u16 *blkoff, u32 *frags);
 void xtfs_reasm_payload(struct xtfs_sa *sa, struct xtfs_reasm *r,
 			struct sk_buff *skb, struct sk_buff_head *out);
+void xtfs_rx_seq(struct xtfs_sa *sa, struct sk_buff *skb, u64 seq,
+		 struct sk_buff_head *out);
 #endif
 
 #endif /* _XTFS_H */

@@ -224,6 +224,23 @@ bad:
 }
 
 /**
+ * xtfs_all_pad() - is the data block area empty or a single pad block?
+ * @skb: outer packet
+ * @pos: start of the data blocks
+ * @end: end of the data blocks
+ *
+ * Return: true for an all-pad or empty payload (RFC 9347 2.2.3, 2.2.4).
+ */
+static bool xtfs_all_pad(const struct sk_buff *skb, u32 pos, u32 end)
+{
+	u8 b;
+
+	if (pos >= end)
+		return true;
+	return !skb_copy_bits(skb, pos, &b, 1) && (b >> 4) == XTFS_BLOCK_PAD;
+}
+
+/**
  * xtfs_reasm_payload() - parse one AGGFRAG payload, in sequence order
  * @sa: the SA state (for counters)
  * @r: parser state
@@ -264,6 +281,8 @@ VISIBLE_IF_KUNIT void xtfs_reasm_payload(struct xtfs_sa *sa,
 	}
 	blkoff = ntohs(h->block_offset);
 
+	if (r->have && !blkoff && xtfs_all_pad(skb, pos, end))
+		return;	/* RFC 9347 2.2.3: all-pad payloads may come between fragments */
 	if (r->have) {
 		u32 rem = r->need ? r->need - r->have : blkoff;
 
@@ -273,6 +292,9 @@ VISIBLE_IF_KUNIT void xtfs_reasm_payload(struct xtfs_sa *sa,
 			n = min(rem, end - pos);
 			err = xtfs_reasm_feed(sa, r, skb, pos, n,
 					      r->need ? 0 : blkoff);
+			/* The offset ended the block before its length did. */
+			if (!err && !r->need && n == blkoff)
+				err = -EINVAL;
 			if (err) {
 				xtfs_reasm_drop(sa, r, err == -ENOMEM ?
 						XTFS_CNT_DROP_NOMEM :
@@ -335,14 +357,17 @@ static void xtfs_rx_lost(struct xtfs_sa *sa, u64 n)
 
 /**
  * xtfs_slot() - reorder window slot of a sequence number
- * @sa: the SA state, window non-empty
+ * @sa: the SA state
  * @seq: sequence number
  *
- * Return: @seq modulo the window size; distinct for the window's range.
+ * The window has one slot more than its size, so that the next expected
+ * sequence number and every one that may be held map to distinct slots.
+ *
+ * Return: @seq modulo (window size + 1).
  */
 static u32 xtfs_slot(const struct xtfs_sa *sa, u64 seq)
 {
-	return do_div(seq, sa->cfg.reorder_win);
+	return do_div(seq, sa->cfg.reorder_win + 1);
 }
 
 /**
@@ -357,7 +382,7 @@ static struct sk_buff *xtfs_rx_take(struct xtfs_sa *sa, u64 seq)
 	u32 slot = xtfs_slot(sa, seq);
 	struct sk_buff *skb = sa->rx_win[slot];
 
-	if (!skb)
+	if (!skb || XTFS_SKB_CB(skb)->seq != seq)
 		return NULL;
 	sa->rx_win[slot] = NULL;
 	sa->rx_held--;
@@ -417,10 +442,11 @@ static void xtfs_rx_advance(struct xtfs_sa *sa, u64 target,
  *
  * Payloads are parsed strictly in sequence order. A packet ahead of the
  * next expected one waits in the window; a packet beyond the window moves
- * the window, giving up on what it passes; older packets are dropped.
+ * the window, giving up on what it passes; older packets and duplicates
+ * are dropped.
  */
-static void xtfs_rx_seq(struct xtfs_sa *sa, struct sk_buff *skb, u64 seq,
-			struct sk_buff_head *out)
+VISIBLE_IF_KUNIT void xtfs_rx_seq(struct xtfs_sa *sa, struct sk_buff *skb,
+				  u64 seq, struct sk_buff_head *out)
 {
 	u32 win = sa->cfg.reorder_win;
 	u32 slot;
@@ -429,13 +455,15 @@ static void xtfs_rx_seq(struct xtfs_sa *sa, struct sk_buff *skb, u64 seq,
 		sa->rx_started = true;
 		sa->rx_next = seq;
 	}
+	if (seq > sa->rx_next && seq - sa->rx_next > win) {
+		xtfs_rx_advance(sa, seq - win, out);
+		xtfs_rx_drain(sa, out);
+	}
 	if (seq < sa->rx_next) {
 		xtfs_inc(sa, XTFS_CNT_DROP_OLD, 1);
 		kfree_skb(skb);
 		return;
 	}
-	if (seq - sa->rx_next > win)
-		xtfs_rx_advance(sa, seq - win, out);
 	if (seq == sa->rx_next) {
 		xtfs_rx_process(sa, skb, out);
 		sa->rx_next++;
@@ -452,12 +480,13 @@ static void xtfs_rx_seq(struct xtfs_sa *sa, struct sk_buff *skb, u64 seq,
 	XTFS_SKB_CB(skb)->seq = seq;
 	dev_hold(skb->dev);
 	sa->rx_win[slot] = skb;
-	sa->rx_held++;
-	if (!hrtimer_is_queued(&sa->drop_timer))
+	/* The drop time counts from when the window stopped being empty. */
+	if (++sa->rx_held == 1)
 		hrtimer_start(&sa->drop_timer,
 			      ns_to_ktime((u64)sa->cfg.drop_time_us * NSEC_PER_USEC),
 			      HRTIMER_MODE_REL_SOFT);
 }
+EXPORT_SYMBOL_IF_KUNIT(xtfs_rx_seq);
 
 /**
  * xtfs_deliver() - hand reassembled inner packets to the stack
@@ -500,8 +529,13 @@ static enum hrtimer_restart xtfs_drop_timer_fn(struct hrtimer *t)
 	if (sa->rx_held) {
 		u64 target = sa->rx_next;
 
-		while (!sa->rx_win[xtfs_slot(sa, target)])
-			target++;
+		struct sk_buff *skb;
+
+		for (;; target++) {
+			skb = sa->rx_win[xtfs_slot(sa, target)];
+			if (skb && XTFS_SKB_CB(skb)->seq == target)
+				break;
+		}
 		xtfs_rx_advance(sa, target, &out);
 		xtfs_rx_drain(sa, &out);
 	}
@@ -531,6 +565,7 @@ int xtfs_input(struct xfrm_state *x, struct sk_buff *skb)
 	__be32 low;
 	u64 seq;
 
+	BUILD_BUG_ON(sizeof(struct xtfs_skb_cb) > sizeof_field(struct sk_buff, cb));
 	xtfs_inc(sa, XTFS_CNT_OUTER_IN_PKTS, 1);
 	if (XFRM_MODE_SKB_CB(skb)->protocol != IPPROTO_AGGFRAG) {
 		xtfs_inc(sa, XTFS_CNT_DROP_BAD_HDR, 1);
@@ -541,7 +576,9 @@ int xtfs_input(struct xfrm_state *x, struct sk_buff *skb)
 	 * number, so infer it from the replay state as ESP did.
 	 */
 	low = XFRM_SKB_CB(skb)->seq.input.low;
+	spin_lock_bh(&x->lock);
 	seq = ((u64)xfrm_replay_seqhi(x, low) << 32) | ntohl(low);
+	spin_unlock_bh(&x->lock);
 	/* The input route is not needed and may not be held past RCU. */
 	skb_dst_drop(skb);
 
@@ -566,14 +603,11 @@ int xtfs_input_init(struct xtfs_sa *sa, gfp_t gfp)
 	spin_lock_init(&sa->rlock);
 	hrtimer_setup(&sa->drop_timer, xtfs_drop_timer_fn, CLOCK_MONOTONIC,
 		      HRTIMER_MODE_REL_SOFT);
-	if (sa->cfg.reorder_win) {
-		sa->rx_win = kvcalloc(sa->cfg.reorder_win, sizeof(*sa->rx_win),
-				      gfp);
-		if (!sa->rx_win)
-			return -ENOMEM;
-	}
-	return 0;
+	sa->rx_win = kvcalloc(sa->cfg.reorder_win + 1, sizeof(*sa->rx_win),
+			      gfp);
+	return sa->rx_win ? 0 : -ENOMEM;
 }
+EXPORT_SYMBOL_IF_KUNIT(xtfs_input_init);
 
 /**
  * xtfs_input_destroy() - stop the receive side and free what is held
@@ -584,7 +618,7 @@ void xtfs_input_destroy(struct xtfs_sa *sa)
 	u32 i;
 
 	hrtimer_cancel(&sa->drop_timer);
-	for (i = 0; sa->rx_win && i < sa->cfg.reorder_win; i++) {
+	for (i = 0; sa->rx_win && i <= sa->cfg.reorder_win; i++) {
 		if (sa->rx_win[i]) {
 			dev_put(sa->rx_win[i]->dev);
 			kfree_skb(sa->rx_win[i]);
@@ -595,3 +629,4 @@ void xtfs_input_destroy(struct xtfs_sa *sa)
 	kfree_skb(sa->reasm.partial);
 	sa->reasm.partial = NULL;
 }
+EXPORT_SYMBOL_IF_KUNIT(xtfs_input_destroy);

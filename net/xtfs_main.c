@@ -93,13 +93,13 @@ static int xtfs_clone_state(struct xfrm_state *x, struct xfrm_state *orig)
 	struct xtfs_sa *o = orig->mode_data;
 	struct xtfs_sa *sa;
 
-	sa = kzalloc_obj(*sa, GFP_ATOMIC);
+	sa = kzalloc_obj(*sa);
 	if (!sa)
 		return -ENOMEM;
 	sa->x = x;
 	sa->cfg = o->cfg;
 	xtfs_output_init(sa);
-	if (xtfs_input_init(sa, GFP_ATOMIC)) {
+	if (xtfs_input_init(sa, GFP_KERNEL)) {
 		kfree(sa);
 		return -ENOMEM;
 	}

@@ -70,12 +70,13 @@ u32 xtfs_min_pkt_size(struct xfrm_state *x)
  * @sa: the SA state
  * @dst: the xfrm bundle the inner packets were routed to
  *
- * Return: the configured packet size, limited by the path MTU of the
- * outer route; the path MTU when no size is configured.
+ * Return: the configured packet size, limited by the MTU below this SA;
+ * that MTU when no size is configured.
  */
 static u32 xtfs_outer_size(struct xtfs_sa *sa, struct dst_entry *dst)
 {
-	u32 pmtu = dst_mtu(xfrm_dst_path(dst));
+	/* The child's MTU accounts for transforms further down a bundle. */
+	u32 pmtu = ((struct xfrm_dst *)dst)->child_mtu_cached;
 
 	if (sa->cfg.pkt_size && sa->cfg.pkt_size < pmtu)
 		return sa->cfg.pkt_size;
@@ -98,8 +99,9 @@ u32 xtfs_get_inner_mtu(struct xfrm_state *x, int outer_mtu)
 	struct xtfs_sa *sa = x->mode_data;
 	u32 space;
 
+	/* A block offset is 16 bits: no inner packet may exceed 65535. */
 	if (!sa->cfg.dont_frag)
-		return x->outer_mode.family == AF_INET ? IP_MAX_MTU : IP6_MAX_MTU;
+		return IP_MAX_MTU;
 	if (sa->cfg.pkt_size && sa->cfg.pkt_size < outer_mtu)
 		outer_mtu = sa->cfg.pkt_size;
 	space = xtfs_payload_space(x, outer_mtu);
@@ -340,7 +342,10 @@ static void xtfs_enqueue(struct xtfs_sa *sa, struct sk_buff *skb)
 
 	space = xtfs_payload_space(sa->x, xtfs_outer_size(sa, dst));
 	space = space > XTFS_HDR_LEN ? space - XTFS_HDR_LEN : 0;
-	if (sa->cfg.dont_frag && len > space) {
+	/* The block offset that follows a split packet is 16 bits. */
+	if (len > IP_MAX_MTU)
+		space = min(space, IP_MAX_MTU);
+	if ((sa->cfg.dont_frag || len > IP_MAX_MTU) && len > space) {
 		xtfs_too_big(skb, space);
 		xtfs_inc(sa, XTFS_CNT_DROP_TOO_BIG, 1);
 		kfree_skb(skb);
@@ -348,7 +353,7 @@ static void xtfs_enqueue(struct xtfs_sa *sa, struct sk_buff *skb)
 	}
 
 	spin_lock_bh(&sa->lock);
-	if (sa->queued + len > sa->cfg.max_qsize) {
+	if (len > sa->cfg.max_qsize - min(sa->queued, sa->cfg.max_qsize)) {
 		spin_unlock_bh(&sa->lock);
 		xtfs_inc(sa, XTFS_CNT_DROP_QUEUE_FULL, 1);
 		kfree_skb(skb);
@@ -442,7 +447,8 @@ int xtfs_prepare_output(struct xfrm_state *x, struct sk_buff *skb)
 		iph->version = 4;
 		iph->ihl = 5;
 		iph->tos = 0;
-		iph->frag_off = htons(IP_DF);
+		iph->frag_off = x->props.flags & XFRM_STATE_NOPMTUDISC ?
+				0 : htons(IP_DF);
 		iph->ttl = ip4_dst_hoplimit(xfrm_dst_child(dst));
 		iph->protocol = IPPROTO_AGGFRAG;
 		iph->saddr = x->props.saddr.a4;

@@ -119,8 +119,10 @@ static void rt_add(struct kunit *test, struct rt_ctx *c, bool v6, u32 len,
 		   u8 seed)
 {
 	struct sk_buff *skb = make_inner(test, v6, len, seed);
+	struct sk_buff *copy = skb_copy(skb, GFP_KERNEL);
 
-	__skb_queue_tail(&c->sent, skb_copy(skb, GFP_KERNEL));
+	KUNIT_ASSERT_NOT_NULL(test, copy);
+	__skb_queue_tail(&c->sent, copy);
 	__skb_queue_tail(&c->q, skb);
 }
 
@@ -391,6 +393,170 @@ static void xtfs_test_block_len(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, xtfs_block_len(v4, 0), 0);
 }
 
+/**
+ * struct rx_ctx - payloads for reorder window tests
+ * @rt: packets and parser (unused parser: the SA's own is used)
+ * @sa: SA state with a reorder window
+ * @pl: payloads, in sequence order
+ * @len: their lengths
+ * @n: number of payloads
+ */
+struct rx_ctx {
+	struct rt_ctx	rt;
+	struct xtfs_sa	*sa;
+	u8		*pl[32];
+	u32		len[32];
+	u32		n;
+};
+
+/* Pack 24 inner packets of assorted sizes into 500-octet payloads. */
+static void rx_init(struct kunit *test, struct rx_ctx *c, u16 win)
+{
+	u32 head_sent = 0, len;
+	u8 buf[HDR_LEN + 500];
+	int i;
+
+	rt_init(test, &c->rt);
+	for (i = 0; i < 24; i++)
+		rt_add(test, &c->rt, i & 1, 40 + (i * 37) % 300, i);
+	c->n = 0;
+	while ((len = rt_pack(&c->rt, buf, 500, &head_sent))) {
+		KUNIT_ASSERT_LT(test, c->n, 32U);
+		c->pl[c->n] = kunit_kmalloc(test, len, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, c->pl[c->n]);
+		memcpy(c->pl[c->n], buf, len);
+		c->len[c->n++] = len;
+	}
+	c->sa = kunit_kzalloc(test, sizeof(*c->sa), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, c->sa);
+	c->sa->cfg.reorder_win = win;
+	c->sa->cfg.drop_time_us = 10 * USEC_PER_SEC;
+	KUNIT_ASSERT_EQ(test, xtfs_input_init(c->sa, GFP_KERNEL), 0);
+}
+
+static void rx_feed(struct kunit *test, struct rx_ctx *c, u32 i)
+{
+	xtfs_rx_seq(c->sa, make_outer(test, c->pl[i], c->len[i], SHAPE_LINEAR),
+		    1000 + i, &c->rt.got);
+}
+
+static void rx_free(struct rx_ctx *c)
+{
+	xtfs_input_destroy(c->sa);
+	rt_free(&c->rt);
+}
+
+/* What arrived is an in-order, byte-identical subsequence of what was sent. */
+static u32 rx_expect_subseq(struct kunit *test, struct rx_ctx *c)
+{
+	struct sk_buff *a = skb_peek(&c->rt.sent), *b;
+	u32 n = 0;
+
+	skb_queue_walk(&c->rt.got, b) {
+		while (a && (a->len != b->len || memcmp(a->data, b->data, a->len)))
+			a = skb_peek_next(a, &c->rt.sent);
+		KUNIT_EXPECT_NOT_NULL(test, a);
+		if (!a)
+			break;
+		a = skb_peek_next(a, &c->rt.sent);
+		n++;
+	}
+	return n;
+}
+
+/* Reordered within the window: everything, in order. */
+static void xtfs_test_rx_reorder(struct kunit *test)
+{
+	static const u32 order[] = { 0, 2, 1, 3, 5, 4, 6, 7, 8, 9, 10, 11 };
+	struct rx_ctx c;
+	u32 i;
+
+	rx_init(test, &c, 3);
+	for (i = 0; i < c.n; i++)
+		rx_feed(test, &c, i < ARRAY_SIZE(order) && order[i] < c.n ?
+			order[i] : i);
+	rt_expect_all(test, &c.rt);
+	KUNIT_EXPECT_EQ(test, c.sa->rx_held, 0U);
+	rx_free(&c);
+}
+
+/* One payload lost: the window moves past it, the rest arrives in order. */
+static void xtfs_test_rx_loss(struct kunit *test)
+{
+	struct rx_ctx c;
+	u32 i, got;
+
+	rx_init(test, &c, 3);
+	for (i = 0; i < c.n; i++)
+		if (i != 2)
+			rx_feed(test, &c, i);
+	got = rx_expect_subseq(test, &c);
+	/* At most the packets that touch payload 2 (3 at these sizes). */
+	KUNIT_EXPECT_GE(test, got + 3, skb_queue_len(&c.rt.sent));
+	KUNIT_EXPECT_LT(test, got, skb_queue_len(&c.rt.sent));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&c.sa->cnt[XTFS_CNT_LOST]), 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&c.sa->cnt[XTFS_CNT_DROP_OLD]), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&c.sa->cnt[XTFS_CNT_DROP_BAD_BLOCK]), 0);
+	KUNIT_EXPECT_EQ(test, c.sa->rx_held, 0U);
+	rx_free(&c);
+}
+
+/* Duplicates and packets older than the window are dropped and counted. */
+static void xtfs_test_rx_duplicate(struct kunit *test)
+{
+	struct rx_ctx c;
+	u32 i;
+
+	rx_init(test, &c, 3);
+	rx_feed(test, &c, 0);
+	rx_feed(test, &c, 2);
+	rx_feed(test, &c, 2);	/* duplicate, held */
+	rx_feed(test, &c, 0);	/* duplicate, old */
+	for (i = 1; i < c.n; i++)
+		if (i != 2)
+			rx_feed(test, &c, i);
+	rt_expect_all(test, &c.rt);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&c.sa->cnt[XTFS_CNT_DROP_OLD]), 2);
+	rx_free(&c);
+}
+
+/* Window 0: in order only; a gap is a loss at once. */
+static void xtfs_test_rx_window0(struct kunit *test)
+{
+	struct rx_ctx c;
+
+	rx_init(test, &c, 0);
+	rx_feed(test, &c, 0);
+	rx_feed(test, &c, 5);
+	rx_feed(test, &c, 3);	/* now old */
+	KUNIT_EXPECT_EQ(test, atomic64_read(&c.sa->cnt[XTFS_CNT_LOST]), 4);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&c.sa->cnt[XTFS_CNT_DROP_OLD]), 1);
+	KUNIT_EXPECT_EQ(test, c.sa->rx_held, 0U);
+	rx_expect_subseq(test, &c);
+	rx_free(&c);
+}
+
+/* An all-pad payload between two fragments keeps the packet (RFC 2.2.3). */
+static void xtfs_test_all_pad_between_fragments(struct kunit *test)
+{
+	u8 *buf = kunit_kzalloc(test, HDR_LEN + 300, GFP_KERNEL);
+	static const u8 all_pad[HDR_LEN + 8] = { 0 };
+	struct rt_ctx c;
+	u32 head_sent = 0, len;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	rt_init(test, &c);
+	rt_add(test, &c, false, 500, 5);
+	len = rt_pack(&c, buf, 300, &head_sent);
+	rt_parse(test, &c, buf, len, SHAPE_LINEAR);
+	rt_parse(test, &c, all_pad, sizeof(all_pad), SHAPE_LINEAR);
+	rt_parse(test, &c, all_pad, HDR_LEN, SHAPE_LINEAR);	/* empty */
+	len = rt_pack(&c, buf, 300, &head_sent);
+	rt_parse(test, &c, buf, len, SHAPE_LINEAR);
+	rt_expect_all(test, &c);
+	rt_free(&c);
+}
+
 static struct kunit_case xtfs_aggfrag_cases[] = {
 	KUNIT_CASE(xtfs_test_block_len),
 	KUNIT_CASE(xtfs_test_pack_aggregates),
@@ -403,6 +569,11 @@ static struct kunit_case xtfs_aggfrag_cases[] = {
 	KUNIT_CASE(xtfs_test_loss_resync),
 	KUNIT_CASE(xtfs_test_malformed),
 	KUNIT_CASE(xtfs_test_offset_mismatch),
+	KUNIT_CASE(xtfs_test_all_pad_between_fragments),
+	KUNIT_CASE(xtfs_test_rx_reorder),
+	KUNIT_CASE(xtfs_test_rx_loss),
+	KUNIT_CASE(xtfs_test_rx_duplicate),
+	KUNIT_CASE(xtfs_test_rx_window0),
 	{}
 };
 

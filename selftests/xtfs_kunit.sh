@@ -22,7 +22,8 @@ n=$(wc -l <"$TMP/cases")
 if [ "$n" -eq 0 ]; then
 	tap_plan 1
 	ok 1 "KUnit suite xtfs_aggfrag produced results"
-	cat "$TMP/ktap"
+	sed 's/^/# /' "$TMP/ktap" | tail -n 20
+	modprobe -r xtfs_test
 	tap_done
 fi
 tap_plan "$n"

@@ -10,7 +10,7 @@ loaded() { [ -d /sys/module/xfrm_xtfs ]; }
 
 tap_plan 6
 modprobe -q esp4; modprobe -q esp6; modprobe -q xfrm_user
-modprobe -r xfrm_xtfs 2>/dev/null
+modprobe -r xtfs_test xfrm_xtfs 2>/dev/null
 setup_ns || { diag "namespace setup failed"; exit $KSFT_FAIL; }
 
 ! loaded
