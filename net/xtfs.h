@@ -21,9 +21,7 @@
 
 /* kzalloc_obj() arrived after 6.14. */
 #ifndef kzalloc_obj
-#define __xtfs_gfp(a, b, ...) b
-#define kzalloc_obj(P, ...) \
-	((typeof(P) *)kzalloc(sizeof(P), __xtfs_gfp(, ##__VA_ARGS__, GFP_KERNEL)))
+#define kzalloc_obj(P, gfp)	kzalloc(sizeof(P), gfp)
 #endif
 
 /* Defaults, identical to the in-tree xfrm_iptfs module. */

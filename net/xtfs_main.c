@@ -29,7 +29,7 @@
  */
 static struct xtfs_sa *xtfs_sa_alloc(struct xfrm_state *x)
 {
-	struct xtfs_sa *sa = kzalloc_obj(*sa);
+	struct xtfs_sa *sa = kzalloc_obj(*sa, GFP_KERNEL);
 	int i;
 
 	if (!sa)
@@ -93,7 +93,7 @@ static int xtfs_clone_state(struct xfrm_state *x, struct xfrm_state *orig)
 	struct xtfs_sa *o = orig->mode_data;
 	struct xtfs_sa *sa;
 
-	sa = kzalloc_obj(*sa);
+	sa = kzalloc_obj(*sa, GFP_KERNEL);
 	if (!sa)
 		return -ENOMEM;
 	sa->x = x;
