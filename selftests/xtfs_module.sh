@@ -31,14 +31,16 @@ done
 ! loaded
 ok $? "module unloads once its SAs are gone"
 
-if [ -n "$(find /lib/modules/$(uname -r) -name "xfrm_iptfs.ko*" 2>/dev/null)" ]; then
-	modprobe xfrm_iptfs
+# The in-tree module by file: modprobe's configuration sends its name to xtfs.
+intree=$(find /lib/modules/"$(uname -r)"/kernel -name 'xfrm_iptfs.ko*' 2>/dev/null | head -n1)
+if [ -n "$intree" ]; then
+	insmod "$intree"
 	out=$(modprobe xfrm_xtfs 2>&1)
 	rc=$?
 	[ $rc -ne 0 ] && ! loaded && dmesg | tail -n 5 | grep -q "in-tree xfrm_iptfs module serves IP-TFS"
 	ok $? "refuses to load while in-tree xfrm_iptfs holds the mode ($out)"
-	modprobe -r xfrm_iptfs
-	modprobe xfrm_xtfs && ! modprobe xfrm_iptfs 2>/dev/null &&
+	rmmod xfrm_iptfs
+	modprobe xfrm_xtfs && ! insmod "$intree" 2>/dev/null &&
 		! [ -d /sys/module/xfrm_iptfs ] && loaded
 	ok $? "in-tree xfrm_iptfs cannot load while xtfs holds the mode"
 	modprobe -r xfrm_xtfs

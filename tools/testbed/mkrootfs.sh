@@ -43,10 +43,13 @@ deb $mirror $SUITE-updates main
 deb $mirror $SUITE-backports main
 EOF
 	echo xtfs-testbed >"$ROOTFS.new/etc/hostname"
-	# As documented for routers: the in-tree module must not answer the
-	# xfrm-iptfs alias; it stays loadable by name for interop tests.
+	# As documented for routers: the kernel's request for "xfrm-iptfs"
+	# must reach xtfs, not the in-tree module of the same name (modprobe
+	# treats - and _ alike and prefers a module name to an alias, unless
+	# an alias from its configuration says otherwise).
 	mkdir -p "$ROOTFS.new/etc/modprobe.d"
-	echo "blacklist xfrm_iptfs" >"$ROOTFS.new/etc/modprobe.d/xtfs.conf"
+	printf 'alias xfrm-iptfs xfrm_xtfs\nblacklist xfrm_iptfs\n' \
+		>"$ROOTFS.new/etc/modprobe.d/xtfs.conf"
 	mv "$ROOTFS.new" "$ROOTFS"
 }
 

@@ -73,7 +73,7 @@ main() {
 	cmd=$(printf '%q ' "$@")
 	# No stdin: vng would otherwise wait on a terminal that CI lacks.
 	in_chroot "cd /xtfs && timeout $VM_TIMEOUT vng --run $image --disable-kvm \
-		--cpus 2 --memory 2G --rw --append kunit.enable=1 \
+		--cpus 2 --memory 2G --rw \
 		--exec 'XTFS_RUNDIR=$RUNDIR XTFS_KERNEL=$KIND /xtfs/tools/testbed/guest-run.sh $cmd' \
 		</dev/null" || rc=$?
 	local out=$ROOTFS$RUNDIR
