@@ -71,6 +71,9 @@ cleanup_ns() {
 # setup_ns - two namespaces over veth, inner addresses routed over it.
 setup_ns() {
 	cleanup_ns
+	# The UDP receivers ask for a 4 MiB buffer: a slow (emulated) reader
+	# must not turn a burst into socket-buffer drops.
+	sysctl -q -w net.core.rmem_max=16777216
 	ip netns add $A && ip netns add $B || return 1
 	ip link add veth-a netns $A type veth peer name veth-b netns $B || return 1
 	ip -n $A addr add $OA/24 dev veth-a
@@ -134,18 +137,40 @@ capture_start() {
 	ip netns exec "$1" tcpdump -i "$2" -U -s 128 -w "$3" esp \
 		>"$3.log" 2>&1 &
 	_cap_pid=$!
-	# tcpdump says "listening on" once the capture is open.
-	for _ in $(seq 100); do
+	_cap_file=$3
+	# tcpdump says "listening on" once the capture is open; its first
+	# start in a fresh guest can take many seconds under emulation.
+	for _ in $(seq 600); do
 		grep -q listening "$3.log" 2>/dev/null && return 0
 		sleep 0.1
 	done
 	return 1
 }
 
+# capture_stop - stop the capture once tcpdump has written what it got.
+# Under emulation tcpdump can lag the kernel by seconds, and an interrupt
+# loses what it has not read yet: wait until the file stops growing.
 capture_stop() {
-	sleep 0.5
+	local last=-1 cur stable=0
+	for _ in $(seq 60); do
+		sleep 0.5
+		cur=$(stat -c %s "$_cap_file" 2>/dev/null || echo 0)
+		if [ "$cur" = "$last" ]; then
+			stable=$((stable + 1))
+			[ $stable -ge 3 ] && break
+		else
+			stable=0
+		fi
+		last=$cur
+	done
 	kill -INT "$_cap_pid" 2>/dev/null
 	wait "$_cap_pid" 2>/dev/null
+}
+
+# udp_rcvbuf_errors NS - UDP datagrams dropped for a full socket buffer.
+udp_rcvbuf_errors() {
+	ip netns exec "$1" awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) c[$i] = i; h = 1 }
+		else print $c["RcvbufErrors"] }' /proc/net/snmp
 }
 
 # pcap_esp_sizes FILE - print the IP total length of each ESP packet.

@@ -16,7 +16,7 @@ ip netns exec $A xtfs state list | sed 's/^/   /'
 ip netns exec $A xtfs policy list | sed 's/^/   /'
 
 say "burst of 200 UDP datagrams of 64 octets from $IA to $IB (init-delay 20 ms)"
-capture_start $B veth-b "$TMP/burst.pcap"
+capture_start $B veth-b "$TMP/burst.pcap" || echo "   (capture did not start)"
 ip netns exec $B python3 "$SELFTEST_DIR/pcap_esp.py" udp-recv 5001 200 5 "$TMP/r" &
 rpid=$!
 sleep 1
@@ -32,7 +32,7 @@ printf '   outer ESP packets:       %s (%s)\n' "$n" "$sizes"
 printf '   inner packets per outer: %s\n' "$(awk -v n="$n" 'BEGIN { if (n) printf "%.1f", 200 / n }')"
 
 say "ping with 3000 octets of payload: fragmented across outer packets, reassembled"
-capture_start $B veth-b "$TMP/ping.pcap"
+capture_start $B veth-b "$TMP/ping.pcap" || echo "   (capture did not start)"
 ip netns exec $A ping -c 1 -s 3000 -p a5c3 -I $IA $IB | sed 's/^/   /'
 capture_stop
 printf '   outer ESP packets for one echo request and its reply: %s (%s)\n' \
