@@ -60,6 +60,9 @@ main() {
 		rsync -a --delete --exclude .git --exclude 'tools/xtfs/xtfs' /xtfs/ $bdir/
 		make -s -C /lib/modules/$rel/build M=$bdir modules >$bdir/build.log 2>&1 ||
 			{ cat $bdir/build.log; exit 1; }
+		# Only this build: drop copies left by other installs (make install).
+		find /lib/modules/$rel -name 'xfrm_xtfs.ko*' -delete
+		find /lib/modules/$rel -name 'xtfs_test.ko*' -delete
 		install -D -m 644 $bdir/xfrm_xtfs.ko /lib/modules/$rel/updates/xtfs/xfrm_xtfs.ko
 		if [ -f $bdir/xtfs_test.ko ]; then
 			install -D -m 644 $bdir/xtfs_test.ko /lib/modules/$rel/updates/xtfs/xtfs_test.ko
