@@ -371,6 +371,20 @@ static u32 xtfs_slot(const struct xtfs_sa *sa, u64 seq)
 }
 
 /**
+ * xtfs_rx_peek() - the outer packet held for sequence number @seq
+ * @sa: the SA state, @sa->rlock held
+ * @seq: sequence number
+ *
+ * Return: the packet, or NULL when none is held for @seq.
+ */
+static struct sk_buff *xtfs_rx_peek(const struct xtfs_sa *sa, u64 seq)
+{
+	struct sk_buff *skb = sa->rx_win[xtfs_slot(sa, seq)];
+
+	return skb && XTFS_SKB_CB(skb)->seq == seq ? skb : NULL;
+}
+
+/**
  * xtfs_rx_take() - remove the outer packet held for sequence number @seq
  * @sa: the SA state, @sa->rlock held
  * @seq: sequence number
@@ -379,12 +393,11 @@ static u32 xtfs_slot(const struct xtfs_sa *sa, u64 seq)
  */
 static struct sk_buff *xtfs_rx_take(struct xtfs_sa *sa, u64 seq)
 {
-	u32 slot = xtfs_slot(sa, seq);
-	struct sk_buff *skb = sa->rx_win[slot];
+	struct sk_buff *skb = xtfs_rx_peek(sa, seq);
 
-	if (!skb || XTFS_SKB_CB(skb)->seq != seq)
+	if (!skb)
 		return NULL;
-	sa->rx_win[slot] = NULL;
+	sa->rx_win[xtfs_slot(sa, seq)] = NULL;
 	sa->rx_held--;
 	dev_put(skb->dev);
 	return skb;
@@ -529,13 +542,8 @@ static enum hrtimer_restart xtfs_drop_timer_fn(struct hrtimer *t)
 	if (sa->rx_held) {
 		u64 target = sa->rx_next;
 
-		struct sk_buff *skb;
-
-		for (;; target++) {
-			skb = sa->rx_win[xtfs_slot(sa, target)];
-			if (skb && XTFS_SKB_CB(skb)->seq == target)
-				break;
-		}
+		while (!xtfs_rx_peek(sa, target))
+			target++;
 		xtfs_rx_advance(sa, target, &out);
 		xtfs_rx_drain(sa, &out);
 	}
