@@ -15,6 +15,8 @@ set -euo pipefail
 # line of every module (in-tree ones too) as "bad constant expression":
 # those, and only those, are dropped.
 kout=$("$(dirname "$0")/mkkernel.sh")
+# One lint at a time: the sparse build directory is shared.
+with_lock lint
 in_chroot "set -e
 	src=/var/lib/xtfs/src
 	[ -x \$src/scripts/checkpatch.pl ] || {
