@@ -63,7 +63,9 @@ install_pkgs() {
 	# unpacked all the same. Check what matters explicitly.
 	in_chroot "dpkg --configure -a >/dev/null 2>&1 || true"
 	local ver
-	ver=$(in_chroot "ls /lib/modules | sort -V | tail -n1")
+	# The stock kernel: the debug kernel (mkkernel.sh) installs its modules
+	# beside it, without a header package.
+	ver=$(in_chroot "ls /lib/modules | grep -- -amd64\$ | sort -V | tail -n1")
 	[ -n "$ver" ] || die "no kernel image installed in the rootfs"
 	[ -d "$ROOTFS/usr/src/linux-headers-$ver" ] ||
 		die "headers for $ver missing in the rootfs"
@@ -79,14 +81,13 @@ main() {
 	with_lock
 	local want have=
 	want=$(stamp_want)
-	[ -f "$ROOTFS/.xtfs-stamp" ] && have=$(cat "$ROOTFS/.xtfs-stamp")
-	if [ "$have" = "$want" ]; then
-		exit 0
-	fi
+	# Every package set installed so far is recorded: trees whose lists
+	# differ (branches, older checkouts) do not reinstall back and forth.
+	grep -qx "$want" "$ROOTFS/.xtfs-stamp" 2>/dev/null && exit 0
 	host_prereqs
 	[ -x "$ROOTFS/bin/bash" ] || bootstrap
 	install_pkgs
-	echo "$want" >"$ROOTFS/.xtfs-stamp"
+	echo "$want" >>"$ROOTFS/.xtfs-stamp"
 	log "rootfs ready: $(in_chroot 'ls /lib/modules' | tr '\n' ' ')"
 }
 
