@@ -79,7 +79,7 @@ install_pkgs() {
 main() {
 	[ "$(id -u)" = 0 ] || die "must run as root"
 	with_lock
-	local want have=
+	local want
 	want=$(stamp_want)
 	# Every package set installed so far is recorded: trees whose lists
 	# differ (branches, older checkouts) do not reinstall back and forth.
