@@ -120,6 +120,13 @@ static inline void xtfs_inc(struct xtfs_sa *sa, enum xtfs_counter c, u64 n)
 	atomic64_add(n, &sa->cnt[c]);
 }
 
+/* xtfs_main.c */
+struct xtfs_sa *xtfs_state_sa(const struct xfrm_state *x);
+
+/* xtfs_netlink.c */
+int xtfs_netlink_init(void);
+void xtfs_netlink_exit(void);
+
 /* xtfs_output.c */
 int xtfs_output(struct net *net, struct sock *sk, struct sk_buff *skb);
 int xtfs_prepare_output(struct xfrm_state *x, struct sk_buff *skb);

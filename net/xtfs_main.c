@@ -252,6 +252,23 @@ static const struct xfrm_mode_cbs xtfs_mode_cbs = {
 };
 
 /**
+ * xtfs_state_sa() - xtfs state of an SA, if xtfs serves it
+ * @x: any SA; the caller keeps it alive (reference or xfrm_state_lock)
+ *
+ * Only an SA whose mode callbacks are xtfs's carries a &struct xtfs_sa in
+ * mode_data: an IP-TFS SA of another module, or a larval (acquire) SA
+ * that was never initialised, does not.
+ *
+ * Return: the state, or NULL.
+ */
+struct xtfs_sa *xtfs_state_sa(const struct xfrm_state *x)
+{
+	if (x->mode_cbs != &xtfs_mode_cbs)
+		return NULL;
+	return x->mode_data;
+}
+
+/**
  * xtfs_intree_loaded() - is the in-tree IP-TFS module loaded?
  *
  * The mode slot has no reader, so look for the module itself.
@@ -297,9 +314,13 @@ static struct notifier_block xtfs_module_nb = {
 };
 
 /**
- * xtfs_init() - module init: guard, then register the mode
+ * xtfs_init() - module init: guard, netlink family, then the mode
  *
- * Return: 0, or -EBUSY when the in-tree module holds the mode.
+ * The mode comes last: once it is registered SAs can be created, and
+ * everything they use must be in place.
+ *
+ * Return: 0, -EBUSY when the in-tree module holds the mode, or the error
+ * of a failed registration.
  */
 static int __init xtfs_init(void)
 {
@@ -315,12 +336,17 @@ static int __init xtfs_init(void)
 		err = -EBUSY;
 		goto err_notifier;
 	}
-	err = xfrm_register_mode_cbs(XFRM_MODE_IPTFS, &xtfs_mode_cbs);
+	err = xtfs_netlink_init();
 	if (err)
 		goto err_notifier;
+	err = xfrm_register_mode_cbs(XFRM_MODE_IPTFS, &xtfs_mode_cbs);
+	if (err)
+		goto err_netlink;
 	pr_info("IP-TFS (RFC 9347) mode registered\n");
 	return 0;
 
+err_netlink:
+	xtfs_netlink_exit();
 err_notifier:
 	unregister_module_notifier(&xtfs_module_nb);
 	return err;
@@ -335,6 +361,7 @@ err_notifier:
 static void __exit xtfs_exit(void)
 {
 	xfrm_unregister_mode_cbs(XFRM_MODE_IPTFS);
+	xtfs_netlink_exit();
 	unregister_module_notifier(&xtfs_module_nb);
 }
 

@@ -177,3 +177,17 @@ udp_rcvbuf_errors() {
 pcap_esp_sizes() {
 	python3 "$SELFTEST_DIR/pcap_esp.py" sizes "$1"
 }
+
+# xtfs_counter NS DIR NAME - print counter NAME (a key of the "stats"
+# object of "xtfs -j stats", e.g. inner_in_pkts) of the one xtfs SA of
+# direction DIR (in or out) in namespace NS. Prints nothing and fails
+# unless exactly one such SA has that counter.
+xtfs_counter() {
+	ip netns exec "$1" xtfs -j stats | python3 -c '
+import json, sys
+d, name = sys.argv[1], sys.argv[2]
+sas = [s for s in json.load(sys.stdin) if s.get("dir") == d]
+if len(sas) != 1 or name not in sas[0]["stats"]:
+    sys.exit("xtfs_counter: %d xtfs SAs of dir %s, counter %s" % (len(sas), d, name))
+print(sas[0]["stats"][name])' "$2" "$3"
+}

@@ -14,8 +14,8 @@ SUITE=trixie
 PKGS="bc binutils bison busybox-static ca-certificates cpio flex gcc
 git iperf3 iproute2 iputils-ping kmod libc6-dev libelf-dev libmnl-dev
 libssl-dev make netcat-openbsd perl pkg-config procps python3
-python3-cryptography python3-scapy qemu-system-x86 rsync socat sparse
-tcpdump util-linux virtme-ng xz-utils"
+python3-cryptography python3-jsonschema python3-scapy python3-yaml
+qemu-system-x86 rsync socat sparse tcpdump util-linux virtme-ng xz-utils"
 # Kernel packages from trixie-backports: the stock kernel, its headers and
 # the source the debug kernel is built from (same version).
 BPO_PKGS="linux-image-amd64 linux-headers-amd64"

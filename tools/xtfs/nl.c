@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * NETLINK_XFRM requests and replies, with extended ACK reporting
+ * Netlink requests and replies (NETLINK_XFRM, and NETLINK_GENERIC for the
+ * xtfs family), with extended ACK reporting
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -18,8 +19,13 @@
 static const char dump_intr_msg[] =
 	"xtfs: warning: dump interrupted, output may be inconsistent\n";
 
-static struct mnl_socket *nl;
+/* One socket per protocol, opened on first use. */
+static struct mnl_socket *nl_xfrm, *nl_genl;
 static __u32 nl_seq;
+/* The outcome of the last request: see nl_last_err(). */
+static int last_err;
+static char last_msg[256];
+static bool quiet;
 static __u64 txbuf[NL_TXBUF / sizeof(__u64)];
 static __u64 rxbuf[NL_RXBUF / sizeof(__u64)];
 
@@ -72,30 +78,63 @@ void nl_put_u32(struct nlmsghdr *nlh, __u16 type, __u32 v)
 	nl_put(nlh, type, sizeof(v), &v);
 }
 
-/* attr_cb - mnl_attr_parse callback filling a table indexed by type. */
+/* The table an attr_cb fills: entries 0..max. */
+struct attr_tb {
+	const struct nlattr **tb;
+	unsigned int max;
+};
+
+/* attr_cb - mnl_attr_parse callback filling a struct attr_tb by type. */
 static int attr_cb(const struct nlattr *a, void *data)
 {
-	const struct nlattr **tb = data;
+	const struct attr_tb *t = data;
 	__u16 type = mnl_attr_get_type(a);
 
-	if (type <= XTFS_XFRMA_MAX)
-		tb[type] = a;
+	if (type <= t->max)
+		t->tb[type] = a;
 	return MNL_CB_OK;
 }
 
 /*
- * nl_attrs - index the attributes after a fixed header of hdrlen bytes;
- * tb must have XTFS_XFRMA_MAX + 1 entries. Returns -1 if malformed.
+ * nl_attrs_max - index the attributes after a fixed header of hdrlen
+ * bytes in tb[0..max]; later types are skipped. Returns -1 if malformed.
+ */
+int nl_attrs_max(const struct nlmsghdr *nlh, size_t hdrlen,
+		 const struct nlattr **tb, unsigned int max)
+{
+	struct attr_tb t = { tb, max };
+
+	memset(tb, 0, (max + 1) * sizeof(*tb));
+	if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN + MNL_ALIGN(hdrlen))
+		return -1;
+	if (mnl_attr_parse(nlh, hdrlen, attr_cb, &t) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * nl_attrs_nested - index the attributes inside a nest in tb[0..max].
+ * Returns -1 if malformed.
+ */
+int nl_attrs_nested(const struct nlattr *nest, const struct nlattr **tb,
+		    unsigned int max)
+{
+	struct attr_tb t = { tb, max };
+
+	memset(tb, 0, (max + 1) * sizeof(*tb));
+	if (mnl_attr_parse_nested(nest, attr_cb, &t) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * nl_attrs - index the XFRMA_* attributes after a fixed header of hdrlen
+ * bytes; tb must have XTFS_XFRMA_MAX + 1 entries. Returns -1 if malformed.
  */
 int nl_attrs(const struct nlmsghdr *nlh, size_t hdrlen,
 	     const struct nlattr **tb)
 {
-	memset(tb, 0, (XTFS_XFRMA_MAX + 1) * sizeof(*tb));
-	if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN + MNL_ALIGN(hdrlen))
-		return -1;
-	if (mnl_attr_parse(nlh, hdrlen, attr_cb, tb) < 0)
-		return -1;
-	return 0;
+	return nl_attrs_max(nlh, hdrlen, tb, XTFS_XFRMA_MAX);
 }
 
 /* nl_attr_data - payload of an attribute holding at least min bytes. */
@@ -120,18 +159,20 @@ static void nl_hexdump(const struct nlmsghdr *nlh)
 	fflush(stdout);
 }
 
-/* nl_open - open and bind the NETLINK_XFRM socket, asking for ext ACKs. */
-static int nl_open(void)
+/* nl_open - open and bind a netlink socket, asking for ext ACKs. */
+static struct mnl_socket *nl_open(int proto)
 {
+	struct mnl_socket *nl;
 	int one = 1;
 
-	nl = mnl_socket_open(NETLINK_XFRM);
+	nl = mnl_socket_open(proto);
 	if (!nl) {
-		fprintf(stderr, "xtfs: cannot open a NETLINK_XFRM socket: %s%s\n",
+		fprintf(stderr, "xtfs: cannot open a %s socket: %s%s\n",
+			proto == NETLINK_XFRM ? "NETLINK_XFRM" : "NETLINK_GENERIC",
 			strerror(errno),
-			errno == EPROTONOSUPPORT ?
+			errno == EPROTONOSUPPORT && proto == NETLINK_XFRM ?
 			" (kernel without CONFIG_XFRM_USER?)" : "");
-		return -1;
+		return NULL;
 	}
 	/* Best effort: old kernels lack them and still work. */
 	mnl_socket_setsockopt(nl, NETLINK_CAP_ACK, &one, sizeof(one));
@@ -140,10 +181,9 @@ static int nl_open(void)
 		fprintf(stderr, "xtfs: cannot bind the netlink socket: %s\n",
 			strerror(errno));
 		mnl_socket_close(nl);
-		nl = NULL;
-		return -1;
+		return NULL;
 	}
-	return 0;
+	return nl;
 }
 
 /* ext_ack_msg - the NLMSGERR_ATTR_MSG string among extended ACK TLVs. */
@@ -170,6 +210,10 @@ static const char *ext_ack_msg(const void *tlvs, size_t len)
  */
 static int nl_report(int err, const char *msg)
 {
+	last_err = err < 0 ? -err : 0;
+	snprintf(last_msg, sizeof(last_msg), "%s", err < 0 && msg ? msg : "");
+	if (quiet)
+		return err < 0 ? -1 : 0;
 	if (err < 0) {
 		if (msg && *msg)
 			fprintf(stderr, "xtfs: %s: %s\n", strerror(-err), msg);
@@ -224,7 +268,8 @@ static int nl_done_msg(const struct nlmsghdr *nlh)
  * nl_recv - read replies to request seq until its ACK (or, for a dump,
  * its NLMSG_DONE), handing every data message to cb.
  */
-static int nl_recv(__u32 seq, bool dump, nl_cb cb, void *data)
+static int nl_recv(struct mnl_socket *nl, __u32 seq, bool dump, nl_cb cb,
+		   void *data)
 {
 	const struct nlmsghdr *nlh;
 	bool warned = false;
@@ -267,22 +312,63 @@ static int nl_recv(__u32 seq, bool dump, nl_cb cb, void *data)
 }
 
 /*
- * nl_talk - send a request (or, with --dry-run, hex-dump it) and process
- * the replies. dump: the request carries NLM_F_DUMP and ends with DONE.
- * Returns 0 on success, -1 after printing an error.
+ * nl_talk_proto - send a request on the socket of a netlink protocol (or,
+ * with --dry-run, hex-dump it) and process the replies. dump: the request
+ * carries NLM_F_DUMP and ends with DONE. Returns 0 on success, -1 after
+ * printing an error (unless nl_quiet() asked for silence).
  */
-int nl_talk(struct nlmsghdr *nlh, bool dump, nl_cb cb, void *data)
+int nl_talk_proto(int proto, struct nlmsghdr *nlh, bool dump, nl_cb cb,
+		  void *data)
 {
+	struct mnl_socket **nl = proto == NETLINK_XFRM ? &nl_xfrm : &nl_genl;
+
+	last_err = 0;
+	last_msg[0] = '\0';
 	if (opts.dry_run) {
 		nl_hexdump(nlh);
 		return 0;
 	}
-	if (!nl && nl_open() < 0)
-		return -1;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+	if (!*nl) {
+		*nl = nl_open(proto);
+		if (!*nl) {
+			last_err = EIO;
+			return -1;
+		}
+	}
+	if (mnl_socket_sendto(*nl, nlh, nlh->nlmsg_len) < 0) {
+		last_err = errno;
 		fprintf(stderr, "xtfs: netlink send failed: %s\n",
 			strerror(errno));
 		return -1;
 	}
-	return nl_recv(nlh->nlmsg_seq, dump, cb, data);
+	return nl_recv(*nl, nlh->nlmsg_seq, dump, cb, data);
+}
+
+/* nl_talk - nl_talk_proto() on NETLINK_XFRM. */
+int nl_talk(struct nlmsghdr *nlh, bool dump, nl_cb cb, void *data)
+{
+	return nl_talk_proto(NETLINK_XFRM, nlh, dump, cb, data);
+}
+
+/*
+ * nl_quiet - with on, kernel errors (NLMSG_ERROR, a dump's DONE) are only
+ * recorded for nl_last_err(), not printed; returns the previous setting.
+ */
+bool nl_quiet(bool on)
+{
+	bool was = quiet;
+
+	quiet = on;
+	return was;
+}
+
+/*
+ * nl_last_err - the errno of the last request's kernel error (0 if none)
+ * and, in *msg, its extended ACK message ("" if none).
+ */
+int nl_last_err(const char **msg)
+{
+	if (msg)
+		*msg = last_msg;
+	return last_err;
 }

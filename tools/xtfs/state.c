@@ -394,6 +394,7 @@ struct sa_view {
 	const char *mode, *proto, *family, *dir;
 	char mode_buf[12], proto_buf[12];
 	int dir_val;
+	const struct sa_stats *xs;	/* xtfs counters (-s), or NULL */
 };
 
 /* sa_decode - fill a sa_view from an XFRM_MSG_NEWSA message. */
@@ -445,6 +446,16 @@ static int sa_decode(const struct nlmsghdr *nlh, struct sa_view *v)
 		   sel->prefixlen_s);
 	fmt_prefix(v->sel_dst, sizeof(v->sel_dst), sel_family, &sel->daddr,
 		   sel->prefixlen_d);
+	if (opts.stats && v->p.id.proto == IPPROTO_ESP &&
+	    (v->p.family == AF_INET || v->p.family == AF_INET6)) {
+		const struct xfrm_mark *m = nl_attr_data(tb[XFRMA_MARK],
+							 sizeof(*m));
+
+		v->xs = sa_stats_find(v->p.family, &v->p.saddr,
+				      &v->p.id.daddr, v->p.id.spi,
+				      m ? m->v : 0,
+				      v->p.mode == XTFS_MODE_IPTFS);
+	}
 	return 0;
 }
 
@@ -525,6 +536,8 @@ static void sa_print_text(const struct sa_view *v)
 	fprintf(out, "\tstats replay-window %u replay %u integrity-failed %u\n",
 		p->stats.replay_window, p->stats.replay,
 		p->stats.integrity_failed);
+	if (v->xs)
+		stats_print_text(v->xs, "\txtfs ");
 	fprintf(out, "\tlifetime bytes %llu packets %llu\n",
 		(unsigned long long)p->curlft.bytes,
 		(unsigned long long)p->curlft.packets);
@@ -616,6 +629,8 @@ static void sa_print_json(const struct sa_view *v)
 	jw_uint("replay_window", p->stats.replay_window);
 	jw_uint("replay", p->stats.replay);
 	jw_uint("integrity_failed", p->stats.integrity_failed);
+	if (v->xs)
+		stats_print_json(v->xs);
 	jw_obj_close();
 	jw_obj_open("curlft");
 	jw_uint("bytes", p->curlft.bytes);
@@ -650,6 +665,7 @@ int state_get(int argc, char **argv)
 	unsigned int n = 0;
 	int ret;
 
+	stats_for_states();
 	ret = sa_id_request(argc, argv, "state get", XFRM_MSG_GETSA, sa_cb,
 			    &n);
 	if (!ret && opts.json && n)
@@ -667,6 +683,7 @@ int state_list(int argc, char **argv)
 	if (argc)
 		usage_error("unknown keyword \"%s\" in \"state list\"",
 			    argv[0]);
+	stats_for_states();
 	nlh = nl_msg(XFRM_MSG_GETSA, NLM_F_DUMP);
 	if (opts.json)
 		jw_arr_open(NULL);

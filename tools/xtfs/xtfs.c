@@ -15,7 +15,7 @@ struct xtfs_opts opts;
 FILE *out;
 
 static const char usage_text[] =
-"Usage: xtfs [-j] OBJECT COMMAND [ARGS]\n"
+"Usage: xtfs [-j] [-s] OBJECT COMMAND [ARGS]\n"
 "\n"
 "  xtfs state add src ADDR dst ADDR proto esp spi SPI [reqid N]\n"
 "          [dir in|out] [mode iptfs|tunnel|transport|beet]\n"
@@ -37,15 +37,19 @@ static const char usage_text[] =
 "  xtfs policy del src PFX dst PFX dir in|out|fwd [if_id N]\n"
 "  xtfs policy list\n"
 "  xtfs policy flush\n"
+"  xtfs stats [show] [src ADDR] [dst ADDR] [proto esp] [spi SPI] [mark N]\n"
 "  xtfs help | -h | --help\n"
 "\n"
 "Options:\n"
 "  -j, --json   print get/list output as JSON\n"
+"  -s, --stats  state get/list: add the xtfs counters of IP-TFS SAs\n"
 "\n"
 "ADDR is an IPv4 or IPv6 address, PFX is ADDR[/LEN]. SPI and numbers are\n"
 "decimal or 0x-hex. KEY is 0x-hex, or \"\" for none (cipher_null,\n"
 "digest_null). mode defaults to iptfs, which needs dir. FLAG is one of\n"
 "esn, af-unspec, noecn, decap-dscp, nopmtudisc, wildrecv, icmp, align4.\n"
+"\"stats\" shows the xtfs counters of the SA named by dst and spi, or of\n"
+"every IP-TFS SA served by xtfs that matches the words given.\n"
 "Exit status: 0 success, 1 failure (kernel error), 2 bad usage.\n";
 
 /* usage - print the help text and exit. */
@@ -74,6 +78,8 @@ static const struct {
 	{ "policy", "list", policy_list },
 	{ "policy", "show", policy_list },
 	{ "policy", "flush", policy_flush },
+	{ "stats", "show", stats_show },
+	{ "stats", "list", stats_show },
 };
 
 /* parse_options - the global options before OBJECT; returns argv index. */
@@ -91,6 +97,10 @@ static int parse_options(int argc, char **argv)
 			return i + 1;
 		if (!strcmp(o, "-j") || !strcmp(o, "--json"))
 			opts.json = true;
+		else if (!strcmp(o, "-s") || !strcmp(o, "--stats"))
+			opts.stats = true;
+		else if (!strcmp(o, "-js") || !strcmp(o, "-sj"))
+			opts.json = opts.stats = true;
 		else if (!strcmp(o, "-h") || !strcmp(o, "--help"))
 			usage(stdout, 0);
 		else if (!strcmp(o, "--dry-run"))
@@ -117,8 +127,13 @@ static int run(int argc, char **argv)
 		if (!strcmp(cmds[i].obj, argv[0]))
 			known_obj = true;
 	if (!known_obj)
-		usage_error("unknown object \"%s\" (expected state or policy)",
+		usage_error("unknown object \"%s\" (expected state, policy or stats)",
 			    argv[0]);
+	/* "stats" alone, or followed by its words, means "stats show". */
+	if (!strcmp(argv[0], "stats") &&
+	    (argc < 2 || (strcmp(argv[1], "show") && strcmp(argv[1], "list") &&
+			  strcmp(argv[1], "help"))))
+		return stats_show(argc - 1, argv + 1);
 	if (argc < 2)
 		usage_error("missing command after \"%s\"", argv[0]);
 	if (!strcmp(argv[1], "help"))

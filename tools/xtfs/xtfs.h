@@ -13,6 +13,7 @@
 #include <linux/netlink.h>
 #include <linux/types.h>
 #include <linux/xfrm.h>
+#include <linux/xtfs.h>		/* this tree's include/uapi */
 
 #include "xfrm_compat.h"
 
@@ -36,6 +37,7 @@
 /* Global options (xtfs.c). */
 struct xtfs_opts {
 	bool json;
+	bool stats;			/* -s: xtfs counters with the SAs */
 	bool dry_run;
 };
 
@@ -133,8 +135,16 @@ void nl_put_u8(struct nlmsghdr *nlh, __u16 type, __u8 v);
 void nl_put_u16(struct nlmsghdr *nlh, __u16 type, __u16 v);
 void nl_put_u32(struct nlmsghdr *nlh, __u16 type, __u32 v);
 int nl_talk(struct nlmsghdr *nlh, bool dump, nl_cb cb, void *data);
+int nl_talk_proto(int proto, struct nlmsghdr *nlh, bool dump, nl_cb cb,
+		  void *data);
+bool nl_quiet(bool on);
+int nl_last_err(const char **msg);
 int nl_attrs(const struct nlmsghdr *nlh, size_t hdrlen,
 	     const struct nlattr **tb);
+int nl_attrs_max(const struct nlmsghdr *nlh, size_t hdrlen,
+		 const struct nlattr **tb, unsigned int max);
+int nl_attrs_nested(const struct nlattr *nest, const struct nlattr **tb,
+		    unsigned int max);
 const void *nl_attr_data(const struct nlattr *a, size_t min);
 
 /* --- json.c / output helpers ------------------------------------------- */
@@ -156,6 +166,27 @@ const char *fmt_prefix(char *buf, size_t len, int family,
 void fill_selector(struct xfrm_selector *sel, const struct xaddr *src,
 		   const struct xaddr *dst);
 
+/* --- stats.c: xtfs counters (generic netlink family "xtfs") ---------- */
+
+/* One SA's counters as the kernel reported them. */
+struct sa_stats {
+	__u16 family;
+	xfrm_address_t saddr;
+	xfrm_address_t daddr;
+	__u32 spi;			/* network byte order */
+	__u32 mark;
+	__u8 dir;			/* XTFS_SA_DIR_*, 0 if unknown */
+	bool has[XTFS_CNT_MAX];		/* the kernel sent this counter */
+	__u64 cnt[XTFS_CNT_MAX];
+};
+
+void stats_for_states(void);
+const struct sa_stats *sa_stats_find(__u16 family, const xfrm_address_t *saddr,
+				     const xfrm_address_t *daddr, __u32 spi,
+				     __u32 mark, bool iptfs);
+void stats_print_json(const struct sa_stats *s);
+void stats_print_text(const struct sa_stats *s, const char *indent);
+
 /* --- commands ---------------------------------------------------------- */
 
 int state_add(int argc, char **argv);
@@ -167,5 +198,6 @@ int policy_add(int argc, char **argv);
 int policy_del(int argc, char **argv);
 int policy_list(int argc, char **argv);
 int policy_flush(int argc, char **argv);
+int stats_show(int argc, char **argv);
 
 #endif /* XTFS_H */

@@ -6,8 +6,12 @@
  *
  * IP-TFS parameters travel as the kernel's own XFRMA_IPTFS_* attributes
  * of XFRM_MSG_NEWSA. This header holds what the kernel's attribute set
- * cannot carry: the name of xtfs's generic netlink family and the per-SA
- * counters it reports.
+ * cannot carry: xtfs's generic netlink family "xtfs" (its commands and
+ * attributes, specified in Documentation/netlink/specs/xtfs.yaml) and the
+ * per-SA counters it reports.
+ *
+ * The enums are append-only: new commands and attributes (e.g. the
+ * implicit IV configuration of RFC 8750) take the next free values.
  */
 #ifndef _UAPI_LINUX_XTFS_H
 #define _UAPI_LINUX_XTFS_H
@@ -67,6 +71,120 @@ enum xtfs_counter {
 	XTFS_CNT_DROP_PARTIAL,
 	XTFS_CNT_DROP_NOMEM,
 	XTFS_CNT_MAX,
+};
+
+/**
+ * enum xtfs_cmd - commands of the "xtfs" generic netlink family
+ * @XTFS_CMD_UNSPEC: unused
+ * @XTFS_CMD_SA_GET: counters of IP-TFS SAs served by xtfs. As a request
+ *	("do") it names one SA by %XTFS_A_SA_FAMILY, %XTFS_A_SA_DADDR,
+ *	%XTFS_A_SA_SPI (protocol ESP), optionally %XTFS_A_SA_SADDR and
+ *	%XTFS_A_SA_MARK; as a dump it takes no attributes and reports every
+ *	xtfs SA of the caller's network namespace. Each reply carries the
+ *	SA identity and an %XTFS_A_SA_STATS nest. Needs CAP_NET_ADMIN in the
+ *	namespace's user namespace, as reading SAs with xfrm netlink does.
+ * @__XTFS_CMD_MAX: one past the last command
+ * @XTFS_CMD_MAX: the last command
+ */
+enum xtfs_cmd {
+	XTFS_CMD_UNSPEC,
+	XTFS_CMD_SA_GET,
+
+	__XTFS_CMD_MAX,
+	XTFS_CMD_MAX = __XTFS_CMD_MAX - 1
+};
+
+/**
+ * enum xtfs_a_sa - attributes of %XTFS_CMD_SA_GET
+ * @XTFS_A_SA_UNSPEC: unused
+ * @XTFS_A_SA_FAMILY: u16, address family of the SA's outer addresses:
+ *	AF_INET or AF_INET6 (request: required; reply)
+ * @XTFS_A_SA_SADDR: binary, outer source address, 4 octets for AF_INET,
+ *	16 for AF_INET6, network byte order (request: optional, the SA
+ *	must then have this source address; reply)
+ * @XTFS_A_SA_DADDR: binary, outer destination address, as
+ *	%XTFS_A_SA_SADDR (request: required; reply)
+ * @XTFS_A_SA_SPI: u32 in network byte order, the SA's SPI (request:
+ *	required; reply)
+ * @XTFS_A_SA_MARK: u32, the SA's xfrm mark value (request: optional, 0
+ *	when absent, as in xfrm netlink; reply: only when the SA has a mark)
+ * @XTFS_A_SA_DIR: u8, the SA's direction: XFRM_SA_DIR_IN (1) or
+ *	XFRM_SA_DIR_OUT (2) (reply only)
+ * @XTFS_A_SA_STATS: nest of &enum xtfs_a_stats, the SA's counters (reply
+ *	only)
+ * @__XTFS_A_SA_MAX: one past the last attribute
+ * @XTFS_A_SA_MAX: the last attribute
+ */
+enum xtfs_a_sa {
+	XTFS_A_SA_UNSPEC,
+	XTFS_A_SA_FAMILY,
+	XTFS_A_SA_SADDR,
+	XTFS_A_SA_DADDR,
+	XTFS_A_SA_SPI,
+	XTFS_A_SA_MARK,
+	XTFS_A_SA_DIR,
+	XTFS_A_SA_STATS,
+
+	__XTFS_A_SA_MAX,
+	XTFS_A_SA_MAX = __XTFS_A_SA_MAX - 1
+};
+
+/* Attribute type of counter C (an &enum xtfs_counter) in XTFS_A_SA_STATS. */
+#define XTFS_A_STATS_CNT(c)	((c) + 2)
+
+/**
+ * enum xtfs_a_stats - attributes in %XTFS_A_SA_STATS: one u64 per counter
+ * @XTFS_A_STATS_UNSPEC: unused
+ * @XTFS_A_STATS_PAD: padding for 64-bit alignment, ignore
+ * @XTFS_A_STATS_INNER_OUT_PKTS: %XTFS_CNT_INNER_OUT_PKTS, packets
+ * @XTFS_A_STATS_INNER_OUT_BYTES: %XTFS_CNT_INNER_OUT_BYTES, octets
+ * @XTFS_A_STATS_OUTER_OUT_PKTS: %XTFS_CNT_OUTER_OUT_PKTS, packets
+ * @XTFS_A_STATS_FRAGS_OUT: %XTFS_CNT_FRAGS_OUT, fragments
+ * @XTFS_A_STATS_PAD_OUT_BYTES: %XTFS_CNT_PAD_OUT_BYTES, octets
+ * @XTFS_A_STATS_DROP_QUEUE_FULL: %XTFS_CNT_DROP_QUEUE_FULL, packets
+ * @XTFS_A_STATS_DROP_TOO_BIG: %XTFS_CNT_DROP_TOO_BIG, packets
+ * @XTFS_A_STATS_DROP_OUT_ERR: %XTFS_CNT_DROP_OUT_ERR, packets
+ * @XTFS_A_STATS_OUTER_IN_PKTS: %XTFS_CNT_OUTER_IN_PKTS, packets
+ * @XTFS_A_STATS_INNER_IN_PKTS: %XTFS_CNT_INNER_IN_PKTS, packets
+ * @XTFS_A_STATS_INNER_IN_BYTES: %XTFS_CNT_INNER_IN_BYTES, octets
+ * @XTFS_A_STATS_REASSEMBLED: %XTFS_CNT_REASSEMBLED, packets
+ * @XTFS_A_STATS_DROP_BAD_HDR: %XTFS_CNT_DROP_BAD_HDR, packets
+ * @XTFS_A_STATS_DROP_BAD_BLOCK: %XTFS_CNT_DROP_BAD_BLOCK, data blocks
+ * @XTFS_A_STATS_DROP_OLD: %XTFS_CNT_DROP_OLD, packets
+ * @XTFS_A_STATS_LOST: %XTFS_CNT_LOST, sequence numbers
+ * @XTFS_A_STATS_DROP_PARTIAL: %XTFS_CNT_DROP_PARTIAL, packets
+ * @XTFS_A_STATS_DROP_NOMEM: %XTFS_CNT_DROP_NOMEM, packets
+ * @__XTFS_A_STATS_MAX: one past the last attribute
+ * @XTFS_A_STATS_MAX: the last attribute
+ *
+ * Counter attributes are numbered XTFS_A_STATS_CNT(counter): the order of
+ * &enum xtfs_counter, after the two fixed attributes. A new counter is
+ * appended to both enums; a reader skips types it does not know.
+ */
+enum xtfs_a_stats {
+	XTFS_A_STATS_UNSPEC,
+	XTFS_A_STATS_PAD,
+	XTFS_A_STATS_INNER_OUT_PKTS = XTFS_A_STATS_CNT(XTFS_CNT_INNER_OUT_PKTS),
+	XTFS_A_STATS_INNER_OUT_BYTES = XTFS_A_STATS_CNT(XTFS_CNT_INNER_OUT_BYTES),
+	XTFS_A_STATS_OUTER_OUT_PKTS = XTFS_A_STATS_CNT(XTFS_CNT_OUTER_OUT_PKTS),
+	XTFS_A_STATS_FRAGS_OUT = XTFS_A_STATS_CNT(XTFS_CNT_FRAGS_OUT),
+	XTFS_A_STATS_PAD_OUT_BYTES = XTFS_A_STATS_CNT(XTFS_CNT_PAD_OUT_BYTES),
+	XTFS_A_STATS_DROP_QUEUE_FULL = XTFS_A_STATS_CNT(XTFS_CNT_DROP_QUEUE_FULL),
+	XTFS_A_STATS_DROP_TOO_BIG = XTFS_A_STATS_CNT(XTFS_CNT_DROP_TOO_BIG),
+	XTFS_A_STATS_DROP_OUT_ERR = XTFS_A_STATS_CNT(XTFS_CNT_DROP_OUT_ERR),
+	XTFS_A_STATS_OUTER_IN_PKTS = XTFS_A_STATS_CNT(XTFS_CNT_OUTER_IN_PKTS),
+	XTFS_A_STATS_INNER_IN_PKTS = XTFS_A_STATS_CNT(XTFS_CNT_INNER_IN_PKTS),
+	XTFS_A_STATS_INNER_IN_BYTES = XTFS_A_STATS_CNT(XTFS_CNT_INNER_IN_BYTES),
+	XTFS_A_STATS_REASSEMBLED = XTFS_A_STATS_CNT(XTFS_CNT_REASSEMBLED),
+	XTFS_A_STATS_DROP_BAD_HDR = XTFS_A_STATS_CNT(XTFS_CNT_DROP_BAD_HDR),
+	XTFS_A_STATS_DROP_BAD_BLOCK = XTFS_A_STATS_CNT(XTFS_CNT_DROP_BAD_BLOCK),
+	XTFS_A_STATS_DROP_OLD = XTFS_A_STATS_CNT(XTFS_CNT_DROP_OLD),
+	XTFS_A_STATS_LOST = XTFS_A_STATS_CNT(XTFS_CNT_LOST),
+	XTFS_A_STATS_DROP_PARTIAL = XTFS_A_STATS_CNT(XTFS_CNT_DROP_PARTIAL),
+	XTFS_A_STATS_DROP_NOMEM = XTFS_A_STATS_CNT(XTFS_CNT_DROP_NOMEM),
+
+	__XTFS_A_STATS_MAX,
+	XTFS_A_STATS_MAX = __XTFS_A_STATS_MAX - 1
 };
 
 #endif /* _UAPI_LINUX_XTFS_H */

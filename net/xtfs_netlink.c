@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtfs generic netlink family "xtfs" (Documentation/netlink/specs/xtfs.yaml):
+ * per-SA counters of the IP-TFS SAs served by xtfs.
+ *
+ * The family is per network namespace: every request works on the SAs of
+ * the requesting socket's namespace, as xfrm netlink does.
+ */
+#include <linux/netlink.h>
+#include <linux/socket.h>
+#include <net/genetlink.h>
+#include <net/netlink.h>
+#include <net/xfrm.h>
+
+#include "xtfs.h"
+
+/* The counter attributes follow enum xtfs_counter (uapi/linux/xtfs.h). */
+static_assert(XTFS_A_STATS_INNER_OUT_PKTS == XTFS_A_STATS_CNT(0));
+static_assert(XTFS_A_STATS_MAX == XTFS_A_STATS_CNT(XTFS_CNT_MAX - 1));
+static_assert(XTFS_A_STATS_PAD < XTFS_A_STATS_CNT(0));
+
+/* Request policy of XTFS_CMD_SA_GET (do): exact types and lengths. */
+static const struct nla_policy xtfs_sa_get_do_policy[XTFS_A_SA_MAX + 1] = {
+	[XTFS_A_SA_FAMILY]	= { .type = NLA_U16 },
+	[XTFS_A_SA_SADDR]	= NLA_POLICY_RANGE(NLA_BINARY,
+						   sizeof(struct in_addr),
+						   sizeof(struct in6_addr)),
+	[XTFS_A_SA_DADDR]	= NLA_POLICY_RANGE(NLA_BINARY,
+						   sizeof(struct in_addr),
+						   sizeof(struct in6_addr)),
+	[XTFS_A_SA_SPI]		= { .type = NLA_BE32 },
+	[XTFS_A_SA_MARK]	= { .type = NLA_U32 },
+	/* Reply-only attributes are refused in requests. */
+	[XTFS_A_SA_DIR]		= { .type = NLA_REJECT },
+	[XTFS_A_SA_STATS]	= { .type = NLA_REJECT },
+};
+
+/*
+ * Request policy of XTFS_CMD_SA_GET (dump): no attribute is accepted (a
+ * strict policy without entries refuses them all).
+ */
+static const struct nla_policy xtfs_sa_get_dump_policy[XTFS_A_SA_MAX + 1] = {
+	[XTFS_A_SA_FAMILY]	= { .type = NLA_REJECT },
+	[XTFS_A_SA_SADDR]	= { .type = NLA_REJECT },
+	[XTFS_A_SA_DADDR]	= { .type = NLA_REJECT },
+	[XTFS_A_SA_SPI]		= { .type = NLA_REJECT },
+	[XTFS_A_SA_MARK]	= { .type = NLA_REJECT },
+	[XTFS_A_SA_DIR]		= { .type = NLA_REJECT },
+	[XTFS_A_SA_STATS]	= { .type = NLA_REJECT },
+};
+
+static struct genl_family xtfs_genl_family;
+
+/**
+ * xtfs_addr_len() - octets of an outer address of a family
+ * @family: AF_INET or AF_INET6
+ *
+ * Return: the address length, or 0 for any other family.
+ */
+static unsigned int xtfs_addr_len(unsigned int family)
+{
+	switch (family) {
+	case AF_INET:
+		return sizeof(struct in_addr);
+	case AF_INET6:
+		return sizeof(struct in6_addr);
+	}
+	return 0;
+}
+
+/**
+ * xtfs_sa_msg_size() - netlink space for one XTFS_CMD_SA_GET reply
+ *
+ * Return: the payload size in octets, the generic netlink header excluded.
+ */
+static size_t xtfs_sa_msg_size(void)
+{
+	return nla_total_size(sizeof(u16)) +			/* family */
+	       2 * nla_total_size(sizeof(struct in6_addr)) +	/* addrs */
+	       nla_total_size(sizeof(u32)) +			/* spi */
+	       nla_total_size(sizeof(u32)) +			/* mark */
+	       nla_total_size(sizeof(u8)) +			/* dir */
+	       nla_total_size(0) +				/* stats */
+	       XTFS_CNT_MAX * nla_total_size_64bit(sizeof(u64));
+}
+
+/**
+ * xtfs_sa_fill() - write the identity and counters of one SA
+ * @skb: message being built, positioned after the generic netlink header
+ * @x: the SA, an xtfs SA (xtfs_state_sa() is not NULL)
+ * @sa: its xtfs state
+ *
+ * The caller keeps @sa alive: either it holds a reference on @x, or @x is
+ * on the namespace's SA list under xfrm_state_lock, which implies the
+ * reference that xfrm_state_alloc() gave and that __xfrm_state_delete()
+ * drops only after taking @x off that list under the same lock. The state
+ * is freed (xtfs_destroy_state()) only once the last reference is gone.
+ *
+ * Return: 0 or -EMSGSIZE.
+ */
+static int xtfs_sa_fill(struct sk_buff *skb, const struct xfrm_state *x,
+			struct xtfs_sa *sa)
+{
+	unsigned int alen = xtfs_addr_len(x->props.family);
+	struct nlattr *nest;
+	int i;
+
+	if (nla_put_u16(skb, XTFS_A_SA_FAMILY, x->props.family) ||
+	    nla_put(skb, XTFS_A_SA_SADDR, alen, &x->props.saddr) ||
+	    nla_put(skb, XTFS_A_SA_DADDR, alen, &x->id.daddr) ||
+	    nla_put_be32(skb, XTFS_A_SA_SPI, x->id.spi) ||
+	    (x->mark.v && nla_put_u32(skb, XTFS_A_SA_MARK, x->mark.v)) ||
+	    nla_put_u8(skb, XTFS_A_SA_DIR, x->dir))
+		return -EMSGSIZE;
+
+	nest = nla_nest_start(skb, XTFS_A_SA_STATS);
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = 0; i < XTFS_CNT_MAX; i++) {
+		if (nla_put_u64_64bit(skb, XTFS_A_STATS_CNT(i),
+				      atomic64_read(&sa->cnt[i]),
+				      XTFS_A_STATS_PAD)) {
+			nla_nest_cancel(skb, nest);
+			return -EMSGSIZE;
+		}
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/**
+ * xtfs_req_attr() - a required request attribute, or an extended ACK
+ * @info: the request
+ * @type: attribute type
+ * @what: what the attribute is, for the message
+ *
+ * Return: the attribute, or NULL after setting the error message and the
+ * missing attribute type.
+ */
+static struct nlattr *xtfs_req_attr(struct genl_info *info, int type,
+				    const char *what)
+{
+	struct nlattr *a = info->attrs[type];
+
+	if (!a) {
+		NL_SET_ERR_ATTR_MISS(info->extack, NULL, type);
+		NL_SET_ERR_MSG_FMT_MOD(info->extack, "missing attribute: %s",
+				       what);
+	}
+	return a;
+}
+
+/**
+ * xtfs_sa_get_doit() - XTFS_CMD_SA_GET for one SA
+ * @skb: the request
+ * @info: its attributes, network namespace and extended ACK
+ *
+ * Looks the SA up as xfrm netlink does for XFRM_MSG_GETSA: by mark,
+ * destination address, SPI and protocol ESP, in the requester's namespace.
+ *
+ * Return: 0 after sending the reply, or a negative error with an
+ * extended ACK message.
+ */
+static int xtfs_sa_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct netlink_ext_ack *extack = info->extack;
+	struct nlattr *fam_a, *daddr_a, *saddr_a, *spi_a;
+	xfrm_address_t daddr = {}, saddr = {};
+	struct xfrm_state *x;
+	unsigned int alen;
+	struct xtfs_sa *sa;
+	struct sk_buff *msg;
+	u16 family;
+	u32 mark;
+	void *hdr;
+	int err;
+
+	fam_a = xtfs_req_attr(info, XTFS_A_SA_FAMILY, "address family");
+	if (!fam_a)
+		return -EINVAL;
+	daddr_a = xtfs_req_attr(info, XTFS_A_SA_DADDR, "destination address");
+	if (!daddr_a)
+		return -EINVAL;
+	spi_a = xtfs_req_attr(info, XTFS_A_SA_SPI, "SPI");
+	if (!spi_a)
+		return -EINVAL;
+	saddr_a = info->attrs[XTFS_A_SA_SADDR];
+
+	family = nla_get_u16(fam_a);
+	alen = xtfs_addr_len(family);
+	if (!alen) {
+		NL_SET_ERR_MSG_ATTR_FMT(extack, fam_a,
+					"address family %u not supported: AF_INET or AF_INET6",
+					family);
+		return -EAFNOSUPPORT;
+	}
+	if (nla_len(daddr_a) != alen) {
+		NL_SET_ERR_MSG_ATTR_FMT(extack, daddr_a,
+					"destination address of %d octets, family needs %u",
+					nla_len(daddr_a), alen);
+		return -EINVAL;
+	}
+	if (saddr_a && nla_len(saddr_a) != alen) {
+		NL_SET_ERR_MSG_ATTR_FMT(extack, saddr_a,
+					"source address of %d octets, family needs %u",
+					nla_len(saddr_a), alen);
+		return -EINVAL;
+	}
+	nla_memcpy(&daddr, daddr_a, alen);
+	if (saddr_a)
+		nla_memcpy(&saddr, saddr_a, alen);
+	mark = info->attrs[XTFS_A_SA_MARK] ?
+	       nla_get_u32(info->attrs[XTFS_A_SA_MARK]) : 0;
+
+	x = xfrm_state_lookup(genl_info_net(info), mark, &daddr,
+			      nla_get_be32(spi_a), IPPROTO_ESP, family);
+	if (!x || (saddr_a && !xfrm_addr_equal(&x->props.saddr, &saddr,
+						family))) {
+		NL_SET_ERR_MSG_MOD(extack, "no ESP SA with this address, SPI and mark");
+		err = -ESRCH;
+		goto out_put;
+	}
+	if (x->props.mode != XFRM_MODE_IPTFS) {
+		NL_SET_ERR_MSG_MOD(extack, "SA is not in IP-TFS mode");
+		err = -EINVAL;
+		goto out_put;
+	}
+	/* Our reference on x keeps mode_data alive (see xtfs_sa_fill()). */
+	sa = xtfs_state_sa(x);
+	if (!sa) {
+		NL_SET_ERR_MSG_MOD(extack, "IP-TFS SA is not served by xtfs");
+		err = -EOPNOTSUPP;
+		goto out_put;
+	}
+
+	msg = genlmsg_new(xtfs_sa_msg_size(), GFP_KERNEL);
+	if (!msg) {
+		err = -ENOMEM;
+		goto out_put;
+	}
+	hdr = genlmsg_put_reply(msg, info, &xtfs_genl_family, 0,
+				XTFS_CMD_SA_GET);
+	if (!hdr) {
+		err = -EMSGSIZE;
+		goto out_free;
+	}
+	err = xtfs_sa_fill(msg, x, sa);
+	if (err)
+		goto out_free;
+	genlmsg_end(msg, hdr);
+	xfrm_state_put(x);
+	return genlmsg_reply(msg, info);
+
+out_free:
+	nlmsg_free(msg);
+out_put:
+	if (x)
+		xfrm_state_put(x);
+	return err;
+}
+
+/**
+ * xtfs_sa_walk_ctx() - the SA walk kept across the calls of one dump
+ * @cb: the dump
+ *
+ * Return: the walk, stored in @cb->ctx.
+ */
+static struct xfrm_state_walk *xtfs_sa_walk_ctx(struct netlink_callback *cb)
+{
+	NL_ASSERT_CTX_FITS(struct xfrm_state_walk);
+	return (struct xfrm_state_walk *)cb->ctx;
+}
+
+/**
+ * xtfs_sa_dump_start() - XTFS_CMD_SA_GET dump: start walking ESP SAs
+ * @cb: the dump
+ *
+ * Return: 0.
+ */
+static int xtfs_sa_dump_start(struct netlink_callback *cb)
+{
+	xfrm_state_walk_init(xtfs_sa_walk_ctx(cb), IPPROTO_ESP, NULL);
+	return 0;
+}
+
+/**
+ * xtfs_sa_dump_done() - XTFS_CMD_SA_GET dump: end the walk
+ * @cb: the dump
+ *
+ * Return: 0.
+ */
+static int xtfs_sa_dump_done(struct netlink_callback *cb)
+{
+	xfrm_state_walk_done(xtfs_sa_walk_ctx(cb), sock_net(cb->skb->sk));
+	return 0;
+}
+
+/**
+ * struct xtfs_dump_arg - what xtfs_sa_dump_one() writes to
+ * @skb: the dump message buffer
+ * @cb: the dump
+ */
+struct xtfs_dump_arg {
+	struct sk_buff *skb;
+	struct netlink_callback *cb;
+};
+
+/**
+ * xtfs_sa_dump_one() - add one SA to a dump (xfrm_state_walk() callback)
+ * @x: an ESP SA, on the namespace's SA list; xfrm_state_lock is held
+ * @count: SAs visited so far (unused)
+ * @ptr: &struct xtfs_dump_arg
+ *
+ * SAs that are not IP-TFS SAs served by xtfs are skipped.
+ *
+ * Return: 0, or -EMSGSIZE when the buffer is full: the walk then resumes
+ * at @x in the next buffer.
+ */
+static int xtfs_sa_dump_one(struct xfrm_state *x, int count, void *ptr)
+{
+	struct xtfs_dump_arg *arg = ptr;
+	struct sk_buff *skb = arg->skb;
+	struct xtfs_sa *sa;
+	void *hdr;
+
+	if (x->props.mode != XFRM_MODE_IPTFS)
+		return 0;
+	sa = xtfs_state_sa(x);
+	if (!sa)
+		return 0;
+	hdr = genlmsg_put(skb, NETLINK_CB(arg->cb->skb).portid,
+			  arg->cb->nlh->nlmsg_seq, &xtfs_genl_family,
+			  NLM_F_MULTI, XTFS_CMD_SA_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (xtfs_sa_fill(skb, x, sa)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/**
+ * xtfs_sa_get_dumpit() - XTFS_CMD_SA_GET dump: every xtfs SA of the namespace
+ * @skb: buffer to fill
+ * @cb: the dump
+ *
+ * Return: octets written; 0 ends the dump.
+ */
+static int xtfs_sa_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct xtfs_dump_arg arg = { .skb = skb, .cb = cb };
+
+	/* -EMSGSIZE only means "continue in the next buffer"; -ENOENT means
+	 * no ESP SA at all. Both end this buffer, which is what they need.
+	 */
+	xfrm_state_walk(sock_net(skb->sk), xtfs_sa_walk_ctx(cb),
+			xtfs_sa_dump_one, &arg);
+	return skb->len;
+}
+
+static const struct genl_split_ops xtfs_genl_ops[] = {
+	{
+		.cmd		= XTFS_CMD_SA_GET,
+		.doit		= xtfs_sa_get_doit,
+		.policy		= xtfs_sa_get_do_policy,
+		.maxattr	= XTFS_A_SA_MAX,
+		.flags		= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd		= XTFS_CMD_SA_GET,
+		.start		= xtfs_sa_dump_start,
+		.dumpit		= xtfs_sa_get_dumpit,
+		.done		= xtfs_sa_dump_done,
+		.policy		= xtfs_sa_get_dump_policy,
+		.maxattr	= XTFS_A_SA_MAX,
+		.flags		= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DUMP,
+	},
+};
+
+static struct genl_family xtfs_genl_family __ro_after_init = {
+	.name		= XTFS_GENL_NAME,
+	.version	= XTFS_GENL_VERSION,
+	.netnsok	= true,
+	/* The handlers share no state: no need for genl_mutex. */
+	.parallel_ops	= true,
+	.module		= THIS_MODULE,
+	.split_ops	= xtfs_genl_ops,
+	.n_split_ops	= ARRAY_SIZE(xtfs_genl_ops),
+	/* resv_start_op 0: every command gets strict header checks. */
+};
+
+/**
+ * xtfs_netlink_init() - register the "xtfs" generic netlink family
+ *
+ * Return: 0 or a negative error.
+ */
+int __init xtfs_netlink_init(void)
+{
+	return genl_register_family(&xtfs_genl_family);
+}
+
+/**
+ * xtfs_netlink_exit() - unregister the "xtfs" generic netlink family
+ *
+ * Waits for running requests; a dump in progress holds a module reference,
+ * so none is left when the module goes.
+ */
+void xtfs_netlink_exit(void)
+{
+	genl_unregister_family(&xtfs_genl_family);
+}

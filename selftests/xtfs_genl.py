@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Raw requests to the "xtfs" generic netlink family, for the selftests.
+
+Written from include/uapi/linux/xtfs.h with nothing but the socket module,
+so that requests the xtfs helper never sends (missing or malformed
+attributes) can be tried.
+
+  xtfs_genl.py bad CASE     send the bad request CASE, print
+                            "ERRNO-NAME|extended ACK message"
+  xtfs_genl.py cases        list the CASE names
+"""
+import errno
+import os
+import socket
+import struct
+import sys
+
+NETLINK_GENERIC = 16
+NETLINK_EXT_ACK = 11
+NETLINK_CAP_ACK = 10
+SOL_NETLINK = 270
+GENL_ID_CTRL = 16
+CTRL_CMD_GETFAMILY = 3
+CTRL_ATTR_FAMILY_ID = 1
+CTRL_ATTR_FAMILY_NAME = 2
+NLM_F_REQUEST = 1
+NLM_F_ACK = 4
+NLM_F_DUMP = 0x300
+NLMSG_ERROR = 2
+NLMSG_DONE = 3
+NLM_F_ACK_TLVS = 0x200
+NLMSGERR_ATTR_MSG = 1
+
+XTFS_CMD_SA_GET = 1
+A_FAMILY, A_SADDR, A_DADDR, A_SPI, A_MARK, A_DIR, A_STATS = range(1, 8)
+
+
+def attr(t, data):
+    """One netlink attribute, padded to 4 octets."""
+    a = struct.pack("=HH", 4 + len(data), t) + data
+    return a + b"\0" * (-len(a) % 4)
+
+
+def parse_attrs(data):
+    """Attributes of a message body as {type: payload}."""
+    out = {}
+    while len(data) >= 4:
+        ln, t = struct.unpack("=HH", data[:4])
+        if ln < 4:
+            break
+        out[t & 0x3fff] = data[4:ln]
+        data = data[(ln + 3) & ~3:]
+    return out
+
+
+class Genl:
+    def __init__(self):
+        self.s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW,
+                               NETLINK_GENERIC)
+        self.s.setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1)
+        self.s.setsockopt(SOL_NETLINK, NETLINK_CAP_ACK, 1)
+        self.s.bind((0, 0))
+        self.seq = 1
+
+    def request(self, ftype, cmd, flags, attrs, version=1):
+        """Send one request; return (errno, message, [reply bodies])."""
+        body = struct.pack("=BBH", cmd, version, 0) + b"".join(attrs)
+        self.seq += 1
+        msg = struct.pack("=IHHII", 16 + len(body), ftype,
+                          NLM_F_REQUEST | NLM_F_ACK | flags, self.seq,
+                          0) + body
+        self.s.send(msg)
+        replies = []
+        while True:
+            data = self.s.recv(65536)
+            while len(data) >= 16:
+                ln, t, fl, seq, _ = struct.unpack("=IHHII", data[:16])
+                m = data[16:ln]
+                data = data[(ln + 3) & ~3:]
+                if seq != self.seq:
+                    continue
+                if t in (NLMSG_ERROR, NLMSG_DONE):
+                    err = -struct.unpack("=i", m[:4])[0]
+                    text = ""
+                    if fl & NLM_F_ACK_TLVS:
+                        # NETLINK_CAP_ACK: only the request header is echoed
+                        skip = 4 + 16 if t == NLMSG_ERROR else 4
+                        tlv = parse_attrs(m[skip:])
+                        text = tlv.get(NLMSGERR_ATTR_MSG, b"").rstrip(b"\0")
+                        text = text.decode(errors="replace")
+                    return err, text, replies
+                replies.append(m[4:])
+
+    def family(self, name):
+        err, text, rep = self.request(
+            GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 0,
+            [attr(CTRL_ATTR_FAMILY_NAME, name.encode() + b"\0")])
+        if err or not rep:
+            sys.exit("family %s: %s %s" % (name, os.strerror(err), text))
+        return struct.unpack("=H", parse_attrs(rep[0])[CTRL_ATTR_FAMILY_ID][:2])[0]
+
+
+def u16(t, v):
+    return attr(t, struct.pack("=H", v))
+
+
+def u32(t, v):
+    return attr(t, struct.pack("=I", v))
+
+
+def be32(t, v):
+    return attr(t, struct.pack("!I", v))
+
+
+V4 = socket.inet_aton("192.0.2.99")
+# name: (dump?, attributes)
+CASES = {
+    "missing-family": (False, [attr(A_DADDR, V4), be32(A_SPI, 0x999)]),
+    "missing-daddr": (False, [u16(A_FAMILY, 2), be32(A_SPI, 0x999)]),
+    "missing-spi": (False, [u16(A_FAMILY, 2), attr(A_DADDR, V4)]),
+    "bad-family": (False, [u16(A_FAMILY, 7), attr(A_DADDR, V4),
+                           be32(A_SPI, 0x999)]),
+    "addr-len-family": (False, [u16(A_FAMILY, 2), attr(A_DADDR, b"\1" * 16),
+                                be32(A_SPI, 0x999)]),
+    "short-addr": (False, [u16(A_FAMILY, 2), attr(A_DADDR, b"\1" * 3),
+                           be32(A_SPI, 0x999)]),
+    "short-spi": (False, [u16(A_FAMILY, 2), attr(A_DADDR, V4),
+                          attr(A_SPI, b"\0\0")]),
+    "reply-only-attr": (False, [u16(A_FAMILY, 2), attr(A_DADDR, V4),
+                                be32(A_SPI, 0x999), attr(A_STATS, b"")]),
+    "unknown-attr": (False, [u16(A_FAMILY, 2), attr(A_DADDR, V4),
+                             be32(A_SPI, 0x999), u32(99, 0)]),
+    "no-such-sa": (False, [u16(A_FAMILY, 2), attr(A_DADDR, V4),
+                           be32(A_SPI, 0x999)]),
+    "dump-with-attr": (True, [u16(A_FAMILY, 2)]),
+}
+
+
+def main():
+    if sys.argv[1] == "cases":
+        print("\n".join(CASES))
+        return
+    if sys.argv[1] != "bad":
+        sys.exit(__doc__)
+    g = Genl()
+    fid = g.family("xtfs")
+    dump, attrs = CASES[sys.argv[2]]
+    err, text, _ = g.request(fid, XTFS_CMD_SA_GET, NLM_F_DUMP if dump else 0,
+                             attrs)
+    print("%s|%s" % (errno.errorcode.get(err, str(err)), text))
+
+
+if __name__ == "__main__":
+    main()
