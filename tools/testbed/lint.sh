@@ -3,7 +3,8 @@
 #
 # lint.sh - checkpatch.pl --strict and sparse (C=2) over xtfs's kernel
 # sources, inside the testbed (the kernel's own scripts, the stock
-# headers). Any finding fails.
+# headers), and the YNL netlink spec checked against the kernel's schema
+# and our uAPI header (ynl-check.py). Any finding fails.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -29,6 +30,9 @@ in_chroot "set -e
 		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f \$files 2>&1 |
 		grep -v '^total:' || true)
 	if [ -n \"\$out\" ]; then echo \"\$out\"; fail=1; fi
+	for spec in Documentation/netlink/specs/*.yaml; do
+		python3 tools/testbed/ynl-check.py \$src \$spec include/uapi || fail=1
+	done
 	b=/var/lib/xtfs/lint-build
 	rm -rf \$b && mkdir -p \$b
 	rsync -a --exclude .git --exclude tools /xtfs/ \$b/
