@@ -15,9 +15,9 @@
 #include "xtfs.h"
 
 /* The counter attributes follow enum xtfs_counter (uapi/linux/xtfs.h). */
-static_assert(XTFS_A_STATS_INNER_OUT_PKTS == XTFS_A_STATS_CNT(0));
-static_assert(XTFS_A_STATS_MAX == XTFS_A_STATS_CNT(XTFS_CNT_MAX - 1));
-static_assert(XTFS_A_STATS_PAD < XTFS_A_STATS_CNT(0));
+static_assert(XTFS_A_STATS_CNT(0) == XTFS_A_STATS_INNER_OUT_PKTS);
+static_assert(XTFS_A_STATS_CNT(XTFS_CNT_MAX - 1) == XTFS_A_STATS_MAX);
+static_assert(XTFS_A_STATS_CNT(0) > XTFS_A_STATS_PAD);
 
 /* Request policy of XTFS_CMD_SA_GET (do): exact types and lengths. */
 static const struct nla_policy xtfs_sa_get_do_policy[XTFS_A_SA_MAX + 1] = {
@@ -214,8 +214,11 @@ static int xtfs_sa_get_doit(struct sk_buff *skb, struct genl_info *info)
 
 	x = xfrm_state_lookup(genl_info_net(info), mark, &daddr,
 			      nla_get_be32(spi_a), IPPROTO_ESP, family);
-	if (!x || (saddr_a && !xfrm_addr_equal(&x->props.saddr, &saddr,
-						family))) {
+	if (x && saddr_a && !xfrm_addr_equal(&x->props.saddr, &saddr, family)) {
+		xfrm_state_put(x);
+		x = NULL;
+	}
+	if (!x) {
 		NL_SET_ERR_MSG_MOD(extack, "no ESP SA with this address, SPI and mark");
 		err = -ESRCH;
 		goto out_put;
