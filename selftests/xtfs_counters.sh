@@ -20,7 +20,8 @@ tap_plan 16
 modprobe -q esp4; modprobe -q xfrm_user
 
 # 1: module not loaded
-modprobe -r xtfs_test xfrm_xtfs 2>/dev/null
+modprobe -r xtfs_test 2>/dev/null
+modprobe -r xfrm_xtfs 2>/dev/null
 if [ -d /sys/module/xfrm_xtfs ]; then
 	skip "xtfs stats without the module: clear error" "xfrm_xtfs cannot be unloaded"
 else
