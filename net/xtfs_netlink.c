@@ -19,6 +19,9 @@ static_assert(XTFS_A_STATS_CNT(0) == XTFS_A_STATS_INNER_OUT_PKTS);
 static_assert(XTFS_A_STATS_CNT(XTFS_CNT_MAX - 1) == XTFS_A_STATS_MAX);
 static_assert(XTFS_A_STATS_CNT(0) > XTFS_A_STATS_PAD);
 
+/* An attribute refused in a request, with the extended ACK message @msg. */
+#define XTFS_REJECT(msg)	{ .type = NLA_REJECT, .reject_message = (msg) }
+
 /* Request policy of XTFS_CMD_SA_GET (do): exact types and lengths. */
 static const struct nla_policy xtfs_sa_get_do_policy[XTFS_A_SA_MAX + 1] = {
 	[XTFS_A_SA_FAMILY]	= { .type = NLA_U16 },
@@ -31,22 +34,20 @@ static const struct nla_policy xtfs_sa_get_do_policy[XTFS_A_SA_MAX + 1] = {
 	[XTFS_A_SA_SPI]		= { .type = NLA_BE32 },
 	[XTFS_A_SA_MARK]	= { .type = NLA_U32 },
 	/* Reply-only attributes are refused in requests. */
-	[XTFS_A_SA_DIR]		= { .type = NLA_REJECT },
-	[XTFS_A_SA_STATS]	= { .type = NLA_REJECT },
+	[XTFS_A_SA_DIR]		= XTFS_REJECT("SA direction is reply-only"),
+	[XTFS_A_SA_STATS]	= XTFS_REJECT("SA counters are reply-only"),
 };
 
-/*
- * Request policy of XTFS_CMD_SA_GET (dump): no attribute is accepted (a
- * strict policy without entries refuses them all).
- */
+/* Request policy of XTFS_CMD_SA_GET (dump): no attribute is accepted. */
+#define XTFS_DUMP_NO_ATTR	XTFS_REJECT("a dump of SAs takes no attributes")
 static const struct nla_policy xtfs_sa_get_dump_policy[XTFS_A_SA_MAX + 1] = {
-	[XTFS_A_SA_FAMILY]	= { .type = NLA_REJECT },
-	[XTFS_A_SA_SADDR]	= { .type = NLA_REJECT },
-	[XTFS_A_SA_DADDR]	= { .type = NLA_REJECT },
-	[XTFS_A_SA_SPI]		= { .type = NLA_REJECT },
-	[XTFS_A_SA_MARK]	= { .type = NLA_REJECT },
-	[XTFS_A_SA_DIR]		= { .type = NLA_REJECT },
-	[XTFS_A_SA_STATS]	= { .type = NLA_REJECT },
+	[XTFS_A_SA_FAMILY]	= XTFS_DUMP_NO_ATTR,
+	[XTFS_A_SA_SADDR]	= XTFS_DUMP_NO_ATTR,
+	[XTFS_A_SA_DADDR]	= XTFS_DUMP_NO_ATTR,
+	[XTFS_A_SA_SPI]		= XTFS_DUMP_NO_ATTR,
+	[XTFS_A_SA_MARK]	= XTFS_DUMP_NO_ATTR,
+	[XTFS_A_SA_DIR]		= XTFS_DUMP_NO_ATTR,
+	[XTFS_A_SA_STATS]	= XTFS_DUMP_NO_ATTR,
 };
 
 static struct genl_family xtfs_genl_family;

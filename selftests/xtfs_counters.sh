@@ -184,10 +184,10 @@ bad-family EAFNOSUPPORT address family 7 not supported
 addr-len-family EINVAL destination address of 16 octets
 short-addr EINVAL
 short-spi EINVAL
-reply-only-attr EINVAL
+reply-only-attr EINVAL SA counters are reply-only
 unknown-attr EINVAL
 no-such-sa ESRCH no ESP SA
-dump-with-attr EINVAL
+dump-with-attr EINVAL a dump of SAs takes no attributes
 CASES
 ok $fail "malformed genl requests: right errno and an extended ACK message each"
 
