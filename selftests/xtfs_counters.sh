@@ -104,7 +104,7 @@ lft_ao, lft_ai, lft_bo, lft_bi = (pick(a, "out")["curlft"], pick(a, "in")["curlf
                                   pick(b, "out")["curlft"], pick(b, "in")["curlft"])
 UDP = 20 + 8 + SIZE       # inner IPv4 + UDP header + payload
 ICMP = 20 + 8 + PSIZE     # inner IPv4 + ICMP echo header + payload
-ok = eval(expr)
+ok = eval("(" + expr + ")")
 if not ok:
     print("# failed: " + expr)
 sys.exit(0 if ok else 1)
@@ -182,7 +182,7 @@ missing-daddr EINVAL missing attribute: destination address
 missing-spi EINVAL missing attribute: SPI
 bad-family EAFNOSUPPORT address family 7 not supported
 addr-len-family EINVAL destination address of 16 octets
-short-addr EINVAL
+short-addr ERANGE
 short-spi EINVAL
 reply-only-attr EINVAL SA counters are reply-only
 unknown-attr EINVAL
