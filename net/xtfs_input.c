@@ -69,6 +69,9 @@ EXPORT_SYMBOL_IF_KUNIT(xtfs_reasm_reset);
  * @inner: the inner packet, exactly one IP packet long
  * @outer: the outer packet that completed it
  * @out: where complete inner packets go
+ *
+ * The inner packet takes a reference on @outer's device, which
+ * xtfs_deliver() drops.
  */
 static void xtfs_reasm_emit(struct xtfs_sa *sa, struct sk_buff *inner,
 			    struct sk_buff *outer, struct sk_buff_head *out)
@@ -78,7 +81,12 @@ static void xtfs_reasm_emit(struct xtfs_sa *sa, struct sk_buff *inner,
 	skb_reset_mac_header(inner);
 	inner->protocol = (inner->data[0] >> 4) == XTFS_BLOCK_IPV4 ?
 			  htons(ETH_P_IP) : htons(ETH_P_IPV6);
+	/* Delivery may come after the outer packet's hold on its device is
+	 * gone (held packets, the drop timer): the inner packet pins it until
+	 * xtfs_deliver() has handed it on.
+	 */
 	inner->dev = outer->dev;
+	dev_hold(inner->dev);
 	inner->mark = outer->mark;
 	inner->ip_summed = CHECKSUM_NONE;
 	inner->pkt_type = PACKET_HOST;
@@ -399,8 +407,25 @@ static struct sk_buff *xtfs_rx_take(struct xtfs_sa *sa, u64 seq)
 		return NULL;
 	sa->rx_win[xtfs_slot(sa, seq)] = NULL;
 	sa->rx_held--;
-	dev_put(skb->dev);
 	return skb;
+}
+
+/**
+ * xtfs_rx_process_held() - parse an outer packet taken from the window
+ * @sa: the SA state, @sa->rlock held
+ * @skb: the packet, from xtfs_rx_take(); freed
+ * @out: complete inner packets are appended here
+ *
+ * The window's hold on the packet's device ends only after parsing: the
+ * inner packets take their own from it.
+ */
+static void xtfs_rx_process_held(struct xtfs_sa *sa, struct sk_buff *skb,
+				 struct sk_buff_head *out)
+{
+	struct net_device *dev = skb->dev;
+
+	xtfs_rx_process(sa, skb, out);
+	dev_put(dev);
 }
 
 /**
@@ -413,7 +438,7 @@ static void xtfs_rx_drain(struct xtfs_sa *sa, struct sk_buff_head *out)
 	struct sk_buff *skb;
 
 	while (sa->rx_held && (skb = xtfs_rx_take(sa, sa->rx_next))) {
-		xtfs_rx_process(sa, skb, out);
+		xtfs_rx_process_held(sa, skb, out);
 		sa->rx_next++;
 	}
 }
@@ -439,7 +464,7 @@ static void xtfs_rx_advance(struct xtfs_sa *sa, u64 target,
 		}
 		skb = xtfs_rx_take(sa, sa->rx_next);
 		if (skb)
-			xtfs_rx_process(sa, skb, out);
+			xtfs_rx_process_held(sa, skb, out);
 		else
 			xtfs_rx_lost(sa, 1);
 		sa->rx_next++;
@@ -511,12 +536,16 @@ EXPORT_SYMBOL_IF_KUNIT(xtfs_rx_seq);
  */
 static void xtfs_deliver(struct xtfs_sa *sa, struct sk_buff_head *out)
 {
+	struct net_device *dev;
 	struct sk_buff *skb;
 
 	while ((skb = __skb_dequeue(out))) {
 		xtfs_inc(sa, XTFS_CNT_INNER_IN_PKTS, 1);
 		xtfs_inc(sa, XTFS_CNT_INNER_IN_BYTES, skb->len);
+		/* The reference taken by xtfs_reasm_emit(). */
+		dev = skb->dev;
 		xfrm_input(skb, 0, 0, -2);
+		dev_put(dev);
 	}
 }
 
