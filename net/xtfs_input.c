@@ -609,6 +609,11 @@ int xtfs_input(struct xfrm_state *x, struct sk_buff *skb)
 		kfree_skb(skb);
 		return -EINPROGRESS;
 	}
+	/* The outer packet's secpath may hold the last reference to a
+	 * deleted SA, and it is freed while parsing: keep @sa alive until
+	 * the end, or the state garbage collector could free it under us.
+	 */
+	xfrm_state_hold(x);
 	/* The mode control block overlays the high half of the sequence
 	 * number, so infer it from the replay state as ESP did.
 	 */
@@ -625,6 +630,7 @@ int xtfs_input(struct xfrm_state *x, struct sk_buff *skb)
 	spin_unlock_bh(&sa->rlock);
 
 	xtfs_deliver(sa, &out);
+	xfrm_state_put(x);
 	return -EINPROGRESS;
 }
 
