@@ -150,6 +150,7 @@ void xtfs_reasm_payload(struct xtfs_sa *sa, struct xtfs_reasm *r,
 			struct sk_buff *skb, struct sk_buff_head *out);
 void xtfs_rx_seq(struct xtfs_sa *sa, struct sk_buff *skb, u64 seq,
 		 struct sk_buff_head *out);
+bool xtfs_rx_expire(struct xtfs_sa *sa, struct sk_buff_head *out);
 #endif
 
 #endif /* _XTFS_H */

@@ -550,6 +550,32 @@ static void xtfs_deliver(struct xtfs_sa *sa, struct sk_buff_head *out)
 }
 
 /**
+ * xtfs_rx_expire() - the drop time is up: give up on the oldest gap
+ * @sa: the SA state, @sa->rlock held
+ * @out: complete inner packets are appended here
+ *
+ * The sequence numbers missing before the oldest held packet are declared
+ * lost (ending any inner packet being reassembled across them) and what
+ * follows in sequence is processed.
+ *
+ * Return: true while packets are still held.
+ */
+VISIBLE_IF_KUNIT bool xtfs_rx_expire(struct xtfs_sa *sa,
+				     struct sk_buff_head *out)
+{
+	u64 target = sa->rx_next;
+
+	if (!sa->rx_held)
+		return false;
+	while (!xtfs_rx_peek(sa, target))
+		target++;
+	xtfs_rx_advance(sa, target, out);
+	xtfs_rx_drain(sa, out);
+	return sa->rx_held;
+}
+EXPORT_SYMBOL_IF_KUNIT(xtfs_rx_expire);
+
+/**
  * xtfs_drop_timer_fn() - give up on the missing outer packet
  * @t: &xtfs_sa.drop_timer
  *
@@ -568,15 +594,7 @@ static enum hrtimer_restart xtfs_drop_timer_fn(struct hrtimer *t)
 
 	__skb_queue_head_init(&out);
 	spin_lock_bh(&sa->rlock);
-	if (sa->rx_held) {
-		u64 target = sa->rx_next;
-
-		while (!xtfs_rx_peek(sa, target))
-			target++;
-		xtfs_rx_advance(sa, target, &out);
-		xtfs_rx_drain(sa, &out);
-	}
-	if (sa->rx_held) {
+	if (xtfs_rx_expire(sa, &out)) {
 		hrtimer_forward_now(t, ns_to_ktime((u64)sa->cfg.drop_time_us *
 						   NSEC_PER_USEC));
 		ret = HRTIMER_RESTART;
