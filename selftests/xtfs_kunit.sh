@@ -30,7 +30,20 @@ tap_plan "$n"
 while read -r line; do
 	name=$(echo "$line" | sed -E 's/^(not )?ok [0-9]+ //')
 	case $line in
-	"not ok"*) ok 1 "kunit $name"; grep -A3 "$name" "$TMP/ktap" | sed 's/^/# /' ;;
+	"not ok"*)
+		ok 1 "kunit $name"
+		# The case's own log: everything since the previous result
+		# (failed expectations, and the parameters of a parametrised
+		# case).
+		awk -v name="$name" '
+			/^    (not )?ok [0-9]+ / {
+				if (substr($0, length($0) - length(name)) == " " name) {
+					printf "%s", buf; print; exit
+				}
+				buf = ""; next
+			}
+			{ buf = buf $0 "\n" }' "$TMP/ktap" | head -n 80 | sed 's/^/# /'
+		;;
 	*) ok 0 "kunit $name" ;;
 	esac
 done <"$TMP/cases"
