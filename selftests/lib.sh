@@ -2,8 +2,10 @@
 # Shared helpers for the xtfs selftests (kselftest TAP output).
 #
 # Topology: namespaces A and B joined by veth. Outer (ESP) addresses are
-# 192.0.2.1 and 192.0.2.2, inner addresses 198.51.100.1 and .2 (IPv4
-# documentation ranges; nothing leaves the guest).
+# 192.0.2.1 and .2 or 2001:db8:1::1 and ::2, inner addresses 198.51.100.1
+# and .2 or 2001:db8:2::1 and ::2 (documentation ranges; nothing leaves
+# the guest). setup_ns configures both families; sa_families picks the
+# ones sa_pair uses (IPv4 outer and inner unless told otherwise).
 
 KSFT_PASS=0
 KSFT_FAIL=1
@@ -11,10 +13,21 @@ KSFT_SKIP=4
 
 A=xtfs-a
 B=xtfs-b
-OA=192.0.2.1
-OB=192.0.2.2
-IA=198.51.100.1
-IB=198.51.100.2
+OA4=192.0.2.1
+OB4=192.0.2.2
+IA4=198.51.100.1
+IB4=198.51.100.2
+OA6=2001:db8:1::1
+OB6=2001:db8:1::2
+IA6=2001:db8:2::1
+IB6=2001:db8:2::2
+# Outer and (first) inner addresses in use: see sa_families.
+OA=$OA4
+OB=$OB4
+IA=$IA4
+IB=$IB4
+SA_OUTER=4
+SA_INNER=4
 KEY_AB=0x0102030405060708090a0b0c0d0e0f1011121314
 KEY_BA=0x1112131415161718191a1b1c1d1e1f2021222324
 AEAD="rfc4106(gcm(aes))"
@@ -75,23 +88,85 @@ setup_ns() {
 	# must not turn a burst into socket-buffer drops.
 	sysctl -q -w net.core.rmem_max=16777216
 	ip netns add $A && ip netns add $B || return 1
+	# No duplicate address detection: an IPv6 address would otherwise
+	# stay tentative (unusable) for a second or more.
+	ip netns exec $A sysctl -q -w net.ipv6.conf.default.accept_dad=0 \
+		net.ipv6.conf.all.accept_dad=0
+	ip netns exec $B sysctl -q -w net.ipv6.conf.default.accept_dad=0 \
+		net.ipv6.conf.all.accept_dad=0
 	ip link add veth-a netns $A type veth peer name veth-b netns $B || return 1
-	ip -n $A addr add $OA/24 dev veth-a
-	ip -n $B addr add $OB/24 dev veth-b
-	ip -n $A addr add $IA/32 dev lo
-	ip -n $B addr add $IB/32 dev lo
+	ip -n $A addr add $OA4/24 dev veth-a
+	ip -n $B addr add $OB4/24 dev veth-b
+	ip -n $A addr add $OA6/64 dev veth-a nodad
+	ip -n $B addr add $OB6/64 dev veth-b nodad
+	ip -n $A addr add $IA4/32 dev lo
+	ip -n $B addr add $IB4/32 dev lo
+	ip -n $A addr add $IA6/128 dev lo nodad
+	ip -n $B addr add $IB6/128 dev lo nodad
 	ip -n $A link set lo up
 	ip -n $B link set lo up
 	ip -n $A link set veth-a up
 	ip -n $B link set veth-b up
-	ip -n $A route add $IB/32 dev veth-a src $IA
-	ip -n $B route add $IA/32 dev veth-b src $IB
+	ip -n $A route add $IB4/32 dev veth-a src $IA4
+	ip -n $B route add $IA4/32 dev veth-b src $IB4
+	ip -n $A -6 route add $IB6/128 dev veth-a src $IA6
+	ip -n $B -6 route add $IA6/128 dev veth-b src $IB6
 }
 
-# sa_pair [OUT-OPTIONS...] - IP-TFS SA pair and policies between A and B.
-# OUT-OPTIONS go to both outbound SAs (pkt-size, init-delay, dont-frag...).
+# sa_families OUTER INNER... - address families (4 or 6) of the outer
+# (ESP) packets and of the inner traffic for the next sa_pair. More than
+# one inner family puts a policy for each on the one SA pair (same reqid).
+# Sets OA/OB to the outer addresses and IA/IB to the first inner family's.
+sa_families() {
+	SA_OUTER=$1
+	shift
+	SA_INNER="$*"
+	if [ "$SA_OUTER" = 6 ]; then OA=$OA6 OB=$OB6; else OA=$OA4 OB=$OB4; fi
+	if [ "$1" = 6 ]; then IA=$IA6 IB=$IB6; else IA=$IA4 IB=$IB4; fi
+}
+
+# _sa_policies NS SIDE OSRC ODST - in namespace NS (SIDE a or b, outer
+# addresses OSRC here and ODST there) an out and an in policy for each
+# inner family, all on the reqid 1 SA pair.
+_sa_policies() {
+	local ns=$1 osrc=$3 odst=$4 f src dst plen
+	for f in $SA_INNER; do
+		if [ "$f" = 6 ]; then
+			plen=128
+			if [ "$2" = a ]; then src=$IA6 dst=$IB6; else src=$IB6 dst=$IA6; fi
+		else
+			plen=32
+			if [ "$2" = a ]; then src=$IA4 dst=$IB4; else src=$IB4 dst=$IA4; fi
+		fi
+		ip netns exec "$ns" xtfs policy add src $src/$plen dst $dst/$plen \
+			dir out tmpl src $osrc dst $odst proto esp reqid 1 \
+			mode iptfs || return 1
+		ip netns exec "$ns" xtfs policy add src $dst/$plen dst $src/$plen \
+			dir in tmpl src $odst dst $osrc proto esp reqid 1 \
+			mode iptfs || return 1
+	done
+}
+
+# sa_pair [OUT-OPTIONS...] [-- IN-OPTIONS...] - IP-TFS SA pair and
+# policies between A and B, in the families set by sa_families. OUT-OPTIONS
+# go to both outbound SAs (pkt-size, init-delay, dont-frag...), IN-OPTIONS
+# to both inbound SAs (reorder-window, drop-time).
 sa_pair() {
 	local ns src dst spi key dir
+	local -a out_opts=() in_opts=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		out_opts+=("$1")
+		shift
+	done
+	[ "$1" = -- ] && shift
+	in_opts=("$@")
+	# An inner family other than the outer one needs an SA whose
+	# selector is AF_UNSPEC: the kernel would give it the outer family.
+	case " $SA_INNER " in
+	*" $((10 - SA_OUTER)) "*)
+		out_opts+=(flag af-unspec)
+		in_opts+=(flag af-unspec) ;;
+	esac
 	for ns in $A $B; do
 		for spi in 0x100 0x200; do
 			if [ $spi = 0x100 ]; then
@@ -104,23 +179,17 @@ sa_pair() {
 				dir=out
 				ip netns exec $ns xtfs state add src $src dst $dst \
 					proto esp spi $spi reqid 1 dir out mode iptfs \
-					aead "$AEAD" $key 128 "$@" || return 1
+					aead "$AEAD" $key 128 "${out_opts[@]}" || return 1
 			else
 				dir=in
 				ip netns exec $ns xtfs state add src $src dst $dst \
 					proto esp spi $spi reqid 1 dir in mode iptfs \
-					aead "$AEAD" $key 128 || return 1
+					aead "$AEAD" $key 128 "${in_opts[@]}" || return 1
 			fi
 		done
 	done
-	ip netns exec $A xtfs policy add src $IA/32 dst $IB/32 dir out \
-		tmpl src $OA dst $OB proto esp reqid 1 mode iptfs || return 1
-	ip netns exec $A xtfs policy add src $IB/32 dst $IA/32 dir in \
-		tmpl src $OB dst $OA proto esp reqid 1 mode iptfs || return 1
-	ip netns exec $B xtfs policy add src $IB/32 dst $IA/32 dir out \
-		tmpl src $OB dst $OA proto esp reqid 1 mode iptfs || return 1
-	ip netns exec $B xtfs policy add src $IA/32 dst $IB/32 dir in \
-		tmpl src $OA dst $OB proto esp reqid 1 mode iptfs || return 1
+	_sa_policies $A a $OA $OB || return 1
+	_sa_policies $B b $OB $OA
 }
 
 # sa_flush - remove all SAs and policies in both namespaces.

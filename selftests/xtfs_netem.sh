@@ -1,0 +1,154 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# IP-TFS over an impaired path: netem on the veth of both namespaces
+# delays, reorders, loses and duplicates outer packets. UDP streams of
+# small (aggregated) and large (fragmented across outer packets) datagrams
+# are compared by SHA-256: with a wide enough reorder window everything
+# arrives; under loss what arrives is intact and the receiver recovers;
+# duplicated outer packets never deliver an inner packet twice; with
+# reorder window 0 late packets are dropped, not delivered corrupted.
+. "$(dirname "$0")/lib.sh"
+
+PKT=1400
+_port=6000
+
+tap_plan 15
+modprobe -q sch_netem
+setup_ns || { diag "namespace setup failed"; exit $KSFT_FAIL; }
+if ! ip netns exec $A tc qdisc add dev veth-a root netem delay 1ms 2>/dev/null; then
+	diag "tc qdisc netem not available"
+	cleanup_ns
+	exit $KSFT_SKIP
+fi
+ip netns exec $A tc qdisc del dev veth-a root
+
+# netem ARGS... - the same netem impairment on both veth ends ("off":
+# none). The limit is raised so that netem itself does not drop a burst.
+netem() {
+	local ns dev
+	for ns in $A $B; do
+		dev=veth-${ns#xtfs-}
+		ip netns exec $ns tc qdisc del dev $dev root 2>/dev/null
+		if [ "$1" != off ]; then
+			ip netns exec $ns tc qdisc add dev $dev root netem \
+				limit 100000 "$@" || return 1
+		fi
+	done
+}
+
+# stream NAME N SIZE [IDLE] - N datagrams of SIZE random octets from A to
+# B on a fresh port; the receiver gives up after IDLE seconds (default 10)
+# without a datagram. Leaves $TMP/NAME.sent and $TMP/NAME.recv (SHA-256
+# of each payload) and sets nrecv.
+stream() {
+	local name=$1 n=$2 size=$3 idle=${4:-10} rpid
+	_port=$((_port + 1))
+	ip netns exec $B python3 "$SELFTEST_DIR/pcap_esp.py" udp-recv $_port \
+		"$n" "$idle" "$TMP/$name.recv" &
+	rpid=$!
+	sleep 1
+	ip netns exec $A python3 "$SELFTEST_DIR/pcap_esp.py" udp-send $IB \
+		$_port "$n" "$size" $_port "$TMP/$name.sent"
+	wait $rpid
+	nrecv=$(wc -l <"$TMP/$name.recv")
+}
+
+# same NAME - every datagram sent arrived once, byte for byte.
+same() {
+	cmp -s <(sort "$TMP/$1.sent") <(sort "$TMP/$1.recv")
+}
+
+# intact NAME - every datagram that arrived was sent, and arrived once.
+intact() {
+	[ -z "$(sort "$TMP/$1.recv" | uniq -d)" ] &&
+		[ -z "$(comm -13 <(sort -u "$TMP/$1.sent") <(sort "$TMP/$1.recv"))" ]
+}
+
+# wire FILE - what the capture in B saw of A's outbound SA (SPI 0x100).
+wire() {
+	python3 "$SELFTEST_DIR/pcap_esp.py" esp-seq "$1" 0x100
+}
+
+# field LINE NAME - the number after NAME in an esp-seq line.
+field() {
+	echo "$1" | sed -n "s/.*$2 \([0-9]*\).*/\1/p"
+}
+
+# 1-4: delay with jitter and reordering, reorder window 64: all arrives
+sa_pair pkt-size $PKT -- reorder-window 64
+ok $? "SA pair with reorder window 64"
+netem delay 10ms 5ms reorder 25% 50%
+ok $? "netem delay 10ms 5ms reorder 25% 50% on both veths"
+capture_start $B veth-b "$TMP/reorder.pcap" || diag "capture did not start"
+stream small 300 200
+same small
+ok $? "reorder: $nrecv of 300 datagrams of 200 octets delivered, identical"
+stream big 60 3000
+same big
+ok $? "reorder: $nrecv of 60 datagrams of 3000 octets delivered, identical"
+capture_stop
+w=$(wire "$TMP/reorder.pcap")
+diag "reorder on the wire: $w"
+
+# 5-8: 5 % loss with fragmented datagrams: what arrives is intact, the
+# receiver recovers afterwards
+netem loss 5%
+capture_start $B veth-b "$TMP/loss.pcap" || diag "capture did not start"
+stream lossy 200 3000 5
+capture_stop
+w=$(wire "$TMP/loss.pcap")
+diag "loss on the wire: $w"
+intact lossy
+ok $? "loss 5%: $nrecv of 200 datagrams of 3000 octets delivered, none corrupted or repeated"
+# An outer packet carries at most two inner packets' octets: each loss
+# costs at most two datagrams.
+lost=$(field "$w" missing)
+[ -n "$lost" ] && [ "$lost" -gt 0 ] && [ "$nrecv" -ge $((200 - 2 * lost)) ]
+ok $? "loss 5%: $lost outer packets lost, $((200 - nrecv)) datagrams lost (at most twice that)"
+netem off
+stream clean1 100 3000
+same clean1
+ok $? "after loss: clean stream, $nrecv of 100 datagrams of 3000 octets identical"
+stream clean2 200 200
+same clean2
+ok $? "after loss: clean stream, $nrecv of 200 datagrams of 200 octets identical"
+
+# 9-11: duplicated outer packets (no ESP replay window: IP-TFS sees them)
+netem duplicate 20%
+capture_start $B veth-b "$TMP/dup.pcap" || diag "capture did not start"
+stream dups 300 200
+same dups
+ok $? "duplicate 20%: $nrecv of 300 datagrams of 200 octets, each delivered once"
+stream dupb 60 3000
+same dupb
+ok $? "duplicate 20%: $nrecv of 60 datagrams of 3000 octets, each delivered once"
+capture_stop
+w=$(wire "$TMP/dup.pcap")
+diag "duplication on the wire: $w"
+d=$(field "$w" duplicate)
+[ -n "$d" ] && [ "$d" -gt 0 ]
+ok $? "duplicate 20%: $d duplicated outer packets reached B"
+
+# 12-15: reorder window 0: late packets are dropped, the rest is intact
+netem off
+sa_flush
+sa_pair pkt-size $PKT -- reorder-window 0
+ok $? "SA pair with reorder window 0"
+netem delay 10ms reorder 25% 50%
+capture_start $B veth-b "$TMP/win0.pcap" || diag "capture did not start"
+stream w0s 300 200 5
+intact w0s
+ok $? "window 0, reorder: $nrecv of 300 datagrams of 200 octets, none corrupted or repeated"
+stream w0b 60 3000 5
+intact w0b
+ok $? "window 0, reorder: $nrecv of 60 datagrams of 3000 octets, none corrupted or repeated"
+capture_stop
+w=$(wire "$TMP/win0.pcap")
+diag "window 0 on the wire: $w"
+netem off
+stream w0clean 100 1000
+same w0clean
+ok $? "window 0, after reorder: clean stream, $nrecv of 100 datagrams identical"
+
+tap_done
