@@ -6,9 +6,11 @@
   pcap_esp.py esp FILE         IP version and total length of each ESP
                                packet in FILE ("4 1400"), one a line
   pcap_esp.py esp-seq FILE SPI for the ESP packets of SPI (0x100) in FILE:
-                               "packets N reordered N missing N duplicate
-                               N": reordered counts packets with a sequence
-                               number below one seen before, missing the
+                               "packets N reordered N late N missing N
+                               duplicate N": reordered counts packets with
+                               a sequence number below one seen before,
+                               late is the most by which one was below,
+                               missing the
                                numbers never seen between the lowest and
                                the highest, duplicate the repeats
   pcap_esp.py udp-recv PORT N TIMEOUT OUT [ADDR]
@@ -78,18 +80,19 @@ def esp_seq(path, spi):
     """Reordered and missing sequence numbers of one SPI's packets."""
     seen = set()
     top = 0
-    n = reordered = 0
+    n = reordered = late = 0
     for _, _, s, seq in esp_packets(path):
         if s != spi:
             continue
         n += 1
         if seq < top:
             reordered += 1
+            late = max(late, top - seq)
         top = max(top, seq)
         seen.add(seq)
     missing = top - min(seen) + 1 - len(seen) if seen else 0
-    print("packets %d reordered %d missing %d duplicate %d" %
-          (n, reordered, missing, n - len(seen)))
+    print("packets %d reordered %d late %d missing %d duplicate %d" %
+          (n, reordered, late, missing, n - len(seen)))
 
 
 def udp_recv(port, count, timeout, out, addr="0.0.0.0"):

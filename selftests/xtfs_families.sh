@@ -44,7 +44,8 @@ check_pings() {
 run_combo() {
 	local outer=$1 tag f port rpids=() spids=() nrecv r nbad nout
 	shift
-	tag="outer IPv$outer, inner IPv${*// /+IPv}"
+	tag="$*"
+	tag="outer IPv$outer, inner IPv${tag// /+IPv}"
 	sa_flush
 	sa_families "$outer" "$@"
 	sa_pair pkt-size $PKT

@@ -61,7 +61,10 @@ iperf() {
 	ip netns exec $B timeout 300 iperf3 -s -1 -J -p $_port \
 		-B "$(addr_of b "$f")" >"$TMP/iperf.srv" 2>&1 &
 	spid=$!
-	sleep 2
+	for _ in $(seq 100); do
+		ip netns exec $B ss -Hltn "sport = :$_port" | grep -q . && break
+		sleep 0.2
+	done
 	ip netns exec $A timeout 300 iperf3 -c "$(addr_of b "$f")" -p $_port \
 		-B "$(addr_of a "$f")" -n $IPERF -J >"$TMP/iperf.cli" 2>&1
 	wait $spid
@@ -80,6 +83,10 @@ except Exception as e:
 PY
 	)
 	set -- $res
+	if [ "$1" = error ]; then
+		diag "iperf3 client: $(head -c 600 "$TMP/iperf.cli" | tr -s ' \n\t' '   ')"
+		diag "iperf3 server: $(head -c 600 "$TMP/iperf.srv" | tr -s ' \n\t' '   ')"
+	fi
 	diag "$tag: iperf3 IPv$f sent $1 received $2 octets, $3 Mbit/s, $4 retransmits"
 	[ "$1" = $IPERF ] && [ "$2" = "$1" ]
 	ok $? "$tag: iperf3 IPv$f finished, $2 of $1 octets received"
