@@ -13,7 +13,7 @@
 PKT=1400
 _port=6000
 
-tap_plan 15
+tap_plan 16
 modprobe -q sch_netem
 setup_ns || { diag "namespace setup failed"; exit $KSFT_FAIL; }
 if ! ip netns exec $A tc qdisc add dev veth-a root netem delay 1ms 2>/dev/null; then
@@ -81,10 +81,11 @@ field() {
 }
 
 # 1-4: delay with jitter and reordering, reorder window 1000: all arrives
-# (the capture shows how late packets came, in packets: less than that)
+# (the capture shows how late packets came, in packets: less than that).
+# The drop time is long enough that the lost packet timer never fires.
 WIN=1000
-sa_pair pkt-size $PKT -- reorder-window $WIN
-ok $? "SA pair with reorder window $WIN"
+sa_pair pkt-size $PKT -- reorder-window $WIN drop-time 10000000
+ok $? "SA pair with reorder window $WIN, drop time 10 s"
 netem delay 10ms 5ms reorder 25% 50%
 ok $? "netem delay 10ms 5ms reorder 25% 50% on both veths"
 capture_start $B veth-b "$TMP/reorder.pcap" || diag "capture did not start"
@@ -100,8 +101,12 @@ diag "reorder on the wire: $w"
 late=$(field "$w" late)
 [ -n "$late" ] && [ "$late" -lt $WIN ] || diag "reordered beyond the window: losses expected"
 
-# 5-8: 5 % loss with fragmented datagrams: what arrives is intact, the
-# receiver recovers afterwards
+# 5-9: 5 % loss with fragmented datagrams, default reorder window and
+# drop time: what arrives is intact, the receiver recovers afterwards
+netem off
+sa_flush
+sa_pair pkt-size $PKT
+ok $? "SA pair with the default reorder window and drop time"
 netem loss 5%
 capture_start $B veth-b "$TMP/loss.pcap" || diag "capture did not start"
 stream lossy 200 3000 5
@@ -123,7 +128,7 @@ stream clean2 200 200
 same clean2
 ok $? "after loss: clean stream, $nrecv of 200 datagrams of 200 octets identical"
 
-# 9-11: duplicated outer packets (no ESP replay window: IP-TFS sees them)
+# 10-12: duplicated outer packets (no ESP replay window: IP-TFS sees them)
 netem duplicate 20%
 capture_start $B veth-b "$TMP/dup.pcap" || diag "capture did not start"
 stream dups 300 200
@@ -139,7 +144,7 @@ d=$(field "$w" duplicate)
 [ -n "$d" ] && [ "$d" -gt 0 ]
 ok $? "duplicate 20%: $d duplicated outer packets reached B"
 
-# 12-15: reorder window 0: late packets are dropped, the rest is intact
+# 13-16: reorder window 0: late packets are dropped, the rest is intact
 netem off
 sa_flush
 sa_pair pkt-size $PKT -- reorder-window 0
