@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 STREAM=2000000
-IPERF=1000000
+IPERF=1048576	# a multiple of iperf3's 128 KiB TCP block
 _port=7000
 
 tap_plan 10
