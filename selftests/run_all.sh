@@ -4,11 +4,7 @@
 # Run every xtfs selftest in the guest, one TAP stream each, framed by
 # "=== suite NAME" lines for tools/testbed/check.sh to count.
 dir=$(cd "$(dirname "$0")" && pwd)
-<<<<<<< HEAD
 suites=${XTFS_SUITES:-"xtfs_kunit xtfs_module xtfs_negative xtfs_tunnel xtfs_counters xtfs_families xtfs_netem xtfs_tcp"}
-=======
-suites=${XTFS_SUITES:-"xtfs_kunit xtfs_module xtfs_negative xtfs_tunnel xtfs_counters xtfs_families xtfs_netem xtfs_tcp"}
->>>>>>> 31cc608 (selftests: families/netem/tcp in run_all; netem: reorder window 1000, lateness from the capture, diagnostics for missing datagrams; tcp: wait for the iperf3 server, show iperf3 errors)
 rc=0
 for s in $suites; do
 	echo "=== suite $s"
