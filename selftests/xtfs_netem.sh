@@ -7,13 +7,14 @@
 # are compared by SHA-256: with a wide enough reorder window everything
 # arrives; under loss what arrives is intact and the receiver recovers;
 # duplicated outer packets never deliver an inner packet twice; with
-# reorder window 0 late packets are dropped, not delivered corrupted.
+# reorder window 0 late packets are dropped, not delivered corrupted. The
+# receiver's counters must show the losses, duplicates and late packets.
 . "$(dirname "$0")/lib.sh"
 
 PKT=1400
 _port=6000
 
-tap_plan 16
+tap_plan 19
 modprobe -q sch_netem
 setup_ns || { diag "namespace setup failed"; exit $KSFT_FAIL; }
 if ! ip netns exec $A tc qdisc add dev veth-a root netem delay 1ms 2>/dev/null; then
@@ -75,12 +76,17 @@ wire() {
 	python3 "$SELFTEST_DIR/pcap_esp.py" esp-seq "$1" 0x100
 }
 
+# cnt NAME - counter NAME of B's inbound SA (the A to B direction).
+cnt() {
+	xtfs_counter $B in "$1"
+}
+
 # field LINE NAME - the number after NAME in an esp-seq line.
 field() {
 	echo "$1" | sed -n "s/.*$2 \([0-9]*\).*/\1/p"
 }
 
-# 1-4: delay with jitter and reordering, reorder window 1000: all arrives
+# 1-5: delay with jitter and reordering, reorder window 1000: all arrives
 # (the capture shows how late packets came, in packets: less than that).
 # The drop time is long enough that the lost packet timer never fires.
 WIN=1000
@@ -100,8 +106,11 @@ w=$(wire "$TMP/reorder.pcap")
 diag "reorder on the wire: $w"
 late=$(field "$w" late)
 [ -n "$late" ] && [ "$late" -lt $WIN ] || diag "reordered beyond the window: losses expected"
+old=$(cnt drop_old) lost=$(cnt lost)
+[ "$old" = 0 ] && [ "$lost" = 0 ] && [ "$(field "$w" reordered)" -gt 0 ]
+ok $? "reorder: $(field "$w" reordered) outer packets came out of order, counters drop_old $old, lost $lost"
 
-# 5-9: 5 % loss with fragmented datagrams, default reorder window and
+# 6-11: 5 % loss with fragmented datagrams, default reorder window and
 # drop time: what arrives is intact, the receiver recovers afterwards
 netem off
 sa_flush
@@ -115,6 +124,10 @@ w=$(wire "$TMP/loss.pcap")
 diag "loss on the wire: $w"
 intact lossy
 ok $? "loss 5%: $nrecv of 200 datagrams of 3000 octets delivered, none corrupted or repeated"
+lost=$(cnt lost) partial=$(cnt drop_partial)
+diag "loss 5%: counters lost $lost, drop_partial $partial, reassembled $(cnt reassembled)"
+[ "${lost:-0}" -gt 0 ] && [ "${partial:-0}" -gt 0 ]
+ok $? "loss 5%: counted as lost ($lost outer packets) and partial drops ($partial)"
 # An outer packet carries at most two inner packets' octets: each loss
 # costs at most two datagrams.
 lost=$(field "$w" missing)
@@ -128,8 +141,9 @@ stream clean2 200 200
 same clean2
 ok $? "after loss: clean stream, $nrecv of 200 datagrams of 200 octets identical"
 
-# 10-12: duplicated outer packets (no ESP replay window: IP-TFS sees them)
+# 12-14: duplicated outer packets (no ESP replay window: IP-TFS sees them)
 netem duplicate 20%
+old0=$(cnt drop_old); old0=${old0:-0}
 capture_start $B veth-b "$TMP/dup.pcap" || diag "capture did not start"
 stream dups 300 200
 same dups
@@ -141,10 +155,11 @@ capture_stop
 w=$(wire "$TMP/dup.pcap")
 diag "duplication on the wire: $w"
 d=$(field "$w" duplicate)
-[ -n "$d" ] && [ "$d" -gt 0 ]
-ok $? "duplicate 20%: $d duplicated outer packets reached B"
+old=$(cnt drop_old); old=$(( ${old:-0} - old0 ))
+[ -n "$d" ] && [ "$d" -gt 0 ] && [ "$old" -gt 0 ]
+ok $? "duplicate 20%: $d duplicated outer packets reached B, drop_old counted $old"
 
-# 13-16: reorder window 0: late packets are dropped, the rest is intact
+# 15-19: reorder window 0: late packets are dropped, the rest is intact
 netem off
 sa_flush
 sa_pair pkt-size $PKT -- reorder-window 0
@@ -160,6 +175,9 @@ ok $? "window 0, reorder: $nrecv of 60 datagrams of 3000 octets, none corrupted 
 capture_stop
 w=$(wire "$TMP/win0.pcap")
 diag "window 0 on the wire: $w"
+old=$(cnt drop_old)
+[ "$(field "$w" reordered)" -gt 0 ] && [ "${old:-0}" -gt 0 ]
+ok $? "window 0: $(field "$w" reordered) outer packets came late, drop_old counted $old"
 netem off
 stream w0clean 100 1000
 same w0clean
