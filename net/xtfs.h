@@ -77,7 +77,10 @@ struct xtfs_reasm {
  * @cfg: configuration
  * @lock: protects the send queue and @queued
  * @queue: inner packets waiting to be sent
- * @queued: octets in @queue
+ * @queued: octets in @queue, GSO batches at their full length and the
+ *	head packet whole (its sent part included)
+ * @head_sent: octets of the head of @queue already sent in earlier outer
+ *	packets
  * @timer: send timer (init delay)
  * @rlock: protects the receive state below
  * @rx_started: @rx_next is valid
@@ -96,6 +99,7 @@ struct xtfs_sa {
 	spinlock_t		lock;		/* send queue */
 	struct sk_buff_head	queue;
 	u32			queued;
+	u32			head_sent;
 	struct hrtimer		timer;
 
 	spinlock_t		rlock;		/* receive state */

@@ -9,6 +9,7 @@
 #include <linux/icmpv6.h>
 #include <net/gso.h>
 #include <net/icmp.h>
+#include <net/inet_ecn.h>
 #include <net/ip.h>
 #include <net/ip6_route.h>
 #include <net/ipv6.h>
@@ -164,55 +165,147 @@ VISIBLE_IF_KUNIT u32 xtfs_fill_payload(struct sk_buff_head *q, u32 *head_sent,
 EXPORT_SYMBOL_IF_KUNIT(xtfs_fill_payload);
 
 /**
- * xtfs_drop_list() - drop inner packets that can no longer be sent
- * @sa: the SA state
- * @list: the packets
- * @c: counter to charge
+ * struct xtfs_skb_cb - what xtfs keeps in a queued inner packet's cb
+ * @enq_ns: when the packet was queued, CLOCK_MONOTONIC in ns
+ *
+ * Offset 0 of skb->cb; SKB_GSO_CB, which segmentation uses, lies beyond.
  */
-static void xtfs_drop_list(struct xtfs_sa *sa, struct sk_buff_head *list,
-			   enum xtfs_counter c)
+struct xtfs_skb_cb {
+	u64	enq_ns;
+};
+
+#define XTFS_SKB_CB(skb)	((struct xtfs_skb_cb *)(skb)->cb)
+
+/**
+ * xtfs_ecn_threshold() - queue fill above which ECN-capable packets get CE
+ * @sa: the SA state
+ *
+ * 95 % of the max queue size (the in-tree module's choice): the last 5 %
+ * of the queue takes ECN-capable packets marked CE (RFC 3168 section 5,
+ * RFC 9347 section 3.1) so that their senders slow down before packets
+ * must be dropped; packets that are not ECN-capable are queued unmarked
+ * up to the hard limit.
+ *
+ * Return: the threshold in octets.
+ */
+static u32 xtfs_ecn_threshold(struct xtfs_sa *sa)
 {
-	xtfs_inc(sa, c, skb_queue_len(list));
-	__skb_queue_purge(list);
+	return sa->cfg.max_qsize - sa->cfg.max_qsize / 20;
 }
 
 /**
- * xtfs_send_one() - build one outer packet from the head of @list and send it
- * @sa: the SA state
- * @list: inner packets to send, in order
- * @head_sent: octets of the head of @list sent in earlier payloads
+ * xtfs_ecn_mark() - set CE in an ECN-capable inner packet
+ * @skb: the inner packet, data at its IP header
  *
- * Return: 0 when a packet was built (its fate is up to ESP), -ENOSPC when
- * the path leaves no room for data blocks, -ENOMEM.
+ * Return: true when the packet was ECT(0) or ECT(1) and now carries CE.
  */
-static int xtfs_send_one(struct xtfs_sa *sa, struct sk_buff_head *list,
-			 u32 *head_sent)
+static bool xtfs_ecn_mark(struct sk_buff *skb)
 {
-	struct xfrm_state *x = sa->x;
-	struct sk_buff *head = skb_peek(list);
+	u8 ds;
+
+	if (ip_hdr(skb)->version == 4) {
+		if (skb_ensure_writable(skb, sizeof(struct iphdr)))
+			return false;
+		ds = ip_hdr(skb)->tos;
+		if (INET_ECN_is_not_ect(ds) || INET_ECN_is_ce(ds))
+			return false;
+		/* Updates the header checksum too. */
+		return IP_ECN_set_ce(ip_hdr(skb));
+	}
+	if (skb_ensure_writable(skb, sizeof(struct ipv6hdr)))
+		return false;
+	ds = ipv6_get_dsfield(ipv6_hdr(skb));
+	if (INET_ECN_is_not_ect(ds) || INET_ECN_is_ce(ds))
+		return false;
+	return IP6_ECN_set_ce(skb, ipv6_hdr(skb));
+}
+
+/**
+ * xtfs_unbatch() - segment GSO batches that the next outer packet reaches
+ * @sa: the SA state, @sa->lock held
+ * @space: data block space of the next outer packet in octets
+ *
+ * GSO batches stay whole in the queue (charged at their full length) and
+ * are cut into packets only here, when the next outer packet is about to
+ * take data from them (DESIGN.md section 3). Segmentation with
+ * scatter-gather keeps the payload in the batch's page fragments, so the
+ * only copy of the data is the one into the outer packet; checksums are
+ * finished in software on the way. The queue grows by the repeated
+ * headers of the segments.
+ */
+static void xtfs_unbatch(struct xtfs_sa *sa, u32 space)
+{
+	struct sk_buff_head *q = &sa->queue;
+	struct sk_buff *skb = skb_peek(q);
+	struct sk_buff *segs, *seg, *prev;
+	u32 seen = 0;
+	u64 enq_ns;
+
+	while (skb && seen < space + sa->head_sent) {
+		if (!skb_is_gso(skb)) {
+			seen += skb->len;
+			skb = skb_peek_next(skb, q);
+			continue;
+		}
+		enq_ns = XTFS_SKB_CB(skb)->enq_ns;
+		prev = skb->prev;
+		__skb_unlink(skb, q);
+		sa->queued -= skb->len;
+		segs = skb_gso_segment(skb, NETIF_F_SG);
+		if (IS_ERR_OR_NULL(segs)) {
+			xtfs_inc(sa, XTFS_CNT_DROP_OUT_ERR, 1);
+			kfree_skb(skb);
+			segs = NULL;
+		} else {
+			consume_skb(skb);
+		}
+		skb_list_walk_safe(segs, seg, segs) {
+			skb_mark_not_on_list(seg);
+			if (seg->ip_summed == CHECKSUM_PARTIAL &&
+			    skb_checksum_help(seg)) {
+				xtfs_inc(sa, XTFS_CNT_DROP_OUT_ERR, 1);
+				kfree_skb(seg);
+				continue;
+			}
+			XTFS_SKB_CB(seg)->enq_ns = enq_ns;
+			__skb_queue_after(q, prev, seg);
+			sa->queued += seg->len;
+			prev = seg;
+		}
+		/* Walk again from the head: everything before is plain. */
+		skb = skb_peek(q);
+		seen = 0;
+	}
+}
+
+/**
+ * xtfs_build_one() - build one outer packet from the head of the queue
+ * @sa: the SA state, @sa->lock held
+ * @space: data block space of the outer packet in octets
+ * @skbp: set to the outer packet, or NULL when none was built
+ *
+ * Packs the rest of a packet begun in the previous outer packet, whole
+ * packets and a piece of the packet that reaches the end of the space
+ * (xtfs_fill_payload()), and pads the rest when a packet size is set.
+ * Sent octets leave the queue accounting.
+ *
+ * Return: 0, or -ENOMEM (the queue is left as it was).
+ */
+static int xtfs_build_one(struct xtfs_sa *sa, u32 space, struct sk_buff **skbp)
+{
+	struct sk_buff_head *q = &sa->queue;
+	struct sk_buff *head = skb_peek(q);
 	struct dst_entry *dst = skb_dst(head);
+	u32 used, frags, pending = sa->queued - sa->head_sent;
 	struct xtfs_aggfrag_hdr *h;
-	u32 psize, space, used, frags;
 	struct sk_buff *skb;
 	u16 blkoff;
 	int hroom;
 	u8 *data;
 
-	psize = xtfs_payload_space(x, xtfs_outer_size(sa, dst));
-	if (psize < XTFS_HDR_LEN + XTFS_MIN_BLOCK_SPACE)
-		return -ENOSPC;
-	space = psize - XTFS_HDR_LEN;
-
-	/* dont-frag: a packet larger than a whole payload can never go. */
-	if (sa->cfg.dont_frag && head->len > space) {
-		__skb_unlink(head, list);
-		kfree_skb(head);
-		xtfs_inc(sa, XTFS_CNT_DROP_TOO_BIG, 1);
-		return 0;
-	}
-
+	*skbp = NULL;
 	hroom = LL_RESERVED_SPACE(dst->dev) + dst->header_len;
-	skb = alloc_skb(hroom + psize + dst->trailer_len +
+	skb = alloc_skb(hroom + XTFS_HDR_LEN + space + dst->trailer_len +
 			dst->dev->needed_tailroom, GFP_ATOMIC);
 	if (!skb)
 		return -ENOMEM;
@@ -223,8 +316,10 @@ static int xtfs_send_one(struct xtfs_sa *sa, struct sk_buff_head *list,
 
 	h = skb_put(skb, XTFS_HDR_LEN);
 	data = skb_put(skb, space);
-	used = xtfs_fill_payload(list, head_sent, data, space,
+	used = xtfs_fill_payload(q, &sa->head_sent, data, space,
 				 sa->cfg.dont_frag, &blkoff, &frags);
+	/* @queued counts whole queued packets, sent parts included. */
+	sa->queued = pending - used + sa->head_sent;
 	h->subtype = XTFS_SUBTYPE_BASIC;
 	h->reserved = 0;
 	h->block_offset = htons(blkoff);
@@ -244,71 +339,130 @@ static int xtfs_send_one(struct xtfs_sa *sa, struct sk_buff_head *list,
 	xtfs_inc(sa, XTFS_CNT_OUTER_OUT_PKTS, 1);
 
 	skb_reset_network_header(skb);
-	skb->protocol = x->props.family == AF_INET ? htons(ETH_P_IP) :
-						     htons(ETH_P_IPV6);
-	/* xfrm_output() consumes the skb whatever it returns; ESP and the
-	 * xfrm core count their own errors.
-	 */
-	xfrm_output(NULL, skb);
+	skb->protocol = sa->x->props.family == AF_INET ? htons(ETH_P_IP) :
+							 htons(ETH_P_IPV6);
+	*skbp = skb;
 	return 0;
 }
 
 /**
- * xtfs_send_list() - send queued inner packets as AGGFRAG outer packets
- * @sa: the SA state
- * @list: inner packets, in order; emptied
+ * xtfs_head_space() - data block space of the outer packet for the queue head
+ * @sa: the SA state, @sa->lock held
  *
- * All fragments of a packet go out back to back in consecutive outer
- * packets (RFC 9347 section 2.2.3) because one call sends them all.
+ * Return: the space in octets, 0 when the path leaves no usable room.
  */
-static void xtfs_send_list(struct xtfs_sa *sa, struct sk_buff_head *list)
+static u32 xtfs_head_space(struct xtfs_sa *sa)
 {
-	u32 head_sent = 0;
-	int err;
+	struct sk_buff *head = skb_peek(&sa->queue);
+	u32 psize = xtfs_payload_space(sa->x,
+				       xtfs_outer_size(sa, skb_dst(head)));
 
-	while (!skb_queue_empty(list)) {
-		err = xtfs_send_one(sa, list, &head_sent);
-		if (err) {
-			xtfs_drop_list(sa, list, err == -ENOMEM ?
-				       XTFS_CNT_DROP_NOMEM :
-				       XTFS_CNT_DROP_OUT_ERR);
-			return;
-		}
-	}
+	if (psize < XTFS_HDR_LEN + XTFS_MIN_BLOCK_SPACE)
+		return 0;
+	return psize - XTFS_HDR_LEN;
 }
 
 /**
- * xtfs_timer_fn() - send timer: everything queued goes out now
+ * xtfs_drop_head() - drop the packet at the head of the queue
+ * @sa: the SA state, @sa->lock held
+ * @c: counter to charge
+ */
+static void xtfs_drop_head(struct xtfs_sa *sa, enum xtfs_counter c)
+{
+	struct sk_buff *skb = __skb_dequeue(&sa->queue);
+
+	sa->queued -= skb->len;
+	sa->head_sent = 0;
+	xtfs_inc(sa, c, 1);
+	kfree_skb(skb);
+}
+
+/**
+ * xtfs_timer_fn() - send timer: send full outer packets, and the rest once
+ *	the oldest queued packet has waited the init delay
  * @t: &xtfs_sa.timer
  *
+ * Outer packets are built under @xtfs_sa.lock and sent outside it. While
+ * less than a full outer packet is queued and the packet at the head has
+ * waited less than the init delay, the rest stays queued and the timer is
+ * set for that deadline: a partly filled (padded) outer packet leaves only
+ * when the queue is emptied at a deadline, so under sustained load every
+ * outer packet but those is full (RFC 9347 section 2.2.3).
+ *
  * Runs in softirq context (HRTIMER_MODE_REL_SOFT); hrtimer never runs
- * one timer's callback on two CPUs at once, so outer packets leave in
- * queue order.
+ * one timer's callback on two CPUs at once and nothing else sends, so
+ * outer packets leave in queue order and the fragments of an inner packet
+ * in consecutive outer packets. One run sends at most what was queued
+ * when it started, then yields to a fresh expiry.
  *
  * Return: HRTIMER_NORESTART.
  */
 static enum hrtimer_restart xtfs_timer_fn(struct hrtimer *t)
 {
 	struct xtfs_sa *sa = container_of(t, struct xtfs_sa, timer);
-	struct sk_buff_head list;
+	u64 delay = (u64)sa->cfg.init_delay_us * NSEC_PER_USEC;
+	struct sk_buff *head, *skb;
+	u32 budget, space;
+	u64 due, now;
 
-	__skb_queue_head_init(&list);
 	spin_lock_bh(&sa->lock);
-	skb_queue_splice_init(&sa->queue, &list);
-	sa->queued = 0;
+	budget = sa->queued;
+	while ((head = skb_peek(&sa->queue))) {
+		space = xtfs_head_space(sa);
+		if (!space) {
+			xtfs_drop_head(sa, XTFS_CNT_DROP_OUT_ERR);
+			continue;
+		}
+		/* dont-frag, and the path shrank since it was queued. */
+		if (sa->cfg.dont_frag && !skb_is_gso(head) && head->len > space) {
+			xtfs_drop_head(sa, XTFS_CNT_DROP_TOO_BIG);
+			continue;
+		}
+		xtfs_unbatch(sa, space);
+		head = skb_peek(&sa->queue);
+		if (!head)
+			break;
+		if (sa->cfg.dont_frag && head->len > space) {
+			xtfs_drop_head(sa, XTFS_CNT_DROP_TOO_BIG);
+			continue;
+		}
+		now = ktime_get_ns();
+		due = XTFS_SKB_CB(head)->enq_ns + delay;
+		if (sa->queued - sa->head_sent < space && now < due) {
+			hrtimer_start(&sa->timer, ns_to_ktime(due - now),
+				      HRTIMER_MODE_REL_SOFT);
+			break;
+		}
+		if (!budget) {
+			hrtimer_start(&sa->timer, 0, HRTIMER_MODE_REL_SOFT);
+			break;
+		}
+		budget -= min(budget, space);
+		if (xtfs_build_one(sa, space, &skb)) {
+			/* Try again soon rather than drop what is queued. */
+			xtfs_drop_head(sa, XTFS_CNT_DROP_NOMEM);
+			continue;
+		}
+		spin_unlock_bh(&sa->lock);
+		/* xfrm_output() consumes the skb whatever it returns; ESP
+		 * and the xfrm core count their own errors.
+		 */
+		xfrm_output(NULL, skb);
+		spin_lock_bh(&sa->lock);
+	}
 	spin_unlock_bh(&sa->lock);
-
-	xtfs_send_list(sa, &list);
 	return HRTIMER_NORESTART;
 }
 
 /**
  * xtfs_too_big() - report an inner packet that can never be sent
  * @skb: the inner packet
- * @mtu: the largest inner packet the SA can send
+ * @mtu: the largest inner packet the SA can send, in octets
  *
  * Only with dont-frag (RFC 9347 section 2.2.6): the sender learns the
- * inner MTU as from a plain ESP tunnel.
+ * inner MTU as from a plain ESP tunnel: a local socket through
+ * xfrm_local_error(), others by ICMP "fragmentation needed" (IPv4) or
+ * ICMPv6 "packet too big".
  */
 static void xtfs_too_big(struct sk_buff *skb, u32 mtu)
 {
@@ -324,61 +478,80 @@ static void xtfs_too_big(struct sk_buff *skb, u32 mtu)
 }
 
 /**
- * xtfs_enqueue() - queue one inner packet for sending
+ * xtfs_enqueue() - queue one inner packet or GSO batch for sending
  * @sa: the SA state
- * @skb: the inner packet, data at its IP header
+ * @skb: the inner packet, data at its IP header, dst held
+ * @space: data block space of one outer packet in octets
+ *
+ * The queue holds at most max-queue-size octets (a GSO batch counts at
+ * its full length); beyond it every packet is a counted drop. Above the
+ * ECN threshold (xtfs_ecn_threshold()) ECN-capable packets are marked CE
+ * and queued.
  */
-static void xtfs_enqueue(struct xtfs_sa *sa, struct sk_buff *skb)
+static void xtfs_enqueue(struct xtfs_sa *sa, struct sk_buff *skb, u32 space)
 {
-	struct dst_entry *dst = skb_dst(skb);
+	u64 delay = (u64)sa->cfg.init_delay_us * NSEC_PER_USEC;
+	u64 now = ktime_get_ns();
 	u32 len = skb->len;
-	u32 space;
 
-	/* Data is copied into the payload as is: finish checksums first. */
-	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb))
-		goto drop_err;
-	if (!skb_dst_force(skb))
-		goto drop_err;
-
-	space = xtfs_payload_space(sa->x, xtfs_outer_size(sa, dst));
-	space = space > XTFS_HDR_LEN ? space - XTFS_HDR_LEN : 0;
-	/* The block offset that follows a split packet is 16 bits. */
-	if (len > IP_MAX_MTU)
-		space = min(space, IP_MAX_MTU);
-	if ((sa->cfg.dont_frag || len > IP_MAX_MTU) && len > space) {
-		xtfs_too_big(skb, space);
-		xtfs_inc(sa, XTFS_CNT_DROP_TOO_BIG, 1);
-		kfree_skb(skb);
-		return;
-	}
-
+	XTFS_SKB_CB(skb)->enq_ns = now;
 	spin_lock_bh(&sa->lock);
-	if (len > sa->cfg.max_qsize - min(sa->queued, sa->cfg.max_qsize)) {
+	if ((u64)sa->queued + len > sa->cfg.max_qsize) {
 		spin_unlock_bh(&sa->lock);
 		xtfs_inc(sa, XTFS_CNT_DROP_QUEUE_FULL, 1);
-		kfree_skb(skb);
+		kfree_skb_reason(skb, SKB_DROP_REASON_FULL_RING);
 		return;
 	}
+	if ((u64)sa->queued + len > xtfs_ecn_threshold(sa) &&
+	    xtfs_ecn_mark(skb))
+		xtfs_inc(sa, XTFS_CNT_ECN_MARKED, 1);
 	__skb_queue_tail(&sa->queue, skb);
 	sa->queued += len;
 	/* A full outer packet's worth goes at once; otherwise wait up to the
 	 * init delay for more.
 	 */
-	if (sa->queued >= space)
+	if (sa->queued - sa->head_sent >= space)
 		hrtimer_start(&sa->timer, 0, HRTIMER_MODE_REL_SOFT);
 	else if (!hrtimer_is_queued(&sa->timer))
-		hrtimer_start(&sa->timer,
-			      ns_to_ktime((u64)sa->cfg.init_delay_us * NSEC_PER_USEC),
+		hrtimer_start(&sa->timer, ns_to_ktime(delay),
 			      HRTIMER_MODE_REL_SOFT);
 	spin_unlock_bh(&sa->lock);
 
 	xtfs_inc(sa, XTFS_CNT_INNER_OUT_PKTS, 1);
 	xtfs_inc(sa, XTFS_CNT_INNER_OUT_BYTES, len);
-	return;
+}
 
-drop_err:
-	xtfs_inc(sa, XTFS_CNT_DROP_OUT_ERR, 1);
-	kfree_skb(skb);
+/**
+ * xtfs_inner_space() - data block space of one outer packet for a bundle
+ * @sa: the SA state
+ * @dst: the xfrm bundle an inner packet was routed to
+ *
+ * Return: the space in octets, the inner MTU with dont-frag; at most
+ * 65535 (a block offset is 16 bits).
+ */
+static u32 xtfs_inner_space(struct xtfs_sa *sa, struct dst_entry *dst)
+{
+	u32 space = xtfs_payload_space(sa->x, xtfs_outer_size(sa, dst));
+
+	space = space > XTFS_HDR_LEN ? space - XTFS_HDR_LEN : 0;
+	return min(space, IP_MAX_MTU);
+}
+
+/**
+ * xtfs_frag_output() - queue one IPv4 fragment made by xtfs_output()
+ * @net: network namespace
+ * @sk: sending socket or NULL
+ * @skb: the fragment; its dst is the SA's bundle
+ *
+ * Return: 0.
+ */
+static int xtfs_frag_output(struct net *net, struct sock *sk,
+			    struct sk_buff *skb)
+{
+	struct xtfs_sa *sa = skb_dst(skb)->xfrm->mode_data;
+
+	xtfs_enqueue(sa, skb, xtfs_inner_space(sa, skb_dst(skb)));
+	return 0;
 }
 
 /**
@@ -388,40 +561,67 @@ drop_err:
  * @skb: the inner packet; its dst is the xfrm bundle of the SA
  *
  * Installed as the bundle's dst output, so it sees inner packets after
- * routing. GSO packets are segmented here so that queue accounting is per
- * packet.
+ * routing. GSO batches are queued whole and segmented when sent
+ * (xtfs_unbatch()).
  *
- * Return: 0, or a negative error when the packet could not be segmented.
+ * With dont-frag, a packet larger than the data block space of one outer
+ * packet is handled as by a plain ESP tunnel (RFC 9347 section 2.2.6):
+ * IPv4 without DF is IP fragmented to that size (RFC 4301 section 8.1),
+ * IPv4 with DF and IPv6 get a "too big" error carrying that size as MTU.
+ * With fragmentation allowed any packet goes, split across outer packets.
+ *
+ * Return: 0, or the error of IP fragmentation.
  */
 int xtfs_output(struct net *net, struct sock *sk, struct sk_buff *skb)
 {
-	struct xfrm_state *x = skb_dst(skb)->xfrm;
-	struct xtfs_sa *sa = x->mode_data;
-	struct sk_buff *segs, *next;
+	struct dst_entry *dst = skb_dst(skb);
+	struct xtfs_sa *sa = dst->xfrm->mode_data;
+	u32 space = xtfs_inner_space(sa, dst);
+	bool gso = skb_is_gso(skb);
+	bool big;
 
-	if (skb_is_gso(skb)) {
-		segs = skb_gso_segment(skb, 0);
-		if (IS_ERR_OR_NULL(segs)) {
-			xtfs_inc(sa, XTFS_CNT_DROP_OUT_ERR, 1);
-			kfree_skb(skb);
-			return segs ? PTR_ERR(segs) : -EINVAL;
-		}
-		consume_skb(skb);
-	} else {
-		segs = skb;
-	}
+	/* Data is copied into the payload as is: finish checksums first
+	 * (those of GSO batches at segmentation).
+	 */
+	if (!gso && skb->ip_summed == CHECKSUM_PARTIAL &&
+	    skb_checksum_help(skb))
+		goto drop_err;
+	if (!skb_dst_force(skb))
+		goto drop_err;
 
-	skb_list_walk_safe(segs, skb, next) {
-		skb_mark_not_on_list(skb);
-		xtfs_enqueue(sa, skb);
+	if (gso)
+		big = sa->cfg.dont_frag &&
+		      !skb_gso_validate_network_len(skb, space);
+	else
+		big = skb->len > space &&
+		      (sa->cfg.dont_frag || skb->len > IP_MAX_MTU);
+	if (!big) {
+		xtfs_enqueue(sa, skb, space);
+		return 0;
 	}
+	if (!gso && ip_hdr(skb)->version == 4 &&
+	    !(ip_hdr(skb)->frag_off & htons(IP_DF)) && space >= 68) {
+		/* ip_do_fragment() cuts to the smaller of the bundle's
+		 * MTU and frag_max_size, and frees @skb.
+		 */
+		IPCB(skb)->frag_max_size = space;
+		return ip_do_fragment(net, sk, skb, xtfs_frag_output);
+	}
+	xtfs_too_big(skb, space);
+	xtfs_inc(sa, XTFS_CNT_DROP_TOO_BIG, 1);
+	kfree_skb_reason(skb, SKB_DROP_REASON_PKT_TOO_BIG);
+	return 0;
+
+drop_err:
+	xtfs_inc(sa, XTFS_CNT_DROP_OUT_ERR, 1);
+	kfree_skb(skb);
 	return 0;
 }
 
 /**
  * xtfs_prepare_output() - add the outer IP header (xfrm_mode_cbs::prepare_output)
  * @x: the SA
- * @skb: an outer packet built by xtfs_send_one(), data at the AGGFRAG
+ * @skb: an outer packet built by xtfs_build_one(), data at the AGGFRAG
  *	header
  *
  * Lays out the outer header in the headroom the way ESP expects it: the
@@ -494,4 +694,6 @@ void xtfs_output_destroy(struct xtfs_sa *sa)
 {
 	hrtimer_cancel(&sa->timer);
 	__skb_queue_purge(&sa->queue);
+	sa->queued = 0;
+	sa->head_sent = 0;
 }

@@ -201,9 +201,14 @@ sa_flush() {
 	done
 }
 
-# capture_start NS IFACE FILE - capture ESP packets in the background.
+# capture_start NS IFACE FILE [SNAPLEN] - capture ESP packets in the
+# background, the first 128 octets of each unless SNAPLEN says otherwise
+# (then with a 32 MiB capture buffer, for long captures of whole packets).
 capture_start() {
-	ip netns exec "$1" tcpdump -i "$2" -U -s 128 -w "$3" esp \
+	local opt="-s 128"
+	[ -n "$4" ] && opt="-s $4 -B 32768"
+	# shellcheck disable=SC2086
+	ip netns exec "$1" tcpdump -i "$2" -U $opt -w "$3" esp \
 		>"$3.log" 2>&1 &
 	_cap_pid=$!
 	_cap_file=$3

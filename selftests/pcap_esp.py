@@ -27,7 +27,27 @@
   pcap_esp.py tcp-send DST PORT OCTETS SEED OUT
                                connect (retrying for 30 s), send OCTETS
                                random octets, write "OCTETS SHA-256" to OUT
+  pcap_esp.py aggfrag FILE     for each null-cipher ESP packet carrying
+                               AGGFRAG (no IV, no ICV; full snap length):
+                               "CAPACITY DATA PAD", the octets of data
+                               block space, inner data and pad block
+  pcap_esp.py udp-mix DST PORT N MIN MAX SEED OUT
+                               send N datagrams of MIN..MAX random octets
+                               (sizes random too), write their SHA-256 to
+                               OUT; print "BYTES SECONDS": inner IP octets
+                               sent and the time from first to last send
+  pcap_esp.py udp-send-tos DST PORT N SIZE TOS
+                               send N datagrams of SIZE octets with TOS;
+                               print the seconds from first to last send
+  pcap_esp.py udp-recv-tos PORT N TIMEOUT OUT
+                               receive up to N UDP datagrams, write the
+                               TOS octet of each to OUT, one a line
+  pcap_esp.py udp-mtu DST PORT SIZE
+                               send SIZE octets with DF on a connected
+                               socket; print "sent" or the errno name,
+                               then the socket's path MTU (IP_MTU)
 """
+import errno
 import hashlib
 import random
 import socket
@@ -74,6 +94,77 @@ def esp_packets(path):
             spi, seq = struct.unpack("!II", esp[:8]) if len(esp) >= 8 \
                 else (None, None)
             yield ver, tot, spi, seq
+
+
+def esp_raw(path):
+    """Yield (IP header length, IP packet) of every IPv4/IPv6 ESP packet."""
+    with open(path, "rb") as f:
+        hdr = f.read(24)
+        if len(hdr) < 24:
+            return
+        magic = struct.unpack("<I", hdr[:4])[0]
+        endian = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"
+        linktype = struct.unpack(endian + "I", hdr[20:24])[0]
+        while True:
+            rec = f.read(16)
+            if len(rec) < 16:
+                return
+            _, _, incl, _ = struct.unpack(endian + "IIII", rec)
+            data = f.read(incl)
+            if linktype == 1:          # Ethernet
+                if len(data) < 14:
+                    continue
+                etype = struct.unpack("!H", data[12:14])[0]
+                ip = data[14:]
+            elif linktype == 113:      # Linux cooked
+                etype = struct.unpack("!H", data[14:16])[0]
+                ip = data[16:]
+            else:
+                continue
+            if etype == 0x0800 and len(ip) >= 20 and ip[9] == 50:
+                yield (ip[0] & 15) * 4, ip
+            elif etype == 0x86DD and len(ip) >= 40 and ip[6] == 50:
+                yield 40, ip
+
+
+def aggfrag_fill(path):
+    """Yield (capacity, data, pad) for each null-cipher AGGFRAG packet.
+
+    ESP with ecb(cipher_null) and no authentication: the payload follows
+    the 8-octet ESP header, then pad, pad length and next header. The
+    block offset (RFC 9347 section 6.1.1) says where the first data block
+    starts; each block's length comes from its IP header (section 6.1.3);
+    a pad block (type 0) runs to the end.
+    """
+    for hlen, ip in esp_raw(path):
+        if hlen == 40:
+            end = 40 + struct.unpack("!H", ip[4:6])[0]
+        else:
+            end = struct.unpack("!H", ip[2:4])[0]
+        if len(ip) < end:
+            raise SystemExit("truncated capture: use a full snap length")
+        esp = ip[hlen:end]
+        if len(esp) < 8 + 4 + 2 or esp[-1] != 144:
+            continue
+        pay = esp[8:len(esp) - 2 - esp[-2]]
+        cap = len(pay) - 4
+        pos = 4 + struct.unpack("!H", pay[2:4])[0]
+        pad = 0
+        while pos < len(pay):
+            kind = pay[pos] >> 4
+            if kind == 0:
+                pad = len(pay) - pos
+                break
+            if kind == 4 and pos + 4 <= len(pay):
+                blen = struct.unpack("!H", pay[pos + 2:pos + 4])[0]
+            elif kind == 6 and pos + 6 <= len(pay):
+                blen = 40 + struct.unpack("!H", pay[pos + 4:pos + 6])[0]
+            else:
+                break       # length field continues in the next packet
+            if blen < 20:
+                raise SystemExit("bad data block length %d" % blen)
+            pos += blen
+        yield cap, cap - pad, pad
 
 
 def esp_seq(path, spi):
@@ -186,6 +277,75 @@ def tcp_send(dst, port, octets, seed, out):
         f.write("%d %s\n" % (octets, h.hexdigest()))
 
 
+def udp_mix(dst, port, count, lo, hi, seed, out):
+    rnd = random.Random(seed)
+    fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    hdr = 48 if fam == socket.AF_INET6 else 28
+    sums = []
+    total = 0
+    t0 = None
+    for _ in range(count):
+        data = rnd.randbytes(rnd.randint(lo, hi))
+        sums.append(hashlib.sha256(data).hexdigest())
+        if t0 is None:
+            t0 = time.monotonic()
+        while True:
+            try:
+                s.sendto(data, (dst, port))
+                break
+            except BlockingIOError:
+                time.sleep(0.001)
+        total += len(data) + hdr
+    print(total, "%.3f" % (time.monotonic() - t0))
+    with open(out, "w") as f:
+        f.write("\n".join(sums) + "\n")
+
+
+def udp_send_tos(dst, port, count, size, tos):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, tos)
+    data = bytes(size)
+    t0 = time.monotonic()
+    for _ in range(count):
+        s.sendto(data, (dst, port))
+    print("%.3f" % (time.monotonic() - t0))
+
+
+def udp_recv_tos(port, count, timeout, out):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_RECVTOS, 1)
+    s.bind(("0.0.0.0", port))
+    s.settimeout(timeout)
+    got = []
+    try:
+        while len(got) < count:
+            _, anc, _, _ = s.recvmsg(65535, socket.CMSG_SPACE(4))
+            tos = -1
+            for level, kind, val in anc:
+                if level == socket.IPPROTO_IP and kind == socket.IP_TOS:
+                    tos = val[0]
+            got.append(str(tos))
+    except socket.timeout:
+        pass
+    with open(out, "w") as f:
+        f.write("\n".join(got) + ("\n" if got else ""))
+
+
+def udp_mtu(dst, port, size):
+    ip_mtu_discover, ip_pmtudisc_do, ip_mtu = 10, 2, 14
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.IPPROTO_IP, ip_mtu_discover, ip_pmtudisc_do)
+    s.connect((dst, port))
+    try:
+        s.send(bytes(size))
+        res = "sent"
+    except OSError as e:
+        res = errno.errorcode.get(e.errno, str(e.errno))
+    print(res, s.getsockopt(socket.IPPROTO_IP, ip_mtu))
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "sizes":
@@ -208,6 +368,21 @@ def main():
     elif cmd == "tcp-send":
         tcp_send(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]),
                  int(sys.argv[5]), sys.argv[6])
+    elif cmd == "aggfrag":
+        for cap, data, pad in aggfrag_fill(sys.argv[2]):
+            print(cap, data, pad)
+    elif cmd == "udp-mix":
+        udp_mix(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]),
+                int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7]),
+                sys.argv[8])
+    elif cmd == "udp-send-tos":
+        udp_send_tos(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]),
+                     int(sys.argv[5]), int(sys.argv[6]))
+    elif cmd == "udp-mtu":
+        udp_mtu(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    elif cmd == "udp-recv-tos":
+        udp_recv_tos(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]),
+                     sys.argv[5])
     else:
         sys.exit("unknown command " + cmd)
 

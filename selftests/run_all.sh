@@ -4,7 +4,7 @@
 # Run every xtfs selftest in the guest, one TAP stream each, framed by
 # "=== suite NAME" lines for tools/testbed/check.sh to count.
 dir=$(cd "$(dirname "$0")" && pwd)
-suites=${XTFS_SUITES:-"xtfs_kunit xtfs_module xtfs_negative xtfs_tunnel xtfs_counters xtfs_families"}
+suites=${XTFS_SUITES:-"xtfs_kunit xtfs_module xtfs_negative xtfs_tunnel xtfs_counters xtfs_families xtfs_output"}
 rc=0
 for s in $suites; do
 	echo "=== suite $s"

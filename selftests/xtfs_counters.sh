@@ -49,7 +49,7 @@ keys = ["inner_out_pkts", "inner_out_bytes", "outer_out_pkts", "frags_out",
         "pad_out_bytes", "drop_queue_full", "drop_too_big", "drop_out_err",
         "outer_in_pkts", "inner_in_pkts", "inner_in_bytes", "reassembled",
         "drop_bad_hdr", "drop_bad_block", "drop_old", "lost", "drop_partial",
-        "drop_nomem"]
+        "drop_nomem", "ecn_marked"]
 bad = 0
 for arg in sys.argv[1:]:
     sas = json.loads(arg)

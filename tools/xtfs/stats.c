@@ -43,6 +43,7 @@ static const struct {
 	[XTFS_CNT_LOST] = { "lost", "lost" },
 	[XTFS_CNT_DROP_PARTIAL] = { "drop_partial", "drop-partial" },
 	[XTFS_CNT_DROP_NOMEM] = { "drop_nomem", "drop-nomem" },
+	[XTFS_CNT_ECN_MARKED] = { "ecn_marked", "ecn-marked" },
 };
 
 static_assert(ARRAY_SIZE(counter_names) == XTFS_CNT_MAX,
@@ -50,6 +51,13 @@ static_assert(ARRAY_SIZE(counter_names) == XTFS_CNT_MAX,
 
 /* The first receive-side counter: the ones before it are the sender's. */
 #define FIRST_IN_COUNTER	XTFS_CNT_OUTER_IN_PKTS
+
+/* counter_is_out - whether counter i belongs to the sending side. */
+static int counter_is_out(int i)
+{
+	/* Counters appended later than the receive side's. */
+	return i < FIRST_IN_COUNTER || i == XTFS_CNT_ECN_MARKED;
+}
 
 /* Family id of "xtfs" once resolved; 0 before. */
 static __u16 family_id;
@@ -291,14 +299,13 @@ void stats_print_json(const struct sa_stats *s)
  */
 void stats_print_text(const struct sa_stats *s, const char *indent)
 {
-	int i, from = 0, to = XTFS_CNT_MAX, n = 0;
+	int i, n = 0;
 
-	if (s->dir == XTFS_SA_DIR_OUT)
-		to = FIRST_IN_COUNTER;
-	else if (s->dir == XTFS_SA_DIR_IN)
-		from = FIRST_IN_COUNTER;
-	for (i = from; i < to; i++) {
+	for (i = 0; i < XTFS_CNT_MAX; i++) {
 		if (!s->has[i])
+			continue;
+		if ((s->dir == XTFS_SA_DIR_OUT && !counter_is_out(i)) ||
+		    (s->dir == XTFS_SA_DIR_IN && counter_is_out(i)))
 			continue;
 		fprintf(out, "%s%s %llu", n % 4 ? " " : indent,
 			counter_names[i].text, (unsigned long long)s->cnt[i]);

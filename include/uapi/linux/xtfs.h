@@ -49,6 +49,9 @@
  * @XTFS_CNT_DROP_PARTIAL: partly reassembled inner packets dropped
  *	because an outer packet carrying part of them was lost
  * @XTFS_CNT_DROP_NOMEM: packets dropped for lack of memory
+ * @XTFS_CNT_ECN_MARKED: ECN-capable inner packets marked CE because the
+ *	send queue was above its ECN threshold (95 % of max-queue-size)
+ *	when they were queued
  * @XTFS_CNT_MAX: number of counters
  */
 enum xtfs_counter {
@@ -70,6 +73,7 @@ enum xtfs_counter {
 	XTFS_CNT_LOST,
 	XTFS_CNT_DROP_PARTIAL,
 	XTFS_CNT_DROP_NOMEM,
+	XTFS_CNT_ECN_MARKED,
 	XTFS_CNT_MAX,
 };
 
@@ -154,6 +158,7 @@ enum xtfs_a_sa {
  * @XTFS_A_STATS_LOST: %XTFS_CNT_LOST, sequence numbers
  * @XTFS_A_STATS_DROP_PARTIAL: %XTFS_CNT_DROP_PARTIAL, packets
  * @XTFS_A_STATS_DROP_NOMEM: %XTFS_CNT_DROP_NOMEM, packets
+ * @XTFS_A_STATS_ECN_MARKED: %XTFS_CNT_ECN_MARKED, packets
  * @__XTFS_A_STATS_MAX: one past the last attribute
  * @XTFS_A_STATS_MAX: the last attribute
  *
@@ -182,6 +187,7 @@ enum xtfs_a_stats {
 	XTFS_A_STATS_LOST = XTFS_A_STATS_CNT(XTFS_CNT_LOST),
 	XTFS_A_STATS_DROP_PARTIAL = XTFS_A_STATS_CNT(XTFS_CNT_DROP_PARTIAL),
 	XTFS_A_STATS_DROP_NOMEM = XTFS_A_STATS_CNT(XTFS_CNT_DROP_NOMEM),
+	XTFS_A_STATS_ECN_MARKED = XTFS_A_STATS_CNT(XTFS_CNT_ECN_MARKED),
 
 	__XTFS_A_STATS_MAX,
 	XTFS_A_STATS_MAX = __XTFS_A_STATS_MAX - 1
