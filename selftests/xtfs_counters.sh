@@ -62,7 +62,7 @@ for arg in sys.argv[1:]:
             bad = 1
 sys.exit(bad)
 PY
-ok $? "xtfs -j -s state list: all 18 counters on each of 4 SAs, all 0"
+ok $? "xtfs -j -s state list: all 19 counters on each of 4 SAs, all 0"
 
 # Traffic: N datagrams A -> B, then PINGS large echo requests A -> B.
 ip netns exec $B python3 "$SELFTEST_DIR/pcap_esp.py" udp-recv 5001 $N 10 \
