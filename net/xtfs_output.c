@@ -515,10 +515,12 @@ static void xtfs_enqueue(struct xtfs_sa *sa, struct sk_buff *skb, u32 space)
 	else if (!hrtimer_is_queued(&sa->timer))
 		hrtimer_start(&sa->timer, ns_to_ktime(delay),
 			      HRTIMER_MODE_REL_SOFT);
-	spin_unlock_bh(&sa->lock);
-
+	/* Count before unlocking: once queued, the timer may send @skb and
+	 * drop the last reference to a deleted SA, and @sa with it.
+	 */
 	xtfs_inc(sa, XTFS_CNT_INNER_OUT_PKTS, 1);
 	xtfs_inc(sa, XTFS_CNT_INNER_OUT_BYTES, len);
+	spin_unlock_bh(&sa->lock);
 }
 
 /**
