@@ -6,7 +6,7 @@
 # Prints per kernel its release and each suite's results, and ends with
 # "N passed, N failed, N skipped". A kernel splat fails the kernel's run.
 #
-# XTFS_KERNELS="stock debug" picks kernels, XTFS_SUITES picks suites.
+# XTFS_KERNELS="stock debug" picks kernels.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -59,23 +59,28 @@ else
 	fail=$((fail + 1))
 fi
 
+# judge LOG RC - count a guest run's TAP results and its failure modes.
+judge() {
+	count_tap "$1"
+	if [ "$2" -eq 3 ]; then
+		echo "  kernel reported a problem (WARN/KASAN/UBSAN/lockdep/kmemleak):"
+		sed -n '/kernel reported a problem/,$p' "$1" | head -n 60 | sed 's/^/    /'
+		fail=$((fail + 1))
+	elif [ "$2" -eq 5 ] || ! grep -q '^=== suite' "$1"; then
+		echo "  the guest did not run (rc=$2):"
+		tail -n 30 "$1" | sed 's/^/    /'
+		fail=$((fail + 1))
+	else
+		echo "  no kernel splat"
+	fi
+}
+
 for k in $KERNELS; do
 	log=$LOGDIR/$k.log
 	"$here/vm-run.sh" "$k" /xtfs/selftests/run_all.sh >"$log" 2>&1
 	rc=$?
 	echo "== kernel $k: $(sed -n 's/^kernel \(.*\)/\1/p' "$log" | head -n1)"
-	count_tap "$log"
-	if [ $rc -eq 3 ]; then
-		echo "  kernel reported a problem (WARN/KASAN/UBSAN/lockdep/kmemleak):"
-		sed -n '/kernel reported a problem/,$p' "$log" | head -n 60 | sed 's/^/    /'
-		fail=$((fail + 1))
-	elif [ $rc -eq 5 ] || ! grep -q '^=== suite' "$log"; then
-		echo "  the guest did not run (rc=$rc):"
-		tail -n 30 "$log" | sed 's/^/    /'
-		fail=$((fail + 1))
-	else
-		echo "  no kernel splat"
-	fi
+	judge "$log" $rc
 done
 
 echo "$pass passed, $fail failed, $skipped skipped"

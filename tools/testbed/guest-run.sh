@@ -7,10 +7,21 @@
 out=${XTFS_RUNDIR:?}
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+# The root is the host's rootfs over 9p/virtiofs: give each guest its own
+# /tmp in memory (iperf3 cannot make its buffer file on the shared one:
+# "unable to create a new stream").
+mountpoint -q /tmp || mount -t tmpfs -o size=512m tmpfs /tmp
 echo "kernel $(uname -r)"
 
 "$@"
 echo $? >"$out/rc"
+
+# A peer guest (vm-run.sh --peer) serves until told to stop.
+if [ "${XTFS_PEER:-}" = 1 ]; then
+	. /xtfs/selftests/interop_lib.sh
+	python3 /xtfs/selftests/interop_ctl.py call $IOP_OPEER $IOP_CTL_PORT 5 exit \
+		>/dev/null 2>&1
+fi
 
 # Let deferred work (RCU callbacks, timers, skb frees) finish, then ask
 # kmemleak twice: it only reports objects unreferenced across two scans.

@@ -1,0 +1,126 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers of vm-run.sh: pick a kernel, build and
+# install xtfs for it inside the rootfs, boot it under virtme-ng and check
+# the guest's kernel log. Source after lib.sh, do not execute.
+
+# Kernel log lines that fail a run.
+SPLAT_RE='WARNING:|BUG:|Oops|general protection fault|KASAN|UBSAN|'
+SPLAT_RE+='possible circular locking|possible recursive locking|'
+SPLAT_RE+='inconsistent lock state|suspicious RCU usage|'
+SPLAT_RE+='unreferenced object|kmemleak: .*new suspected memory leak|'
+SPLAT_RE+='Kernel panic|ODEBUG:|list_add corruption|list_del corruption|'
+SPLAT_RE+='scheduling while atomic|sleeping function called from invalid'
+
+VM_TIMEOUT=${XTFS_VM_TIMEOUT:-3000}
+
+# kernel_for stock|debug - print "RELEASE IMAGE" of that testbed kernel,
+# building the debug kernel when it is missing or out of date.
+kernel_for() {
+	case $1 in
+	stock)
+		local rel
+		rel=$(cd "$ROOTFS/lib/modules" && ls -d *-amd64 | sort -V | tail -n1)
+		[ -n "$rel" ] || die "no stock kernel in the rootfs"
+		echo "$rel /boot/vmlinuz-$rel"
+		;;
+	debug)
+		local out rel
+		out=$("$TOP/tools/testbed/mkkernel.sh")
+		rel=$(cat "$ROOTFS$out/.xtfs-release")
+		echo "$rel /boot/vmlinuz-$rel"
+		;;
+	*) die "unknown kernel kind '$1' (stock or debug)" ;;
+	esac
+}
+
+# build_for RELEASE - build this tree's module and helper for RELEASE in
+# the rootfs and install them (module under updates/xtfs, helper in
+# /usr/local/sbin). Call with the run lock held.
+build_for() {
+	local rel=$1 bdir=/var/lib/xtfs/build/$1
+	in_chroot "set -e
+		mkdir -p $bdir
+		rsync -a --delete --exclude .git --exclude 'tools/xtfs/xtfs' /xtfs/ $bdir/
+		make -s -C /lib/modules/$rel/build M=$bdir modules >$bdir/build.log 2>&1 ||
+			{ cat $bdir/build.log; exit 1; }
+		# Only this build: drop copies left by other installs (make install).
+		find /lib/modules/$rel -name 'xfrm_xtfs.ko*' -delete
+		find /lib/modules/$rel -name 'xtfs_test.ko*' -delete
+		install -D -m 644 $bdir/xfrm_xtfs.ko /lib/modules/$rel/updates/xtfs/xfrm_xtfs.ko
+		if [ -f $bdir/xtfs_test.ko ]; then
+			install -D -m 644 $bdir/xtfs_test.ko /lib/modules/$rel/updates/xtfs/xtfs_test.ko
+		fi
+		depmod -a $rel
+		make -s -C $bdir/tools/xtfs >/dev/null
+		install -m 755 $bdir/tools/xtfs/xtfs /usr/local/sbin/xtfs" >&2 ||
+		{ echo "build for $rel failed" >&2; return 1; }
+}
+
+# boot_vm KIND IMAGE RUNDIR CPUS QEMU_OPTS COMMAND... - boot IMAGE and run
+# COMMAND in the guest through guest-run.sh, which saves the status and
+# the kernel log to RUNDIR. Extra environment for the guest may be given
+# in XTFS_GUEST_ENV ("NAME=value ..."). Returns vng's status.
+boot_vm() {
+	local kind=$1 image=$2 rundir=$3 cpus=$4 qopts=$5 cmd
+	shift 5
+	cmd=$(printf '%q ' "$@")
+	in_chroot "rm -rf $rundir && mkdir -p $rundir" || return 1
+	# No stdin: vng would otherwise wait on a terminal that CI lacks.
+	in_chroot "cd /xtfs && timeout $VM_TIMEOUT vng --run $image --disable-kvm \
+		--cpus $cpus --memory 2G --rw ${qopts:+--qemu-opts='$qopts'} \
+		--exec 'XTFS_RUNDIR=$rundir XTFS_KERNEL=$kind ${XTFS_GUEST_ENV:-} \
+			/xtfs/tools/testbed/guest-run.sh $cmd' \
+		</dev/null"
+}
+
+# check_run RUNDIR WHAT - judge a finished guest: exit status 5 when it
+# left no kernel log, 3 when the log has a splat (printed), else the
+# guest command's status.
+check_run() {
+	local out=$ROOTFS$1 what=$2
+	if [ ! -f "$out/dmesg.txt" ]; then
+		log "$what: guest did not finish: no kernel log saved"
+		return 5
+	fi
+	if grep -Eq "$SPLAT_RE" "$out/dmesg.txt" "$out/kmemleak.txt" 2>/dev/null; then
+		log "$what: kernel reported a problem during the run:"
+		grep -E -A25 "$SPLAT_RE" "$out/dmesg.txt" "$out/kmemleak.txt" 2>/dev/null |
+			head -n 120 >&2
+		echo "splat: 1"
+		return 3
+	fi
+	return "$(cat "$out/rc" 2>/dev/null || echo 5)"
+}
+
+# Link between a guest and its peer: a qemu datagram socket network on the
+# host's loopback, one UDP port for each end.
+PEER_MAC=52:54:00:78:74:01
+MAIN_MAC=52:54:00:78:74:02
+
+# link_opts MY_PORT OTHER_PORT MAC - qemu options for one end of the link.
+link_opts() {
+	printf '%s' "-netdev dgram,id=xl,local.type=inet,local.host=127.0.0.1,local.port=$1,"
+	printf '%s' "remote.type=inet,remote.host=127.0.0.1,remote.port=$2 "
+	printf '%s' "-device virtio-net-pci,netdev=xl,mac=$3"
+}
+
+# boot_with_peer KIND IMAGE RUNDIR PEER_IMAGE PEER_RUNDIR COMMAND... - boot
+# IMAGE (2 CPUs) and, beside it, the peer guest PEER_IMAGE (1 CPU) that
+# runs the in-tree xfrm_iptfs and serves commands over the link
+# (selftests/interop_peer.sh) until the main guest is done. The main guest
+# sees XTFS_PEER=1. Returns the main guest's vng status.
+boot_with_peer() {
+	local kind=$1 image=$2 rundir=$3 pimage=$4 prundir=$5 ppid rc=0
+	shift 5
+	local p1=$((20000 + RANDOM % 20000)) p2
+	p2=$((p1 + 1))
+	XTFS_GUEST_ENV="XTFS_ROLE=peer" \
+		boot_vm debug "$pimage" "$prundir" 1 "$(link_opts $p1 $p2 $PEER_MAC)" \
+		/xtfs/selftests/interop_peer.sh >"$XTFS_CACHE/peer.console" 2>&1 &
+	ppid=$!
+	XTFS_GUEST_ENV="XTFS_ROLE=xtfs XTFS_PEER=1 ${XTFS_GUEST_ENV:-}" \
+		boot_vm "$kind" "$image" "$rundir" 2 "$(link_opts $p2 $p1 $MAIN_MAC)" \
+		"$@" || rc=$?
+	wait "$ppid" || log "peer guest: vng exited with $?"
+	return $rc
+}
