@@ -13,14 +13,18 @@
                                missing the
                                numbers never seen between the lowest and
                                the highest, duplicate the repeats
-  pcap_esp.py udp-recv PORT N TIMEOUT OUT [ADDR]
+  pcap_esp.py udp-recv PORT N TIMEOUT OUT [ADDR [READY]]
                                receive up to N UDP datagrams, write the
                                SHA-256 of each payload to OUT, one a line;
                                bound to ADDR (default 0.0.0.0; an IPv6
                                address such as :: makes an IPv6 socket)
-  pcap_esp.py udp-send DST PORT N SIZE SEED OUT
+                               stop after TIMEOUT seconds without one;
+                               create the file READY once listening
+  pcap_esp.py udp-send DST PORT N SIZE SEED OUT [GAP_US]
                                send N datagrams of SIZE random octets,
-                               write the SHA-256 of each payload to OUT
+                               GAP_US microseconds apart (default: as
+                               fast as possible), write the SHA-256 of
+                               each payload to OUT
   pcap_esp.py tcp-recv ADDR PORT TIMEOUT OUT
                                accept one TCP connection on ADDR, read it to
                                the end, write "OCTETS SHA-256" to OUT
@@ -186,11 +190,13 @@ def esp_seq(path, spi):
           (n, reordered, late, missing, n - len(seen)))
 
 
-def udp_recv(port, count, timeout, out, addr="0.0.0.0"):
+def udp_recv(port, count, timeout, out, addr="0.0.0.0", ready=None):
     s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET,
                       socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
     s.bind((addr, port))
+    if ready:
+        open(ready, "w").close()
     s.settimeout(timeout)
     got = []
     try:
@@ -203,7 +209,7 @@ def udp_recv(port, count, timeout, out, addr="0.0.0.0"):
         f.write("\n".join(got) + ("\n" if got else ""))
 
 
-def udp_send(dst, port, count, size, seed, out):
+def udp_send(dst, port, count, size, seed, out, gap_us=0):
     rnd = random.Random(seed)
     s = socket.socket(socket.AF_INET6 if ":" in dst else socket.AF_INET,
                       socket.SOCK_DGRAM)
@@ -218,6 +224,8 @@ def udp_send(dst, port, count, size, seed, out):
                 break
             except BlockingIOError:
                 time.sleep(0.001)
+        if gap_us:
+            time.sleep(gap_us / 1e6)
     with open(out, "w") as f:
         f.write("\n".join(sums) + "\n")
 
@@ -358,10 +366,11 @@ def main():
         esp_seq(sys.argv[2], int(sys.argv[3], 0))
     elif cmd == "udp-recv":
         udp_recv(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]),
-                 sys.argv[5], *sys.argv[6:7])
+                 sys.argv[5], *sys.argv[6:8])
     elif cmd == "udp-send":
         udp_send(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]),
-                 int(sys.argv[5]), int(sys.argv[6]), sys.argv[7])
+                 int(sys.argv[5]), int(sys.argv[6]), sys.argv[7],
+                 int(sys.argv[8]) if len(sys.argv) > 8 else 0)
     elif cmd == "tcp-recv":
         tcp_recv(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]),
                  sys.argv[5])

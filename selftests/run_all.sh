@@ -2,9 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Run every xtfs selftest in the guest, one TAP stream each, framed by
-# "=== suite NAME" lines for tools/testbed/check.sh to count.
+# "=== suite NAME" lines for tools/testbed/check.sh to count. Suites may
+# be named as arguments (default: all but xtfs_interop, which needs the
+# peer guest of `tools/testbed/vm-run.sh --peer` and is not yet part of
+# make check: see Documentation/xtfs.rst).
 dir=$(cd "$(dirname "$0")" && pwd)
-suites=${XTFS_SUITES:-"xtfs_kunit xtfs_module xtfs_negative xtfs_tunnel xtfs_counters xtfs_families xtfs_output"}
+suites=${*:-"xtfs_kunit xtfs_module xtfs_negative xtfs_tunnel xtfs_counters xtfs_families xtfs_output"}
 rc=0
 for s in $suites; do
 	echo "=== suite $s"

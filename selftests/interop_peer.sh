@@ -1,0 +1,15 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Peer guest of the interop test: load the in-tree xfrm_iptfs, bring up
+# the link, then run the commands the xtfs guest sends until it says
+# "exit" (selftests/xtfs_interop.sh drives the test; tools/testbed/
+# guest-run.sh stops the server when the xtfs guest is done).
+dir=$(cd "$(dirname "$0")" && pwd)
+export XTFS_ROLE=peer
+. "$dir/interop_lib.sh"
+
+# By name: the testbed's modprobe alias points xfrm-iptfs at xtfs.
+modprobe xfrm_iptfs || { echo "cannot load the in-tree xfrm_iptfs"; exit 1; }
+iop_link_setup || exit 1
+python3 "$dir/interop_ctl.py" serve $IOP_OPEER $IOP_CTL_PORT 3000
