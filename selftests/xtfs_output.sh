@@ -121,10 +121,15 @@ DELAY_US=500000
 if sa_pair_null pkt-size 1400 init-delay $DELAY_US 2>"$TMP/null.err"; then
 	ok 0 "null-cipher IP-TFS SA pair (pkt-size 1400, init-delay $DELAY_US)"
 	capture_start $B veth-b "$TMP/fill.pcap" 2000 || diag "capture did not start"
+	# Send only once the receiver listens: python starts slowly under
+	# emulation, and datagrams that arrive before are lost.
 	ip netns exec $B python3 "$SELFTEST_DIR/pcap_esp.py" udp-recv 5001 $N 5 \
-		"$TMP/recv.sums" &
+		"$TMP/recv.sums" 0.0.0.0 "$TMP/recv.ready" &
 	rpid=$!
-	sleep 1
+	for _ in $(seq 300); do
+		[ -f "$TMP/recv.ready" ] && break
+		sleep 0.1
+	done
 	read -r sent secs < <(ip netns exec $A python3 "$SELFTEST_DIR/pcap_esp.py" \
 		udp-mix $IB 5001 $N 12 1372 11 "$TMP/sent.sums")
 	wait $rpid
@@ -136,6 +141,7 @@ if sa_pair_null pkt-size 1400 init-delay $DELAY_US 2>"$TMP/null.err"; then
 	extra=$(comm -13 "$TMP/a" "$TMP/b" | wc -l)
 	rcvbuf=$(udp_rcvbuf_errors $B)
 	diag "mixed UDP: $nrecv of $N received, RcvbufErrors $rcvbuf, sender ${secs}s"
+	diag "veth-b $(ip -n $B -s link show veth-b | awk '/RX:/ { getline; print "rx dropped " $4 }')"
 	# Datagrams the receiving socket overflowed on are not the tunnel's.
 	[ "$extra" -eq 0 ] && [ "$lost" -le "$rcvbuf" ]
 	ok $? "mixed UDP 40..1400 octets: $nrecv of $N delivered intact ($lost missing, $rcvbuf socket overflows)"
