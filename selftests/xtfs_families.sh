@@ -60,7 +60,7 @@ run_combo() {
 		port=$((5000 + f))
 		rm -f "$TMP/recv$f.sums" "$TMP/ready$f"
 		ip netns exec $B python3 "$SELFTEST_DIR/pcap_esp.py" udp-recv \
-			$port $BURST 10 "$TMP/recv$f.sums" "$(addr_of b "$f")" \
+			$port $BURST 30 "$TMP/recv$f.sums" "$(addr_of b "$f")" \
 			"$TMP/ready$f" &
 		rpids+=($!)
 	done

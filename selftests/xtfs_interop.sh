@@ -39,7 +39,7 @@ udp_xfer() {
 	# The receiver says when it listens: python starts slowly under
 	# emulation, and datagrams sent before would be lost.
 	if [ "$dir" = x2p ]; then
-		peer "rm -f $rf $rf.ready; setsid $py udp-recv $port $n 10 $rf 0.0.0.0 $rf.ready \
+		peer "rm -f $rf $rf.ready; setsid $py udp-recv $port $n 30 $rf 0.0.0.0 $rf.ready \
 			</dev/null >/dev/null 2>&1 &
 			for i in \$(seq 300); do test -f $rf.ready && break; sleep 0.2; done" >/dev/null
 		$py udp-send $IOP_IPEER $port "$n" "$size" 7 "$TMP/$tag.sent" "$gap"
@@ -50,7 +50,7 @@ udp_xfer() {
 		peer "cat $rf" >"$TMP/$tag.recv"
 	else
 		rm -f "$TMP/$tag.ready"
-		$py udp-recv $port "$n" 10 "$TMP/$tag.recv" 0.0.0.0 "$TMP/$tag.ready" &
+		$py udp-recv $port "$n" 30 "$TMP/$tag.recv" 0.0.0.0 "$TMP/$tag.ready" &
 		rpid=$!
 		for _ in $(seq 300); do
 			[ -f "$TMP/$tag.ready" ] && break

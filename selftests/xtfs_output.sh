@@ -123,7 +123,7 @@ if sa_pair_null pkt-size 1400 init-delay $DELAY_US 2>"$TMP/null.err"; then
 	capture_start $B veth-b "$TMP/fill.pcap" 2000 || diag "capture did not start"
 	# Send only once the receiver listens: python starts slowly under
 	# emulation, and datagrams that arrive before are lost.
-	ip netns exec $B python3 "$SELFTEST_DIR/pcap_esp.py" udp-recv 5001 $N 5 \
+	ip netns exec $B python3 "$SELFTEST_DIR/pcap_esp.py" udp-recv 5001 $N 30 \
 		"$TMP/recv.sums" 0.0.0.0 "$TMP/recv.ready" &
 	rpid=$!
 	for _ in $(seq 300); do
