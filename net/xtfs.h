@@ -88,6 +88,7 @@ struct xtfs_reasm {
  * @rx_win: reorder window, @cfg.reorder_win + 1 slots indexed by
  *	sequence number modulo their count
  * @rx_held: outer packets held in @rx_win
+ * @rx_high: highest sequence number held, while @rx_held > 0
  * @drop_timer: gives up on a missing outer packet after drop time
  * @reasm: data block parser state
  * @cnt: counters, see &enum xtfs_counter
@@ -107,6 +108,7 @@ struct xtfs_sa {
 	u64			rx_next;
 	struct sk_buff		**rx_win;
 	u32			rx_held;
+	u64			rx_high;
 	struct hrtimer		drop_timer;
 	struct xtfs_reasm	reasm;
 
@@ -153,8 +155,9 @@ u32 xtfs_fill_payload(struct sk_buff_head *q, u32 *head_sent, u8 *buf,
 void xtfs_reasm_payload(struct xtfs_sa *sa, struct xtfs_reasm *r,
 			struct sk_buff *skb, struct sk_buff_head *out);
 void xtfs_rx_seq(struct xtfs_sa *sa, struct sk_buff *skb, u64 seq,
-		 struct sk_buff_head *out);
-bool xtfs_rx_expire(struct xtfs_sa *sa, struct sk_buff_head *out);
+		 ktime_t now, struct sk_buff_head *out);
+ktime_t xtfs_rx_expire(struct xtfs_sa *sa, ktime_t now,
+		       struct sk_buff_head *out);
 #endif
 
 #endif /* _XTFS_H */

@@ -23,11 +23,14 @@
 #define XTFS_INNER_HEADROOM	LL_MAX_HEADER
 
 /**
- * struct xtfs_skb_cb - control block of an outer packet owned by xtfs
+ * struct xtfs_skb_cb - control block of an outer packet held for reordering
  * @seq: 64-bit ESP sequence number
+ * @since: when the gap just below @seq was first seen: the earliest
+ *	arrival of any packet held at or above @seq
  */
 struct xtfs_skb_cb {
 	u64	seq;
+	ktime_t	since;
 };
 
 #define XTFS_SKB_CB(skb) ((struct xtfs_skb_cb *)(skb)->cb)
@@ -472,26 +475,53 @@ static void xtfs_rx_advance(struct xtfs_sa *sa, u64 target,
 }
 
 /**
+ * xtfs_rx_gap_since() - when the gap below a newly held packet was seen
+ * @sa: the SA state, @sa->rlock held, @sa->rx_held > 0
+ * @seq: sequence number of the packet being held, below @sa->rx_high
+ *
+ * A missing packet is known missing from the first arrival of any packet
+ * after it, so the gap below @seq dates from the next packet held above.
+ *
+ * Return: the &xtfs_skb_cb.since of the next held packet above @seq.
+ */
+static ktime_t xtfs_rx_gap_since(const struct xtfs_sa *sa, u64 seq)
+{
+	struct sk_buff *skb;
+
+	/* @sa->rx_high is held and within the window: the walk ends. */
+	while (!(skb = xtfs_rx_peek(sa, ++seq)))
+		;
+	return XTFS_SKB_CB(skb)->since;
+}
+
+/**
  * xtfs_rx_seq() - reorder window (RFC 9347 section 2.2.3)
  * @sa: the SA state, @sa->rlock held
  * @skb: outer packet, consumed
  * @seq: its sequence number
+ * @now: arrival time, for the drop timer
  * @out: complete inner packets are appended here
  *
  * Payloads are parsed strictly in sequence order. A packet ahead of the
  * next expected one waits in the window; a packet beyond the window moves
  * the window, giving up on what it passes; older packets and duplicates
- * are dropped.
+ * are dropped. Each gap is given up on when the drop time has passed since
+ * it was first seen (see xtfs_rx_expire()).
  */
 VISIBLE_IF_KUNIT void xtfs_rx_seq(struct xtfs_sa *sa, struct sk_buff *skb,
-				  u64 seq, struct sk_buff_head *out)
+				  u64 seq, ktime_t now,
+				  struct sk_buff_head *out)
 {
 	u32 win = sa->cfg.reorder_win;
 	u32 slot;
 
 	if (!sa->rx_started) {
 		sa->rx_started = true;
-		sa->rx_next = seq;
+		/* ESP sequence numbers start at 1 (RFC 4303 section 3.3.3):
+		 * when the window reaches back that far, packets sent before
+		 * this one may still come and are waited for.
+		 */
+		sa->rx_next = seq <= (u64)win + 1 ? 1 : seq;
 	}
 	if (seq > sa->rx_next && seq - sa->rx_next > win) {
 		xtfs_rx_advance(sa, seq - win, out);
@@ -516,13 +546,22 @@ VISIBLE_IF_KUNIT void xtfs_rx_seq(struct xtfs_sa *sa, struct sk_buff *skb,
 		return;
 	}
 	XTFS_SKB_CB(skb)->seq = seq;
+	if (!sa->rx_held || seq > sa->rx_high) {
+		XTFS_SKB_CB(skb)->since = now;
+		sa->rx_high = seq;
+	} else {
+		XTFS_SKB_CB(skb)->since = xtfs_rx_gap_since(sa, seq);
+	}
 	dev_hold(skb->dev);
 	sa->rx_win[slot] = skb;
-	/* The drop time counts from when the window stopped being empty. */
+	/* The timer runs while packets are held. It may fire before the
+	 * deadline of the gap then at the head (that gap was filled and a
+	 * later one is first now): xtfs_rx_expire() checks and re-arms.
+	 */
 	if (++sa->rx_held == 1)
 		hrtimer_start(&sa->drop_timer,
-			      ns_to_ktime((u64)sa->cfg.drop_time_us * NSEC_PER_USEC),
-			      HRTIMER_MODE_REL_SOFT);
+			      ktime_add_us(now, sa->cfg.drop_time_us),
+			      HRTIMER_MODE_ABS_SOFT);
 }
 EXPORT_SYMBOL_IF_KUNIT(xtfs_rx_seq);
 
@@ -550,59 +589,68 @@ static void xtfs_deliver(struct xtfs_sa *sa, struct sk_buff_head *out)
 }
 
 /**
- * xtfs_rx_expire() - the drop time is up: give up on the oldest gap
+ * xtfs_rx_expire() - give up on the gaps whose drop time is up
  * @sa: the SA state, @sa->rlock held
+ * @now: the current time
  * @out: complete inner packets are appended here
  *
- * The sequence numbers missing before the oldest held packet are declared
- * lost (ending any inner packet being reassembled across them) and what
- * follows in sequence is processed.
+ * While the gap before the oldest held packet was first seen at least the
+ * drop time before @now, its sequence numbers are declared lost (ending
+ * any inner packet being reassembled across them) and what follows in
+ * sequence is processed.
  *
- * Return: true while packets are still held.
+ * Return: when the next gap's drop time is up, or KTIME_MAX when no
+ * packet is held.
  */
-VISIBLE_IF_KUNIT bool xtfs_rx_expire(struct xtfs_sa *sa,
-				     struct sk_buff_head *out)
+VISIBLE_IF_KUNIT ktime_t xtfs_rx_expire(struct xtfs_sa *sa, ktime_t now,
+					struct sk_buff_head *out)
 {
-	u64 target = sa->rx_next;
+	struct sk_buff *skb;
+	ktime_t deadline;
+	u64 target;
 
-	if (!sa->rx_held)
-		return false;
-	while (!xtfs_rx_peek(sa, target))
-		target++;
-	xtfs_rx_advance(sa, target, out);
-	xtfs_rx_drain(sa, out);
-	return sa->rx_held;
+	while (sa->rx_held) {
+		target = sa->rx_next;
+		while (!(skb = xtfs_rx_peek(sa, target)))
+			target++;
+		deadline = ktime_add_us(XTFS_SKB_CB(skb)->since,
+					sa->cfg.drop_time_us);
+		if (ktime_before(now, deadline))
+			return deadline;
+		xtfs_rx_advance(sa, target, out);
+		xtfs_rx_drain(sa, out);
+	}
+	return KTIME_MAX;
 }
 EXPORT_SYMBOL_IF_KUNIT(xtfs_rx_expire);
 
 /**
- * xtfs_drop_timer_fn() - give up on the missing outer packet
+ * xtfs_drop_timer_fn() - give up on missing outer packets
  * @t: &xtfs_sa.drop_timer
  *
  * Packets wait in the window for at most the drop time (RFC 9347 section
- * 2.2.3 recommends such a lost packet timer): the gap before the oldest
- * held packet is declared lost and what follows is processed.
+ * 2.2.3 recommends such a lost packet timer), counted for each gap from
+ * when it was first seen. The timer re-arms itself, from inside the
+ * callback, for the next gap: a packet arriving meanwhile may have armed
+ * it already, and that is harmless, as every expiry checks the deadline.
  *
- * Return: HRTIMER_RESTART while packets are still held, else
- * HRTIMER_NORESTART.
+ * Return: HRTIMER_NORESTART.
  */
 static enum hrtimer_restart xtfs_drop_timer_fn(struct hrtimer *t)
 {
 	struct xtfs_sa *sa = container_of(t, struct xtfs_sa, drop_timer);
-	enum hrtimer_restart ret = HRTIMER_NORESTART;
 	struct sk_buff_head out;
+	ktime_t next;
 
 	__skb_queue_head_init(&out);
 	spin_lock_bh(&sa->rlock);
-	if (xtfs_rx_expire(sa, &out)) {
-		hrtimer_forward_now(t, ns_to_ktime((u64)sa->cfg.drop_time_us *
-						   NSEC_PER_USEC));
-		ret = HRTIMER_RESTART;
-	}
+	next = xtfs_rx_expire(sa, ktime_get(), &out);
+	if (next != KTIME_MAX)
+		hrtimer_start(t, next, HRTIMER_MODE_ABS_SOFT);
 	spin_unlock_bh(&sa->rlock);
 
 	xtfs_deliver(sa, &out);
-	return ret;
+	return HRTIMER_NORESTART;
 }
 
 /**
@@ -644,7 +692,7 @@ int xtfs_input(struct xfrm_state *x, struct sk_buff *skb)
 
 	__skb_queue_head_init(&out);
 	spin_lock_bh(&sa->rlock);
-	xtfs_rx_seq(sa, skb, seq, &out);
+	xtfs_rx_seq(sa, skb, seq, ktime_get(), &out);
 	spin_unlock_bh(&sa->rlock);
 
 	xtfs_deliver(sa, &out);

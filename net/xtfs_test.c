@@ -206,6 +206,8 @@ static struct sk_buff *make_inner(struct kunit *test, bool v6, u32 len, u8 seed)
  * @nin: number of inner packets
  * @head_sent: packer state
  * @bytes: octets of inner packets added so far
+ * @now: arrival time given to the receiver with each payload; an hour
+ *	ahead of the clock, so that the real drop timer never fires
  */
 struct stream {
 	struct xtfs_sa		*sa;
@@ -224,6 +226,7 @@ struct stream {
 	u32			nin;
 	u32			head_sent;
 	u32			bytes;
+	ktime_t			now;
 };
 
 static void st_cleanup(void *data)
@@ -255,6 +258,7 @@ static struct stream *st_new(struct kunit *test, u16 win)
 	KUNIT_ASSERT_NOT_NULL(test, st->sa);
 	st->sa->cfg.reorder_win = win;
 	st->sa->cfg.drop_time_us = U32_MAX;
+	st->now = ktime_add(ktime_get(), ktime_set(3600, 0));
 	KUNIT_ASSERT_EQ(test, xtfs_input_init(st->sa, GFP_KERNEL), 0);
 	__skb_queue_head_init(&st->q);
 	__skb_queue_head_init(&st->sent);
@@ -380,7 +384,7 @@ static void st_feed_seq(struct kunit *test, struct stream *st, u32 p, u64 seq,
 	skb = skb_clone(orig, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, skb);
 	spin_lock_bh(&st->sa->rlock);
-	xtfs_rx_seq(st->sa, skb, seq, &st->got);
+	xtfs_rx_seq(st->sa, skb, seq, st->now, &st->got);
 	spin_unlock_bh(&st->sa->rlock);
 	expect_unchanged(test, orig, st->pl[p], st->plen[p]);
 	kfree_skb(orig);
@@ -411,8 +415,7 @@ static void st_parse(struct kunit *test, struct stream *st, u32 p)
 static void st_expire(struct stream *st)
 {
 	spin_lock_bh(&st->sa->rlock);
-	while (xtfs_rx_expire(st->sa, &st->got))
-		;
+	xtfs_rx_expire(st->sa, KTIME_MAX, &st->got);
 	spin_unlock_bh(&st->sa->rlock);
 }
 
@@ -899,33 +902,94 @@ static void xtfs_test_mixed_faults(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st->sa->rx_held, 0U);
 }
 
-/* The drop time gives up on a gap; a straggler after it is old. */
+/* Expire at @t microseconds after @st's base time; returns the next
+ * deadline in microseconds after it, or -1 when nothing is held.
+ */
+static s64 st_expire_at(struct stream *st, ktime_t base, s64 t)
+{
+	ktime_t next;
+
+	spin_lock_bh(&st->sa->rlock);
+	next = xtfs_rx_expire(st->sa, ktime_add_us(base, t), &st->got);
+	spin_unlock_bh(&st->sa->rlock);
+	return next == KTIME_MAX ? -1 : ktime_us_delta(next, base);
+}
+
+/* Payload @p arrives @t microseconds after @base. */
+static void st_feed_at(struct kunit *test, struct stream *st, u32 p,
+		       ktime_t base, s64 t)
+{
+	st->now = ktime_add_us(base, t);
+	st_feed(test, st, p);
+}
+
+/* Each gap is given up on when the drop time has passed since it was
+ * first seen, that is since the first packet after it arrived, even when
+ * that packet is no longer the lowest one held; a straggler after that is
+ * old.
+ */
 static void xtfs_test_drop_time(struct kunit *test)
 {
 	struct stream *st = st_lossy(test, 8);
-	u32 p, before;
+	ktime_t base = st->now;
+	u32 p;
 
-	st_feed(test, st, 0);
-	for (p = 2; p < 6; p++)
-		st_feed(test, st, p);
+	st->sa->cfg.drop_time_us = 100;
+	st_feed_at(test, st, 0, base, 0);
+	st_feed_at(test, st, 3, base, 10);	/* gap 1-2 seen at 10 */
+	st_feed_at(test, st, 2, base, 50);	/* gap 1 still dates from 10 */
+	st_feed_at(test, st, 6, base, 60);	/* gap 4-5 seen at 60 */
+	st_feed_at(test, st, 5, base, 70);	/* gap 4 still dates from 60 */
 	KUNIT_EXPECT_EQ(test, st->sa->rx_held, 4U);
 	KUNIT_EXPECT_TRUE(test, hrtimer_active(&st->sa->drop_timer));
-	before = skb_queue_len(&st->got);
-	spin_lock_bh(&st->sa->rlock);
-	KUNIT_EXPECT_FALSE(test, xtfs_rx_expire(st->sa, &st->got));
-	spin_unlock_bh(&st->sa->rlock);
-	KUNIT_EXPECT_GT(test, skb_queue_len(&st->got), before);
+
+	KUNIT_EXPECT_EQ(test, st_expire_at(st, base, 109), 110);
+	KUNIT_EXPECT_EQ(test, cnt(st, XTFS_CNT_LOST), 0ULL);
+	KUNIT_EXPECT_EQ(test, st->sa->rx_held, 4U);
+	/* Gap 1 is given up on; 2 and 3 follow; gap 4 has until 160. */
+	KUNIT_EXPECT_EQ(test, st_expire_at(st, base, 110), 160);
 	KUNIT_EXPECT_EQ(test, cnt(st, XTFS_CNT_LOST), 1ULL);
+	KUNIT_EXPECT_EQ(test, st->sa->rx_held, 2U);
 	st_feed_seq(test, st, 1, SEQ_BASE + 1, false);
 	KUNIT_EXPECT_EQ(test, cnt(st, XTFS_CNT_DROP_OLD), 1ULL);
-	for (p = 6; p < st->npl; p++)
+	KUNIT_EXPECT_EQ(test, st_expire_at(st, base, 159), 160);
+	/* Payload 4 comes in time: 4, 5 and 6 follow, nothing is held. */
+	st_feed_at(test, st, 4, base, 150);
+	KUNIT_EXPECT_EQ(test, st->sa->rx_held, 0U);
+	KUNIT_EXPECT_EQ(test, st_expire_at(st, base, 1000), -1);
+	for (p = 7; p < st->npl; p++)
 		st_feed(test, st, p);
 	st_expect(test, st);
-	/* Nothing held, nothing to expire. */
-	spin_lock_bh(&st->sa->rlock);
-	KUNIT_EXPECT_FALSE(test, xtfs_rx_expire(st->sa, &st->got));
-	spin_unlock_bh(&st->sa->rlock);
 	KUNIT_EXPECT_EQ(test, cnt(st, XTFS_CNT_LOST), 1ULL);
+}
+
+/* ESP numbers from 1: when the first packet to arrive is within a window
+ * of that, the ones before it are waited for; further on, it starts the
+ * window.
+ */
+static void xtfs_test_first_seq(struct kunit *test)
+{
+	struct stream *st = st_lossy(test, 8);
+	struct stream *late = st_lossy(test, 2);
+	u32 p;
+
+	st_feed_seq(test, st, 2, 3, true);
+	st_feed_seq(test, st, 0, 1, true);
+	st_feed_seq(test, st, 1, 2, true);
+	for (p = 3; p < st->npl; p++)
+		st_feed_seq(test, st, p, p + 1, true);
+	st_expect(test, st);
+	KUNIT_EXPECT_EQ(test, cnt(st, XTFS_CNT_DROP_OLD), 0ULL);
+	KUNIT_EXPECT_EQ(test, cnt(st, XTFS_CNT_LOST), 0ULL);
+
+	/* Sequence number 4 is past 1 + window 2: it starts the window. */
+	st_feed_seq(test, late, 0, 4, true);
+	st_feed_seq(test, late, 1, 3, false);
+	for (p = 1; p < late->npl; p++)
+		st_feed_seq(test, late, p, p + 4, true);
+	st_expect(test, late);
+	KUNIT_EXPECT_EQ(test, cnt(late, XTFS_CNT_DROP_OLD), 1ULL);
+	KUNIT_EXPECT_EQ(test, cnt(late, XTFS_CNT_LOST), 0ULL);
 }
 
 /* Window 0: in order only, a gap is a loss at once. */
@@ -1250,6 +1314,7 @@ static struct kunit_case xtfs_aggfrag_cases[] = {
 	KUNIT_CASE_PARAM(xtfs_test_duplicate, xtfs_shape_gen_params),
 	KUNIT_CASE_PARAM(xtfs_test_mixed_faults, xtfs_shape_gen_params),
 	KUNIT_CASE_PARAM(xtfs_test_drop_time, xtfs_shape_gen_params),
+	KUNIT_CASE_PARAM(xtfs_test_first_seq, xtfs_shape_gen_params),
 	KUNIT_CASE_PARAM(xtfs_test_window0, xtfs_shape_gen_params),
 	KUNIT_CASE_PARAM(xtfs_test_window_max, xtfs_shape_gen_params),
 	KUNIT_CASE_PARAM(xtfs_test_offset_past_end, xtfs_shape_gen_params),
