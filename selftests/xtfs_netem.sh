@@ -62,6 +62,7 @@ same() {
 		"$(grep -nvxFf "$TMP/$1.recv" "$TMP/$1.sent" | cut -d: -f1 | head -n 20 | tr '\n' ' ')"
 	diag "$1: UDP RcvbufErrors in B: $(udp_rcvbuf_errors $B)"
 	diag "$1: xfrm_stat in B: $(ip netns exec $B grep -v ' 0$' /proc/net/xfrm_stat | tr -s ' \n' '  ')"
+	diag_path
 	return 1
 }
 
