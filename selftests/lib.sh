@@ -265,3 +265,21 @@ if len(sas) != 1 or name not in sas[0]["stats"]:
     sys.exit("xtfs_counter: %d xtfs SAs of dir %s, counter %s" % (len(sas), d, name))
 print(sas[0]["stats"][name])' "$2" "$3"
 }
+
+# diag_path - diagnostics for a datagram that did not arrive: the non-zero
+# counters of every xtfs SA in A and B, the veths' drop counts and the
+# backlog drops of each CPU (/proc/net/softnet_stat, second column).
+diag_path() {
+	local ns dev
+	for ns in $A $B; do
+		diag "$ns SAs: $(ip netns exec $ns xtfs -j stats | python3 -c '
+import json, sys
+for s in json.load(sys.stdin):
+    c = " ".join("%s=%s" % kv for kv in s.get("stats", {}).items() if kv[1])
+    print("[%s 0x%x: %s]" % (s.get("dir"), s.get("spi", 0), c), end=" ")')"
+		dev=veth-${ns#xtfs-}
+		diag "$dev drops: rx $(ip netns exec $ns cat /sys/class/net/$dev/statistics/rx_dropped)" \
+			"tx $(ip netns exec $ns cat /sys/class/net/$dev/statistics/tx_dropped)"
+	done
+	diag "backlog drops per CPU: $(while read -r _ d _; do printf '%d ' "0x$d"; done </proc/net/softnet_stat)"
+}
