@@ -8,6 +8,7 @@
 #include <linux/hrtimer.h>
 #include <linux/skbuff.h>
 #include <linux/spinlock.h>
+#include <linux/workqueue.h>
 #include <linux/slab.h>
 #include <net/xfrm.h>
 #include <uapi/linux/xtfs.h>
@@ -81,7 +82,9 @@ struct xtfs_reasm {
  *	head packet whole (its sent part included)
  * @head_sent: octets of the head of @queue already sent in earlier outer
  *	packets
- * @timer: send timer (init delay)
+ * @timer: init delay timer, queues @tx_work
+ * @tx_work: sends outer packets, on @tx_cpu (BH work item)
+ * @tx_cpu: the CPU every outer packet of the SA leaves from
  * @rlock: protects the receive state below
  * @rx_started: @rx_next is valid
  * @rx_next: next outer sequence number to process in order
@@ -102,6 +105,8 @@ struct xtfs_sa {
 	u32			queued;
 	u32			head_sent;
 	struct hrtimer		timer;
+	struct work_struct	tx_work;
+	int			tx_cpu;
 
 	spinlock_t		rlock;		/* receive state */
 	bool			rx_started;

@@ -21,6 +21,11 @@
 
 #define XTFS_HDR_LEN	sizeof(struct xtfs_aggfrag_hdr)
 
+/* Outer packets one run of the send work builds at most (see
+ * xtfs_tx_work()): the weight of a NAPI poll.
+ */
+#define XTFS_TX_BATCH	NAPI_POLL_WEIGHT
+
 /**
  * xtfs_payload_space() - largest ESP payload for an outer packet size
  * @x: the SA (ESP type initialised)
@@ -378,9 +383,41 @@ static void xtfs_drop_head(struct xtfs_sa *sa, enum xtfs_counter c)
 }
 
 /**
- * xtfs_timer_fn() - send timer: send full outer packets, and the rest once
- *	the oldest queued packet has waited the init delay
+ * xtfs_kick() - have the send work run on the SA's sending CPU
+ * @sa: the SA state
+ *
+ * Every outer packet of an SA leaves from one CPU: a device that queues
+ * received packets per CPU (veth, loopback) or picks its transmit queue
+ * by CPU (XPS) would otherwise reorder the stream between two CPUs' runs.
+ * A CPU that went offline is replaced by the current one.
+ */
+static void xtfs_kick(struct xtfs_sa *sa)
+{
+	int cpu = READ_ONCE(sa->tx_cpu);
+
+	if (unlikely(!cpu_online(cpu))) {
+		cpu = raw_smp_processor_id();
+		WRITE_ONCE(sa->tx_cpu, cpu);
+	}
+	queue_work_on(cpu, system_bh_wq, &sa->tx_work);
+}
+
+/**
+ * xtfs_timer_fn() - init delay timer: the head packet has waited enough
  * @t: &xtfs_sa.timer
+ *
+ * Return: HRTIMER_NORESTART.
+ */
+static enum hrtimer_restart xtfs_timer_fn(struct hrtimer *t)
+{
+	xtfs_kick(container_of(t, struct xtfs_sa, timer));
+	return HRTIMER_NORESTART;
+}
+
+/**
+ * xtfs_tx_work() - send full outer packets, and the rest once the oldest
+ *	queued packet has waited the init delay
+ * @work: &xtfs_sa.tx_work
  *
  * Outer packets are built under @xtfs_sa.lock and sent outside it. While
  * less than a full outer packet is queued and the packet at the head has
@@ -389,20 +426,19 @@ static void xtfs_drop_head(struct xtfs_sa *sa, enum xtfs_counter c)
  * when the queue is emptied at a deadline, so under sustained load every
  * outer packet but those is full (RFC 9347 section 2.2.3).
  *
- * Runs in softirq context (HRTIMER_MODE_REL_SOFT); hrtimer never runs
- * one timer's callback on two CPUs at once and nothing else sends, so
- * outer packets leave in queue order and the fragments of an inner packet
- * in consecutive outer packets. One run sends at most what was queued
- * when it started, then yields to a fresh expiry.
- *
- * Return: HRTIMER_NORESTART.
+ * Runs in softirq context (a BH work item), on @xtfs_sa.tx_cpu; a work
+ * item never runs on two CPUs at once and nothing else sends, so outer
+ * packets leave in queue order and the fragments of an inner packet in
+ * consecutive outer packets. One run sends at most what was queued when
+ * it started, and at most %XTFS_TX_BATCH outer packets, then queues
+ * itself again.
  */
-static enum hrtimer_restart xtfs_timer_fn(struct hrtimer *t)
+static void xtfs_tx_work(struct work_struct *work)
 {
-	struct xtfs_sa *sa = container_of(t, struct xtfs_sa, timer);
+	struct xtfs_sa *sa = container_of(work, struct xtfs_sa, tx_work);
 	u64 delay = (u64)sa->cfg.init_delay_us * NSEC_PER_USEC;
+	u32 budget, space, batch = XTFS_TX_BATCH;
 	struct sk_buff *head, *skb;
-	u32 budget, space;
 	u64 due, now;
 
 	spin_lock_bh(&sa->lock);
@@ -433,11 +469,12 @@ static enum hrtimer_restart xtfs_timer_fn(struct hrtimer *t)
 				      HRTIMER_MODE_REL_SOFT);
 			break;
 		}
-		if (!budget) {
-			hrtimer_start(&sa->timer, 0, HRTIMER_MODE_REL_SOFT);
+		if (!budget || !batch) {
+			xtfs_kick(sa);
 			break;
 		}
 		budget -= min(budget, space);
+		batch--;
 		if (xtfs_build_one(sa, space, &skb)) {
 			/* Try again soon rather than drop what is queued. */
 			xtfs_drop_head(sa, XTFS_CNT_DROP_NOMEM);
@@ -451,7 +488,6 @@ static enum hrtimer_restart xtfs_timer_fn(struct hrtimer *t)
 		spin_lock_bh(&sa->lock);
 	}
 	spin_unlock_bh(&sa->lock);
-	return HRTIMER_NORESTART;
 }
 
 /**
@@ -510,12 +546,12 @@ static void xtfs_enqueue(struct xtfs_sa *sa, struct sk_buff *skb, u32 space)
 	/* A full outer packet's worth goes at once; otherwise wait up to the
 	 * init delay for more.
 	 */
-	if (sa->queued - sa->head_sent >= space)
-		hrtimer_start(&sa->timer, 0, HRTIMER_MODE_REL_SOFT);
+	if (sa->queued - sa->head_sent >= space || !delay)
+		xtfs_kick(sa);
 	else if (!hrtimer_is_queued(&sa->timer))
 		hrtimer_start(&sa->timer, ns_to_ktime(delay),
 			      HRTIMER_MODE_REL_SOFT);
-	/* Count before unlocking: once queued, the timer may send @skb and
+	/* Count before unlocking: once queued, the work may send @skb and
 	 * drop the last reference to a deleted SA, and @sa with it.
 	 */
 	xtfs_inc(sa, XTFS_CNT_INNER_OUT_PKTS, 1);
@@ -686,6 +722,9 @@ void xtfs_output_init(struct xtfs_sa *sa)
 	__skb_queue_head_init(&sa->queue);
 	hrtimer_setup(&sa->timer, xtfs_timer_fn, CLOCK_MONOTONIC,
 		      HRTIMER_MODE_REL_SOFT);
+	INIT_WORK(&sa->tx_work, xtfs_tx_work);
+	/* Spread SAs over the CPUs, one sending CPU each (xtfs_kick()). */
+	sa->tx_cpu = cpumask_local_spread(ntohl(sa->x->id.spi), NUMA_NO_NODE);
 }
 
 /**
@@ -694,7 +733,12 @@ void xtfs_output_init(struct xtfs_sa *sa)
  */
 void xtfs_output_destroy(struct xtfs_sa *sa)
 {
+	/* Nothing is queued: queued packets hold the SA through their
+	 * bundle. The timer only queues the work, and the work with an
+	 * empty queue arms nothing: cancel in that order.
+	 */
 	hrtimer_cancel(&sa->timer);
+	cancel_work_sync(&sa->tx_work);
 	__skb_queue_purge(&sa->queue);
 	sa->queued = 0;
 	sa->head_sent = 0;
