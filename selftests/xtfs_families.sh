@@ -6,7 +6,7 @@
 # each: pings of several sizes (some split across outer packets) with a
 # payload pattern, a UDP burst per inner family compared by SHA-256, and a
 # capture showing every outer packet is of the outer family and exactly
-# pkt-size octets.
+# pkt-size octets, and that the sender's outer stream is in sequence.
 . "$(dirname "$0")/lib.sh"
 
 SIZES="0 56 1000 1400 3000"
@@ -14,7 +14,7 @@ BURST=100
 DGRAM=700
 PKT=1400
 
-tap_plan 28
+tap_plan 34
 setup_ns || { diag "namespace setup failed"; exit $KSFT_FAIL; }
 
 # addr_of SIDE FAMILY - inner address of namespace A or B in FAMILY.
@@ -42,7 +42,7 @@ check_pings() {
 
 # run_combo OUTER INNER... - one SA pair in these families, all checks.
 run_combo() {
-	local outer=$1 tag f port rpids=() spids=() nrecv r nbad nout
+	local outer=$1 tag f port rpids=() spids=() nrecv r nbad nout seqs
 	shift
 	tag="$*"
 	tag="outer IPv$outer, inner IPv${tag// /+IPv}"
@@ -83,7 +83,7 @@ run_combo() {
 		nrecv=$(wc -l <"$TMP/recv$f.sums")
 		cmp -s <(sort "$TMP/sent$f.sums") <(sort "$TMP/recv$f.sums")
 		r=$?
-		[ $r -eq 0 ] || diag "UDP RcvbufErrors in B: $(udp_rcvbuf_errors $B)"
+		[ $r -eq 0 ] || { diag "UDP RcvbufErrors in B: $(udp_rcvbuf_errors $B)"; diag_path; }
 		ok $r "$tag: IPv$f UDP burst, $nrecv of $BURST datagrams of $DGRAM octets identical"
 	done
 
@@ -91,6 +91,12 @@ run_combo() {
 	python3 "$SELFTEST_DIR/pcap_esp.py" esp "$TMP/cap.pcap" >"$TMP/esp"
 	nout=$(wc -l <"$TMP/esp")
 	nbad=$(grep -cvx "$outer $PKT" "$TMP/esp")
+	seqs=$(python3 "$SELFTEST_DIR/pcap_esp.py" esp-seq "$TMP/cap.pcap" 0x100)
+	diag "$tag: A to B on the wire: $seqs"
+	# Nothing on this path reorders or loses: what the sender put out
+	# must be in sequence, whichever CPUs the inner packets came from.
+	echo "$seqs" | grep -Eq '^packets [1-9][0-9]* reordered 0 late 0 missing 0 duplicate 0$'
+	ok $? "$tag: A's outer packets reached B in sequence, none missing"
 	diag "$tag: $nout outer packets captured, $nbad not IPv$outer of $PKT octets"
 	[ "$nbad" -gt 0 ] && diag "first: $(grep -vx "$outer $PKT" "$TMP/esp" | sort | uniq -c | head -n 3 | tr '\n' ' ')"
 	[ "$nout" -gt 0 ] && [ "$nbad" -eq 0 ]

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # check.sh - everything `make check` runs: lint (checkpatch, sparse), then
-# every selftest and KUnit suite on the stock and on the debug kernel.
+# every selftest and KUnit suite on the stock and on the debug kernel, each
+# with the peer guest running the in-tree xfrm_iptfs for the interop suite.
 # Prints per kernel its release and each suite's results, and ends with
 # "N passed, N failed, N skipped". A kernel splat fails the kernel's run.
 #
@@ -77,7 +78,7 @@ judge() {
 
 for k in $KERNELS; do
 	log=$LOGDIR/$k.log
-	"$here/vm-run.sh" "$k" /xtfs/selftests/run_all.sh >"$log" 2>&1
+	"$here/vm-run.sh" --peer "$k" /xtfs/selftests/run_all.sh >"$log" 2>&1
 	rc=$?
 	echo "== kernel $k: $(sed -n 's/^kernel \(.*\)/\1/p' "$log" | head -n1)"
 	judge "$log" $rc
