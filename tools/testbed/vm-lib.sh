@@ -104,23 +104,61 @@ link_opts() {
 	printf '%s' "-device virtio-net-pci,netdev=xl,mac=$3"
 }
 
+# kill_tree PID - end PID and every process below it.
+kill_tree() {
+	local c
+	for c in $(pgrep -P "$1"); do
+		kill_tree "$c"
+	done
+	kill "$1" 2>/dev/null
+}
+
+# serve_peer KIND PEER_IMAGE PEER_RUNDIR MAIN_RUNDIR PORT PEER_PORT - boot
+# the peer guest and keep it up until the main guest has finished: a peer
+# guest that ends before it was told to stop (two runs of a full check
+# saw its vng end without a word) is logged and booted again, up to three
+# times. Its console goes to $XTFS_CACHE/peer-KIND.console.
+serve_peer() {
+	local kind=$1 pimage=$2 prundir=$3 rundir=$4 try r
+	local console=$XTFS_CACHE/peer-$kind.console
+	: >"$console"
+	for try in 1 2 3; do
+		r=0
+		XTFS_GUEST_ENV="XTFS_ROLE=peer" \
+			boot_vm debug "$pimage" "$prundir" 1 "$(link_opts "$5" "$6" $PEER_MAC)" \
+			/xtfs/selftests/interop_peer.sh >>"$console" 2>&1 || r=$?
+		[ -f "$ROOTFS$prundir/rc" ] && return 0
+		log "$(date +%T) peer guest ended unfinished (vng status $r, boot $try of 3); console: $(tail -c 300 "$console" | tr '\n' ' ')"
+		[ -f "$ROOTFS$rundir/rc" ] && return 1
+	done
+	return 1
+}
+
 # boot_with_peer KIND IMAGE RUNDIR PEER_IMAGE PEER_RUNDIR COMMAND... - boot
 # IMAGE (2 CPUs) and, beside it, the peer guest PEER_IMAGE (1 CPU) that
 # runs the in-tree xfrm_iptfs and serves commands over the link
-# (selftests/interop_peer.sh) until the main guest is done. The main guest
-# sees XTFS_PEER=1. Returns the main guest's vng status.
+# (selftests/interop_peer.sh) until the main guest is done (serve_peer).
+# The main guest sees XTFS_PEER=1. A peer still up two minutes after the
+# main guest ended (it missed the order to stop) is ended. Returns the
+# main guest's vng status.
 boot_with_peer() {
 	local kind=$1 image=$2 rundir=$3 pimage=$4 prundir=$5 ppid rc=0
 	shift 5
 	local p1=$((20000 + RANDOM % 20000)) p2
 	p2=$((p1 + 1))
-	XTFS_GUEST_ENV="XTFS_ROLE=peer" \
-		boot_vm debug "$pimage" "$prundir" 1 "$(link_opts $p1 $p2 $PEER_MAC)" \
-		/xtfs/selftests/interop_peer.sh >"$XTFS_CACHE/peer.console" 2>&1 &
+	serve_peer "$kind" "$pimage" "$prundir" "$rundir" $p1 $p2 &
 	ppid=$!
 	XTFS_GUEST_ENV="XTFS_ROLE=xtfs XTFS_PEER=1 ${XTFS_GUEST_ENV:-}" \
 		boot_vm "$kind" "$image" "$rundir" 2 "$(link_opts $p2 $p1 $MAIN_MAC)" \
 		"$@" || rc=$?
-	wait "$ppid" || log "peer guest: vng exited with $?"
+	for _ in $(seq 120); do
+		kill -0 "$ppid" 2>/dev/null || break
+		sleep 1
+	done
+	if kill -0 "$ppid" 2>/dev/null; then
+		log "peer guest still up after the main guest: ending it"
+		kill_tree "$ppid"
+	fi
+	wait "$ppid" || log "peer guest: did not finish cleanly"
 	return $rc
 }
