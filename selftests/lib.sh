@@ -283,3 +283,26 @@ for s in json.load(sys.stdin):
 	done
 	diag "backlog drops per CPU: $(while read -r _ d _; do printf '%d ' "0x$d"; done </proc/net/softnet_stat)"
 }
+
+# addr_of SIDE FAMILY - inner address of namespace A or B (SIDE a or b) in
+# FAMILY (4 or 6).
+addr_of() {
+	case $1$2 in
+	a4) echo $IA4 ;; b4) echo $IB4 ;;
+	a6) echo $IA6 ;; b6) echo $IB6 ;;
+	esac
+}
+
+# netem ARGS... - the same netem impairment on both veth ends ("off":
+# none). The limit is raised so that netem itself does not drop a burst.
+netem() {
+	local ns dev
+	for ns in $A $B; do
+		dev=veth-${ns#xtfs-}
+		ip netns exec $ns tc qdisc del dev $dev root 2>/dev/null
+		if [ "$1" != off ]; then
+			ip netns exec $ns tc qdisc add dev $dev root netem \
+				limit 100000 "$@" || return 1
+		fi
+	done
+}

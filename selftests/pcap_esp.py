@@ -60,46 +60,6 @@ import sys
 import time
 
 
-def esp_packets(path):
-    """Yield (IP version, IP total length, SPI, sequence number) of every
-    IPv4/IPv6 ESP packet; SPI and sequence number are None if the capture
-    cut them off."""
-    with open(path, "rb") as f:
-        hdr = f.read(24)
-        if len(hdr) < 24:
-            return
-        magic = struct.unpack("<I", hdr[:4])[0]
-        endian = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"
-        linktype = struct.unpack(endian + "I", hdr[20:24])[0]
-        while True:
-            rec = f.read(16)
-            if len(rec) < 16:
-                return
-            _, _, incl, _ = struct.unpack(endian + "IIII", rec)
-            data = f.read(incl)
-            if linktype == 1:          # Ethernet
-                if len(data) < 14:
-                    continue
-                etype = struct.unpack("!H", data[12:14])[0]
-                ip = data[14:]
-            elif linktype == 113:      # Linux cooked
-                etype = struct.unpack("!H", data[14:16])[0]
-                ip = data[16:]
-            else:
-                continue
-            if etype == 0x0800 and len(ip) >= 20 and ip[9] == 50:
-                ver, tot, esp = 4, struct.unpack("!H", ip[2:4])[0], \
-                    ip[(ip[0] & 15) * 4:]
-            elif etype == 0x86DD and len(ip) >= 40 and ip[6] == 50:
-                ver, tot, esp = 6, 40 + struct.unpack("!H", ip[4:6])[0], \
-                    ip[40:]
-            else:
-                continue
-            spi, seq = struct.unpack("!II", esp[:8]) if len(esp) >= 8 \
-                else (None, None)
-            yield ver, tot, spi, seq
-
-
 def esp_raw(path):
     """Yield (IP header length, IP packet) of every IPv4/IPv6 ESP packet."""
     with open(path, "rb") as f:
@@ -129,6 +89,21 @@ def esp_raw(path):
                 yield (ip[0] & 15) * 4, ip
             elif etype == 0x86DD and len(ip) >= 40 and ip[6] == 50:
                 yield 40, ip
+
+
+def esp_packets(path):
+    """Yield (IP version, IP total length, SPI, sequence number) of every
+    IPv4/IPv6 ESP packet; SPI and sequence number are None if the capture
+    cut them off."""
+    for hlen, ip in esp_raw(path):
+        if ip[0] >> 4 == 4:
+            ver, tot = 4, struct.unpack("!H", ip[2:4])[0]
+        else:
+            ver, tot = 6, 40 + struct.unpack("!H", ip[4:6])[0]
+        esp = ip[hlen:]
+        spi, seq = struct.unpack("!II", esp[:8]) if len(esp) >= 8 \
+            else (None, None)
+        yield ver, tot, spi, seq
 
 
 def aggfrag_fill(path):

@@ -17,14 +17,6 @@ PKT=1400
 tap_plan 34
 setup_ns || { diag "namespace setup failed"; exit $KSFT_FAIL; }
 
-# addr_of SIDE FAMILY - inner address of namespace A or B in FAMILY.
-addr_of() {
-	case $1$2 in
-	a4) echo $IA4 ;; b4) echo $IB4 ;;
-	a6) echo $IA6 ;; b6) echo $IB6 ;;
-	esac
-}
-
 # check_pings TAG FAMILY - pings of every size from A to B, pattern checked.
 check_pings() {
 	local tag=$1 f=$2 s out fail=0

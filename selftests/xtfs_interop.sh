@@ -87,6 +87,16 @@ intact() {
 
 count() { wc -l <"$TMP/$1.$2"; }
 
+# xfer_all DIR N SIZE GAP_US TAG [NOTE] - one test: N datagrams of SIZE
+# octets sent DIR (see udp_xfer) all arrive, identical.
+xfer_all() {
+	local who="xtfs -> in-tree"
+	[ "$1" = p2x ] && who="in-tree -> xtfs"
+	udp_xfer "$1" "$2" "$3" "$4" "$5"
+	all_delivered "$5"
+	ok $? "${6:+$6, }$who: $(count "$5" recv) of $2 $3-octet datagrams delivered, identical"
+}
+
 # pings FROM SIZES - pings of each size, replies checked; FROM is "xtfs"
 # or "peer" (who sends the echo requests).
 pings() {
@@ -151,32 +161,20 @@ pings peer $SIZES
 ok $? "ping in-tree -> xtfs, sizes $SIZES, replies intact"
 
 # 5-6: small-datagram streams, aggregated
-udp_xfer p2x 2000 64 0 small-p2x
-all_delivered small-p2x
-ok $? "in-tree -> xtfs: $(count small-p2x recv) of 2000 64-octet datagrams (unpaced) delivered, identical"
-udp_xfer x2p 500 64 $GAP_TO_PEER small-x2p
-all_delivered small-x2p
-ok $? "xtfs -> in-tree: $(count small-x2p recv) of 500 64-octet datagrams delivered, identical"
+xfer_all p2x 2000 64 0 small-p2x "unpaced"
+xfer_all x2p 500 64 $GAP_TO_PEER small-x2p
 
 # 7-8: datagrams larger than an outer packet: fragments
-udp_xfer p2x 200 3000 0 big-p2x
-all_delivered big-p2x
-ok $? "in-tree -> xtfs: $(count big-p2x recv) of 200 3000-octet datagrams delivered, identical"
-udp_xfer x2p 200 3000 $GAP_TO_PEER big-x2p
-all_delivered big-x2p
-ok $? "xtfs -> in-tree: $(count big-x2p recv) of 200 3000-octet datagrams delivered, identical"
+xfer_all p2x 200 3000 0 big-p2x
+xfer_all x2p 200 3000 $GAP_TO_PEER big-x2p
 
 # 9-10: reordering on the link, within the receivers' windows (32)
 peer "iop_netem delay 10ms reorder 50% 50%" >/dev/null
-udp_xfer p2x 600 700 500 reo-p2x
+xfer_all p2x 600 700 500 reo-p2x "reordered link"
 peer "iop_netem off" >/dev/null
-all_delivered reo-p2x
-ok $? "reordered link, in-tree -> xtfs: $(count reo-p2x recv) of 600 700-octet datagrams delivered, identical"
 iop_netem delay 10ms reorder 50% 50%
-udp_xfer x2p 600 700 $GAP_TO_PEER reo-x2p
+xfer_all x2p 600 700 $GAP_TO_PEER reo-x2p "reordered link"
 iop_netem off
-all_delivered reo-x2p
-ok $? "reordered link, xtfs -> in-tree: $(count reo-x2p recv) of 600 700-octet datagrams delivered, identical"
 
 # 11-12: loss on the link: what arrives is intact, then a clean stream
 # is delivered whole (no reassembly state left behind)

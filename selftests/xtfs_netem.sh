@@ -24,20 +24,6 @@ if ! ip netns exec $A tc qdisc add dev veth-a root netem delay 1ms 2>/dev/null; 
 fi
 ip netns exec $A tc qdisc del dev veth-a root
 
-# netem ARGS... - the same netem impairment on both veth ends ("off":
-# none). The limit is raised so that netem itself does not drop a burst.
-netem() {
-	local ns dev
-	for ns in $A $B; do
-		dev=veth-${ns#xtfs-}
-		ip netns exec $ns tc qdisc del dev $dev root 2>/dev/null
-		if [ "$1" != off ]; then
-			ip netns exec $ns tc qdisc add dev $dev root netem \
-				limit 100000 "$@" || return 1
-		fi
-	done
-}
-
 # stream NAME N SIZE [IDLE] - N datagrams of SIZE random octets from A to
 # B on a fresh port; the receiver gives up after IDLE seconds (default 10)
 # without a datagram. Leaves $TMP/NAME.sent and $TMP/NAME.recv (SHA-256

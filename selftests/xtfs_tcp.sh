@@ -16,27 +16,6 @@ tap_plan 10
 modprobe -q sch_netem
 setup_ns || { diag "namespace setup failed"; exit $KSFT_FAIL; }
 
-# addr_of SIDE FAMILY - inner address of namespace A or B in FAMILY.
-addr_of() {
-	case $1$2 in
-	a4) echo $IA4 ;; b4) echo $IB4 ;;
-	a6) echo $IA6 ;; b6) echo $IB6 ;;
-	esac
-}
-
-# netem ARGS... - the same impairment on both veth ends ("off": none).
-netem() {
-	local ns dev
-	for ns in $A $B; do
-		dev=veth-${ns#xtfs-}
-		ip netns exec $ns tc qdisc del dev $dev root 2>/dev/null
-		if [ "$1" != off ]; then
-			ip netns exec $ns tc qdisc add dev $dev root netem \
-				limit 100000 "$@" || return 1
-		fi
-	done
-}
-
 # tcp_stream TAG FAMILY - STREAM random octets from A to B, SHA compared.
 tcp_stream() {
 	local tag=$1 f=$2 rpid t0 t1
