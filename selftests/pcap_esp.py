@@ -317,16 +317,25 @@ def udp_recv_tos(port, count, timeout, out):
 
 
 def udp_mtu(dst, port, size):
-    ip_mtu_discover, ip_pmtudisc_do, ip_mtu = 10, 2, 14
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.IPPROTO_IP, ip_mtu_discover, ip_pmtudisc_do)
+    """Send one datagram of SIZE octets that may not be fragmented (IPv4
+    DF, IPv6 IPV6_DONTFRAG); print the result and the socket's path MTU."""
+    if ":" in dst:
+        ipv6_dontfrag, ipv6_mtu = 62, 24
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        s.setsockopt(socket.IPPROTO_IPV6, ipv6_dontfrag, 1)
+        level, ip_mtu = socket.IPPROTO_IPV6, ipv6_mtu
+    else:
+        ip_mtu_discover, ip_pmtudisc_do = 10, 2
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.IPPROTO_IP, ip_mtu_discover, ip_pmtudisc_do)
+        level, ip_mtu = socket.IPPROTO_IP, 14
     s.connect((dst, port))
     try:
         s.send(bytes(size))
         res = "sent"
     except OSError as e:
         res = errno.errorcode.get(e.errno, str(e.errno))
-    print(res, s.getsockopt(socket.IPPROTO_IP, ip_mtu))
+    print(res, s.getsockopt(level, ip_mtu))
 
 
 def main():

@@ -16,7 +16,7 @@ C=xtfs-c
 CA=203.0.113.1
 CC=203.0.113.2
 
-tap_plan 16
+tap_plan 17
 
 cleanup_c() {
 	ip netns del $C 2>/dev/null
@@ -229,7 +229,20 @@ echo "$out" | grep -q " 0% packet loss" && ! echo "$out" | grep -q "wrong data"
 ok $? "dont-frag: forwarded 3028-octet IPv4 without DF is IP fragmented and delivered"
 [ $? -eq 0 ] || diag "$(echo "$out" | tail -n 3 | tr '\n' ' ')"
 
-# 11-13: pkt-size 0 follows the outer path MTU, and its changes.
+# 11: the same for IPv6 inner packets (over the same IPv4 outer SA):
+# IPV6_DONTFRAG datagram refused, ICMPv6 packet too big to the socket.
+sa_flush
+sa_families 4 6
+sa_pair pkt-size 1400 dont-frag
+read -r res mtu < <(ip netns exec $A python3 "$SELFTEST_DIR/pcap_esp.py" \
+	udp-mtu $IB6 5004 2000)
+out=$(ip netns exec $A ping -6 -c 1 -W 3 -M do -s 2000 $IB6 2>&1)
+diag "local IPv6 ping of 2048 octets: $(echo "$out" | grep -iE "mtu|too" | head -n 1)"
+[ "$res" = EMSGSIZE ] && [ "$mtu" = 1342 ]
+ok $? "dont-frag: local IPv6 datagram of 2048 octets refused ($res), socket path MTU ${mtu:-none} = 1342"
+sa_families 4 4
+
+# 12-14: pkt-size 0 follows the outer path MTU, and its changes.
 sa_flush
 sa_pair dont-frag
 ip -n $A route add $OB/32 dev veth-a mtu 1400
@@ -257,7 +270,7 @@ ok $? "pkt-size 0: 3028-octet pings pass, largest outer packet ${max:-none} = ro
 ip -n $A route del $OB/32 dev veth-a
 ip -n $B route del $OA/32 dev veth-b
 
-# 14-16: TCP: local sockets (no GSO through xfrm: sk_setup_caps) and
+# 15-17: TCP: local sockets (no GSO through xfrm: sk_setup_caps) and
 # forwarded TSO batches from C, which reach the tunnel whole.
 sa_flush
 sa_pair pkt-size 1400 init-delay 1000
