@@ -12,9 +12,10 @@ suites=${*:-"xtfs_kunit xtfs_module xtfs_negative xtfs_tunnel xtfs_counters
 rc=0
 for s in $suites; do
 	echo "=== suite $s"
+	t0=$(date +%s)
 	timeout 900 "$dir/$s.sh"
 	r=$?
-	echo "=== end $s rc=$r"
+	echo "=== end $s rc=$r ($(($(date +%s) - t0)) s)"
 	[ $r -eq 0 ] || [ $r -eq 4 ] || rc=1
 done
 exit $rc
