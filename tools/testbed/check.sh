@@ -19,7 +19,7 @@ pass=0 fail=0 skipped=0
 
 # count_tap FILE - add up TAP results of every suite in a guest log.
 count_tap() {
-	local suite="" line p=0 f=0 s=0
+	local suite="" line p=0 f=0 s=0 dur
 	while IFS= read -r line; do
 		case $line in
 		"=== suite "*)
@@ -27,8 +27,10 @@ count_tap() {
 			p=0 f=0 s=0
 			;;
 		"=== end "*)
-			printf '  %-16s %d passed, %d failed, %d skipped\n' \
-				"$suite" "$p" "$f" "$s"
+			dur=""
+			case $line in *" s)") dur=" (${line##*(}" ;; esac
+			printf '  %-16s %d passed, %d failed, %d skipped%s\n' \
+				"$suite" "$p" "$f" "$s" "$dur"
 			pass=$((pass + p)) fail=$((fail + f)) skipped=$((skipped + s))
 			suite=""
 			;;
