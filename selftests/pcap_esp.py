@@ -43,7 +43,7 @@
   pcap_esp.py udp-send-tos DST PORT N SIZE TOS
                                send N datagrams of SIZE octets with TOS;
                                print the seconds from first to last send
-  pcap_esp.py udp-recv-tos PORT N TIMEOUT OUT
+  pcap_esp.py udp-recv-tos PORT N TIMEOUT OUT [READY]
                                receive up to N UDP datagrams, write the
                                TOS octet of each to OUT, one a line
   pcap_esp.py udp-mtu DST PORT SIZE
@@ -165,19 +165,34 @@ def esp_seq(path, spi):
           (n, reordered, late, missing, n - len(seen)))
 
 
-def udp_recv(port, count, timeout, out, addr="0.0.0.0", ready=None):
+def udp_recv(port, count, timeout, out, addr="0.0.0.0", ready=None,
+             tos=False):
+    """Receive up to COUNT datagrams on ADDR:PORT and write a line for each
+    to OUT: the SHA-256 of its payload, or with TOS its IP TOS byte (-1 if
+    unknown). READY, a file made once the socket listens."""
     s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET,
                       socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    if tos:
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_RECVTOS, 1)
     s.bind((addr, port))
     if ready:
         open(ready, "w").close()
-    s.settimeout(timeout)
+    # TIMEOUT is the silence that ends the stream once it began; the first
+    # datagram may take longer (the sender's python starts slowly under
+    # emulation).
+    s.settimeout(max(timeout, 60))
     got = []
     try:
         while len(got) < count:
-            data = s.recv(65535)
-            got.append(hashlib.sha256(data).hexdigest())
+            data, anc, _, _ = s.recvmsg(65535, socket.CMSG_SPACE(4))
+            if not tos:
+                got.append(hashlib.sha256(data).hexdigest())
+            else:
+                got.append(str(next((v[0] for lv, k, v in anc
+                                     if lv == socket.IPPROTO_IP and
+                                     k == socket.IP_TOS), -1)))
+            s.settimeout(timeout)
     except socket.timeout:
         pass
     with open(out, "w") as f:
@@ -295,27 +310,6 @@ def udp_send_tos(dst, port, count, size, tos):
     print("%.3f" % (time.monotonic() - t0))
 
 
-def udp_recv_tos(port, count, timeout, out):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-    s.setsockopt(socket.IPPROTO_IP, socket.IP_RECVTOS, 1)
-    s.bind(("0.0.0.0", port))
-    s.settimeout(timeout)
-    got = []
-    try:
-        while len(got) < count:
-            _, anc, _, _ = s.recvmsg(65535, socket.CMSG_SPACE(4))
-            tos = -1
-            for level, kind, val in anc:
-                if level == socket.IPPROTO_IP and kind == socket.IP_TOS:
-                    tos = val[0]
-            got.append(str(tos))
-    except socket.timeout:
-        pass
-    with open(out, "w") as f:
-        f.write("\n".join(got) + ("\n" if got else ""))
-
-
 def udp_mtu(dst, port, size):
     """Send one datagram of SIZE octets that may not be fragmented (IPv4
     DF, IPv6 IPV6_DONTFRAG); print the result and the socket's path MTU."""
@@ -374,8 +368,8 @@ def main():
     elif cmd == "udp-mtu":
         udp_mtu(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif cmd == "udp-recv-tos":
-        udp_recv_tos(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]),
-                     sys.argv[5])
+        udp_recv(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]),
+                 sys.argv[5], "0.0.0.0", *sys.argv[6:7], tos=True)
     else:
         sys.exit("unknown command " + cmd)
 

@@ -65,10 +65,8 @@ PY
 ok $? "xtfs -j -s state list: all 19 counters on each of 4 SAs, all 0"
 
 # Traffic: N datagrams A -> B, then PINGS large echo requests A -> B.
-ip netns exec $B python3 "$SELFTEST_DIR/pcap_esp.py" udp-recv 5001 $N 10 \
-	"$TMP/recv.sums" &
-rpid=$!
-sleep 1
+udp_recv_start $B 5001 $N 10 "$TMP/recv.sums"
+rpid=$udp_rpid
 ip netns exec $A python3 "$SELFTEST_DIR/pcap_esp.py" udp-send $IB 5001 $N $SIZE 3 \
 	"$TMP/sent.sums"
 wait $rpid

@@ -49,20 +49,10 @@ run_combo() {
 
 	# Bursts of all inner families at once: they share the SA pair.
 	for f in "$@"; do
-		port=$((5000 + f))
-		rm -f "$TMP/recv$f.sums" "$TMP/ready$f"
-		ip netns exec $B python3 "$SELFTEST_DIR/pcap_esp.py" udp-recv \
-			$port $BURST 30 "$TMP/recv$f.sums" "$(addr_of b "$f")" \
-			"$TMP/ready$f" &
-		rpids+=($!)
-	done
-	# Send only once every receiver listens (python starts slowly under
-	# emulation; a datagram that arrives before is lost).
-	for f in "$@"; do
-		for _ in $(seq 300); do
-			[ -f "$TMP/ready$f" ] && break
-			sleep 0.1
-		done
+		rm -f "$TMP/recv$f.sums"
+		udp_recv_start $B $((5000 + f)) $BURST 30 "$TMP/recv$f.sums" \
+			"$(addr_of b "$f")"
+		rpids+=($udp_rpid)
 	done
 	for f in "$@"; do
 		ip netns exec $A python3 "$SELFTEST_DIR/pcap_esp.py" udp-send \

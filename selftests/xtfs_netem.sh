@@ -26,15 +26,13 @@ ip netns exec $A tc qdisc del dev veth-a root
 
 # stream NAME N SIZE [IDLE] - N datagrams of SIZE random octets from A to
 # B on a fresh port; the receiver gives up after IDLE seconds (default 10)
-# without a datagram. Leaves $TMP/NAME.sent and $TMP/NAME.recv (SHA-256
+# without a datagram once they came. Leaves $TMP/NAME.sent and $TMP/NAME.recv (SHA-256
 # of each payload) and sets nrecv.
 stream() {
 	local name=$1 n=$2 size=$3 idle=${4:-10} rpid
 	_port=$((_port + 1))
-	ip netns exec $B python3 "$SELFTEST_DIR/pcap_esp.py" udp-recv $_port \
-		"$n" "$idle" "$TMP/$name.recv" &
-	rpid=$!
-	sleep 1
+	udp_recv_start $B $_port "$n" "$idle" "$TMP/$name.recv"
+	rpid=$udp_rpid
 	ip netns exec $A python3 "$SELFTEST_DIR/pcap_esp.py" udp-send $IB \
 		$_port "$n" "$size" $_port "$TMP/$name.sent"
 	wait $rpid

@@ -121,15 +121,8 @@ DELAY_US=500000
 if sa_pair_null pkt-size 1400 init-delay $DELAY_US 2>"$TMP/null.err"; then
 	ok 0 "null-cipher IP-TFS SA pair (pkt-size 1400, init-delay $DELAY_US)"
 	capture_start $B veth-b "$TMP/fill.pcap" 2000 || diag "capture did not start"
-	# Send only once the receiver listens: python starts slowly under
-	# emulation, and datagrams that arrive before are lost.
-	ip netns exec $B python3 "$SELFTEST_DIR/pcap_esp.py" udp-recv 5001 $N 30 \
-		"$TMP/recv.sums" 0.0.0.0 "$TMP/recv.ready" &
-	rpid=$!
-	for _ in $(seq 300); do
-		[ -f "$TMP/recv.ready" ] && break
-		sleep 0.1
-	done
+	udp_recv_start $B 5001 $N 30 "$TMP/recv.sums"
+	rpid=$udp_rpid
 	read -r sent secs < <(ip netns exec $A python3 "$SELFTEST_DIR/pcap_esp.py" \
 		udp-mix $IB 5001 $N 12 1372 11 "$TMP/sent.sums")
 	wait $rpid
@@ -176,10 +169,15 @@ fi
 # 33 stay under the ECN threshold (1330), the 34th and 35th are queued
 # above it (marked CE if ECN-capable), the rest are dropped.
 ecn_burst() {
+	local rpid
+	rm -f "$TMP/tos.ready"
 	ip netns exec $B python3 "$SELFTEST_DIR/pcap_esp.py" udp-recv-tos 5002 40 8 \
-		"$TMP/tos" &
-	local rpid=$!
-	sleep 1
+		"$TMP/tos" "$TMP/tos.ready" &
+	rpid=$!
+	for _ in $(seq 600); do
+		[ -f "$TMP/tos.ready" ] && break
+		sleep 0.1
+	done
 	ecn_secs=$(ip netns exec $A python3 "$SELFTEST_DIR/pcap_esp.py" \
 		udp-send-tos $IB 5002 40 12 "$1")
 	wait $rpid

@@ -31,10 +31,8 @@ ok $fail "ping payload sizes $SIZES through the tunnel, replies intact"
 sa_flush
 sa_pair pkt-size 1400 init-delay 20000
 capture_start $B veth-b "$TMP/burst.pcap" || diag "capture did not start"
-ip netns exec $B python3 "$SELFTEST_DIR/pcap_esp.py" udp-recv 5001 $BURST 5 \
-	"$TMP/recv.sums" &
-rpid=$!
-sleep 1
+udp_recv_start $B 5001 $BURST 5 "$TMP/recv.sums"
+rpid=$udp_rpid
 ip netns exec $A python3 "$SELFTEST_DIR/pcap_esp.py" udp-send $IB 5001 $BURST 64 7 \
 	"$TMP/sent.sums"
 wait $rpid
