@@ -9,7 +9,10 @@ dir=$(cd "$(dirname "$0")" && pwd)
 export XTFS_ROLE=peer
 . "$dir/interop_lib.sh"
 
-# By name: the testbed's modprobe alias points xfrm-iptfs at xtfs.
-modprobe xfrm_iptfs || { echo "cannot load the in-tree xfrm_iptfs"; exit 1; }
+# Without the testbed's modprobe configuration: it blacklists xfrm_iptfs
+# and aliases xfrm-iptfs (which modprobe does not tell from xfrm_iptfs)
+# to xtfs.
+modprobe -C /dev/null xfrm_iptfs ||
+	{ echo "cannot load the in-tree xfrm_iptfs"; exit 1; }
 iop_link_setup || exit 1
 python3 "$dir/interop_ctl.py" serve $IOP_OPEER $IOP_CTL_PORT 3000
