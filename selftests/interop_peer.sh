@@ -13,6 +13,7 @@ export XTFS_ROLE=peer
 # and aliases xfrm-iptfs (which modprobe does not tell from xfrm_iptfs)
 # to xtfs.
 modprobe -C /dev/null xfrm_iptfs ||
+	insmod "/lib/modules/$(uname -r)/kernel/net/xfrm/xfrm_iptfs.ko" ||
 	{ echo "cannot load the in-tree xfrm_iptfs"; exit 1; }
 iop_link_setup || exit 1
 python3 "$dir/interop_ctl.py" serve $IOP_OPEER $IOP_CTL_PORT 3000
