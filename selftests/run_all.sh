@@ -13,7 +13,7 @@ rc=0
 for s in $suites; do
 	echo "=== suite $s"
 	t0=$(date +%s)
-	timeout 900 "$dir/$s.sh"
+	timeout 1800 "$dir/$s.sh"
 	r=$?
 	echo "=== end $s rc=$r ($(($(date +%s) - t0)) s)"
 	[ $r -eq 0 ] || [ $r -eq 4 ] || rc=1
