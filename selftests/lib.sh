@@ -307,15 +307,22 @@ netem() {
 	done
 }
 
-# udp_recv_start NS PORT N IDLE OUT [ADDR] - a UDP receiver in namespace
-# NS for N datagrams on PORT (ADDR, default any IPv4), SHA-256 of each to
-# OUT; it stops after IDLE seconds of silence once datagrams came. Runs in
-# the background (its pid in $udp_rpid); returns once it listens, so no
+# udp_recv_start [--tos] NS PORT N IDLE OUT [ADDR] - a UDP receiver in
+# namespace NS ("-": this one) for N datagrams on PORT (ADDR, default any
+# IPv4), SHA-256 of each to OUT (with --tos, each one's IP TOS octet); it
+# stops after IDLE seconds of silence once datagrams came. Runs in the
+# background (its pid in $udp_rpid); returns once it listens, so no
 # datagram sent afterwards is lost for want of a socket.
 udp_recv_start() {
-	local ready=$5.ready
+	local cmd=udp-recv
+	if [ "$1" = --tos ]; then
+		cmd=udp-recv-tos
+		shift
+	fi
+	local ready=$5.ready ns=()
+	[ "$1" = - ] || ns=(ip netns exec "$1")
 	rm -f "$ready"
-	ip netns exec "$1" python3 "$SELFTEST_DIR/pcap_esp.py" udp-recv "$2" \
+	"${ns[@]}" python3 "$SELFTEST_DIR/pcap_esp.py" $cmd "$2" \
 		"$3" "$4" "$5" "${6:-0.0.0.0}" "$ready" &
 	udp_rpid=$!
 	for _ in $(seq 600); do

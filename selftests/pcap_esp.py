@@ -369,7 +369,7 @@ def main():
         udp_mtu(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif cmd == "udp-recv-tos":
         udp_recv(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]),
-                 sys.argv[5], "0.0.0.0", *sys.argv[6:7], tos=True)
+                 sys.argv[5], *sys.argv[6:8], tos=True)
     else:
         sys.exit("unknown command " + cmd)
 

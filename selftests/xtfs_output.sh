@@ -169,18 +169,10 @@ fi
 # 33 stay under the ECN threshold (1330), the 34th and 35th are queued
 # above it (marked CE if ECN-capable), the rest are dropped.
 ecn_burst() {
-	local rpid
-	rm -f "$TMP/tos.ready"
-	ip netns exec $B python3 "$SELFTEST_DIR/pcap_esp.py" udp-recv-tos 5002 40 8 \
-		"$TMP/tos" "$TMP/tos.ready" &
-	rpid=$!
-	for _ in $(seq 600); do
-		[ -f "$TMP/tos.ready" ] && break
-		sleep 0.1
-	done
+	udp_recv_start --tos $B 5002 40 8 "$TMP/tos" || return 1
 	ecn_secs=$(ip netns exec $A python3 "$SELFTEST_DIR/pcap_esp.py" \
 		udp-send-tos $IB 5002 40 12 "$1")
-	wait $rpid
+	wait $udp_rpid
 	ecn_n=$(wc -l <"$TMP/tos")
 	ecn_ce=$(grep -cx 3 "$TMP/tos")
 	ecn_plain=$(grep -cx "$1" "$TMP/tos")
