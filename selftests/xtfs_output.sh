@@ -269,8 +269,6 @@ sa_flush
 sa_pair pkt-size 1400 init-delay 1000
 c_policies || diag "C policies failed"
 BYTES=4194304
-# TCP through the debug kernel runs at about 0.7 Mbit/s under emulation.
-[ "${XTFS_KERNEL:-}" = debug ] && BYTES=1048576
 # iperf_ok NS SRC WHAT - iperf3 of $BYTES octets from NS finished, the
 # client sent them all and the server counted some.
 iperf_ok() {
