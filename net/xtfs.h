@@ -56,6 +56,40 @@ struct xtfs_config {
 };
 
 /**
+ * enum xtfs_iiv_alg - AEAD algorithms with implicit IV (RFC 8750 section 7)
+ * @XTFS_IIV_AES_CCM_8: ENCR_AES_CCM_8_IIV, AES-CCM with an 8-octet ICV
+ * @XTFS_IIV_AES_GCM_16: ENCR_AES_GCM_16_IIV, AES-GCM with a 16-octet ICV
+ * @XTFS_IIV_CHACHA20_POLY1305: ENCR_CHACHA20_POLY1305_IIV
+ *
+ * The values are the IKEv2 transform IDs IANA assigned.
+ */
+enum xtfs_iiv_alg {
+	XTFS_IIV_AES_CCM_8		= 29,
+	XTFS_IIV_AES_GCM_16		= 30,
+	XTFS_IIV_CHACHA20_POLY1305	= 31,
+};
+
+/**
+ * struct xtfs_iiv - the AEAD of an SA with implicit IV (xtfs_iiv.c)
+ * @tfm: the crypto API transform, keyed
+ * @alg: the algorithm
+ * @esn: extended sequence numbers: the IV and the AAD carry all 64 bits
+ * @salt: the salt, the last octets of the key material
+ * @salt_len: octets in @salt (3 for CCM, else 4)
+ * @icv_len: octets of ICV
+ * @iv_len: octets of the crypto API IV the nonce goes into
+ */
+struct xtfs_iiv {
+	struct crypto_aead	*tfm;
+	enum xtfs_iiv_alg	alg;
+	bool			esn;
+	u8			salt[4];
+	u8			salt_len;
+	u8			icv_len;
+	u8			iv_len;
+};
+
+/**
  * struct xtfs_reasm - receive-side data block parser state
  * @partial: inner packet being reassembled across outer packets, or NULL
  * @have: octets of @partial received so far
@@ -152,6 +186,15 @@ int xtfs_input(struct xfrm_state *x, struct sk_buff *skb);
 int xtfs_input_init(struct xtfs_sa *sa, gfp_t gfp);
 void xtfs_input_destroy(struct xtfs_sa *sa);
 void xtfs_reasm_reset(struct xtfs_sa *sa, struct xtfs_reasm *r);
+
+/* xtfs_iiv.c (the extended ESP engine's cipher; no caller yet) */
+int xtfs_iiv_init(struct xtfs_iiv *a, enum xtfs_iiv_alg alg, const u8 *key,
+		  unsigned int keylen, bool esn,
+		  struct netlink_ext_ack *extack);
+void xtfs_iiv_destroy(struct xtfs_iiv *a);
+void xtfs_iiv_nonce(const struct xtfs_iiv *a, u64 seq, u8 *iv);
+int xtfs_iiv_crypt(struct xtfs_iiv *a, struct sk_buff *skb, unsigned int off,
+		   unsigned int len, u64 seq, bool encrypt);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 /* Internal codec entry points, visible to the KUnit suites only. */

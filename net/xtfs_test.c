@@ -21,6 +21,7 @@
 
 #include "xtfs.h"
 #include "xtfs_aggfrag.h"
+#include "xtfs_test.h"
 
 MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
 
@@ -49,7 +50,7 @@ static void xtfs_shape_desc(const enum xtfs_shape *s, char *desc)
 KUNIT_ARRAY_PARAM(xtfs_shape, xtfs_shapes, xtfs_shape_desc);
 
 /**
- * add_frags() - append octets to an skb as page fragments
+ * xtfs_test_add_frags() - append octets to an skb as page fragments
  * @test: test context
  * @skb: the skb; its length fields are updated
  * @buf: the octets
@@ -59,8 +60,8 @@ KUNIT_ARRAY_PARAM(xtfs_shape, xtfs_shapes, xtfs_shape_desc);
  * fragments, as a driver's page pool makes them), using every fragment
  * slot the skb has.
  */
-static void add_frags(struct kunit *test, struct sk_buff *skb, const u8 *buf,
-		      u32 len)
+void xtfs_test_add_frags(struct kunit *test, struct sk_buff *skb, const u8 *buf,
+			 u32 len)
 {
 	struct page *page = NULL;
 	u32 off = 0;
@@ -114,7 +115,7 @@ static struct sk_buff *make_outer(struct kunit *test, const u8 *buf, u32 len,
 	buf += head;
 	len -= head;
 	if (shape == XTFS_PAGED) {
-		add_frags(test, skb, buf, len);
+		xtfs_test_add_frags(test, skb, buf, len);
 		return skb;
 	}
 	while (len) {
@@ -123,7 +124,7 @@ static struct sk_buff *make_outer(struct kunit *test, const u8 *buf, u32 len,
 
 		KUNIT_ASSERT_NOT_NULL(test, m);
 		skb_put_data(m, buf, n / 2);
-		add_frags(test, m, buf + n / 2, n - n / 2);
+		xtfs_test_add_frags(test, m, buf + n / 2, n - n / 2);
 		if (last)
 			last->next = m;
 		else

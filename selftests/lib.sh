@@ -111,6 +111,39 @@ setup_ns() {
 	ip -n $B route add $IA4/32 dev veth-b src $IB4
 	ip -n $A -6 route add $IB6/128 dev veth-a src $IA6
 	ip -n $B -6 route add $IA6/128 dev veth-b src $IB6
+	# Permanent neighbours for the outer addresses: a first burst of
+	# outer packets would otherwise wait for address resolution (tens of
+	# milliseconds under netem delay and emulation) and overflow its
+	# queue, silently: a netem run lost the first 60 outer packets of a
+	# stream that way (the receiver counted them lost, nothing else did).
+	local ma mb
+	ma=$(ip -n $A -br link show veth-a | awk '{ print $3 }')
+	mb=$(ip -n $B -br link show veth-b | awk '{ print $3 }')
+	ip -n $A neigh replace $OB4 lladdr "$mb" dev veth-a nud permanent &&
+		ip -n $A neigh replace $OB6 lladdr "$mb" dev veth-a nud permanent &&
+		ip -n $B neigh replace $OA4 lladdr "$ma" dev veth-b nud permanent &&
+		ip -n $B neigh replace $OA6 lladdr "$ma" dev veth-b nud permanent
+}
+
+# neigh_discards TABLE - packets dropped while waiting for address
+# resolution (TABLE arp_cache or ndisc_cache), all CPUs.
+neigh_discards() {
+	local line col=0 i n=0 f
+	{
+		read -r line
+		for f in $line; do
+			col=$((col + 1))
+			[ "$f" = unresolved_discards ] && break
+		done
+		while read -r line; do
+			i=0
+			for f in $line; do
+				i=$((i + 1))
+				[ $i = $col ] && n=$((n + 0x$f))
+			done
+		done
+	} <"/proc/net/stat/$1"
+	echo $n
 }
 
 # sa_families OUTER INNER... - address families (4 or 6) of the outer
@@ -282,6 +315,7 @@ for s in json.load(sys.stdin):
 			"tx $(ip netns exec $ns cat /sys/class/net/$dev/statistics/tx_dropped)"
 	done
 	diag "backlog drops per CPU: $(while read -r _ d _; do printf '%d ' "0x$d"; done </proc/net/softnet_stat)"
+	diag "dropped awaiting address resolution: IPv4 $(neigh_discards arp_cache), IPv6 $(neigh_discards ndisc_cache)"
 }
 
 # addr_of SIDE FAMILY - inner address of namespace A or B (SIDE a or b) in
@@ -307,15 +341,22 @@ netem() {
 	done
 }
 
-# udp_recv_start NS PORT N IDLE OUT [ADDR] - a UDP receiver in namespace
-# NS for N datagrams on PORT (ADDR, default any IPv4), SHA-256 of each to
-# OUT; it stops after IDLE seconds of silence once datagrams came. Runs in
-# the background (its pid in $udp_rpid); returns once it listens, so no
+# udp_recv_start [--tos] NS PORT N IDLE OUT [ADDR] - a UDP receiver in
+# namespace NS ("-": this one) for N datagrams on PORT (ADDR, default any
+# IPv4), SHA-256 of each to OUT (with --tos, each one's IP TOS octet); it
+# stops after IDLE seconds of silence once datagrams came. Runs in the
+# background (its pid in $udp_rpid); returns once it listens, so no
 # datagram sent afterwards is lost for want of a socket.
 udp_recv_start() {
-	local ready=$5.ready
+	local cmd=udp-recv
+	if [ "$1" = --tos ]; then
+		cmd=udp-recv-tos
+		shift
+	fi
+	local ready=$5.ready ns=()
+	[ "$1" = - ] || ns=(ip netns exec "$1")
 	rm -f "$ready"
-	ip netns exec "$1" python3 "$SELFTEST_DIR/pcap_esp.py" udp-recv "$2" \
+	"${ns[@]}" python3 "$SELFTEST_DIR/pcap_esp.py" $cmd "$2" \
 		"$3" "$4" "$5" "${6:-0.0.0.0}" "$ready" &
 	udp_rpid=$!
 	for _ in $(seq 600); do

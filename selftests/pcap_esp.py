@@ -146,8 +146,10 @@ def aggfrag_fill(path):
         yield cap, cap - pad, pad
 
 
-def esp_seq(path, spi):
-    """Reordered and missing sequence numbers of one SPI's packets."""
+def esp_seq(path, spi, first=None):
+    """Reordered and missing sequence numbers of one SPI's packets: missing
+    counts from FIRST when given (the capture began before the SA's first
+    packet), else from the lowest number captured."""
     seen = set()
     top = 0
     n = reordered = late = 0
@@ -160,7 +162,8 @@ def esp_seq(path, spi):
             late = max(late, top - seq)
         top = max(top, seq)
         seen.add(seq)
-    missing = top - min(seen) + 1 - len(seen) if seen else 0
+    low = first if first is not None else min(seen, default=1)
+    missing = max(top - low + 1 - len(seen), 0)
     print("packets %d reordered %d late %d missing %d duplicate %d" %
           (n, reordered, late, missing, n - len(seen)))
 
@@ -341,7 +344,8 @@ def main():
         for v, n, _, _ in esp_packets(sys.argv[2]):
             print(v, n)
     elif cmd == "esp-seq":
-        esp_seq(sys.argv[2], int(sys.argv[3], 0))
+        esp_seq(sys.argv[2], int(sys.argv[3], 0),
+                int(sys.argv[4]) if len(sys.argv) > 4 else None)
     elif cmd == "udp-recv":
         udp_recv(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]),
                  sys.argv[5], *sys.argv[6:8])
@@ -369,7 +373,7 @@ def main():
         udp_mtu(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif cmd == "udp-recv-tos":
         udp_recv(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]),
-                 sys.argv[5], "0.0.0.0", *sys.argv[6:7], tos=True)
+                 sys.argv[5], *sys.argv[6:8], tos=True)
     else:
         sys.exit("unknown command " + cmd)
 

@@ -34,7 +34,7 @@ both_sa() {
 # $TMP/TAG.recv.
 udp_xfer() {
 	local dir=$1 n=$2 size=$3 gap=$4 tag=$5 port=$((5000 + RANDOM % 1000))
-	local py="python3 $SELFTEST_DIR/pcap_esp.py" rpid
+	local py="python3 $SELFTEST_DIR/pcap_esp.py"
 	local rf=/tmp/iop-$tag.recv
 	# The receiver says when it listens: python starts slowly under
 	# emulation, and datagrams sent before would be lost.
@@ -49,16 +49,10 @@ udp_xfer() {
 		done
 		peer "cat $rf" >"$TMP/$tag.recv"
 	else
-		rm -f "$TMP/$tag.ready"
-		$py udp-recv $port "$n" 30 "$TMP/$tag.recv" 0.0.0.0 "$TMP/$tag.ready" &
-		rpid=$!
-		for _ in $(seq 300); do
-			[ -f "$TMP/$tag.ready" ] && break
-			sleep 0.2
-		done
+		udp_recv_start - $port "$n" 30 "$TMP/$tag.recv" || return 1
 		peer "$py udp-send $IOP_IXTFS $port $n $size 9 $rf.sent $gap && cat $rf.sent" \
 			>"$TMP/$tag.sent"
-		wait $rpid
+		wait $udp_rpid
 	fi
 	[ "$(wc -l <"$TMP/$tag.recv")" = "$n" ] || state_dump "$tag"
 }

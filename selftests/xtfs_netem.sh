@@ -56,9 +56,11 @@ intact() {
 		[ -z "$(comm -13 <(sort -u "$TMP/$1.sent") <(sort "$TMP/$1.recv"))" ]
 }
 
-# wire FILE - what the capture in B saw of A's outbound SA (SPI 0x100).
+# wire FILE [FIRST] - what the capture in B saw of A's outbound SA (SPI
+# 0x100); missing packets count from sequence number FIRST when given
+# (the capture began before the SA sent anything).
 wire() {
-	python3 "$SELFTEST_DIR/pcap_esp.py" esp-seq "$1" 0x100
+	python3 "$SELFTEST_DIR/pcap_esp.py" esp-seq "$1" 0x100 $2
 }
 
 # cnt NAME - counter NAME of B's inbound SA (the A to B direction).
@@ -87,13 +89,14 @@ stream big 60 3000
 same big
 ok $? "reorder: $nrecv of 60 datagrams of 3000 octets delivered, identical"
 capture_stop
-w=$(wire "$TMP/reorder.pcap")
+w=$(wire "$TMP/reorder.pcap" 1)
 diag "reorder on the wire: $w"
 late=$(field "$w" late)
 [ -n "$late" ] && [ "$late" -lt $WIN ] || diag "reordered beyond the window: losses expected"
 old=$(cnt drop_old) lost=$(cnt lost)
-[ "$old" = 0 ] && [ "$lost" = 0 ] && [ "$(field "$w" reordered)" -gt 0 ]
-ok $? "reorder: $(field "$w" reordered) outer packets came out of order, counters drop_old $old, lost $lost"
+[ "$old" = 0 ] && [ "$lost" = 0 ] && [ "$(field "$w" reordered)" -gt 0 ] &&
+	[ "$(field "$w" missing)" = 0 ]
+ok $? "reorder: $(field "$w" reordered) outer packets came out of order, none missing from 1 on; counters drop_old $old, lost $lost"
 
 # 6-11: 5 % loss with fragmented datagrams, default reorder window and
 # drop time: what arrives is intact, the receiver recovers afterwards
@@ -105,7 +108,7 @@ netem loss 5%
 capture_start $B veth-b "$TMP/loss.pcap" || diag "capture did not start"
 stream lossy 200 3000 5
 capture_stop
-w=$(wire "$TMP/loss.pcap")
+w=$(wire "$TMP/loss.pcap" 1)
 diag "loss on the wire: $w"
 intact lossy
 ok $? "loss 5%: $nrecv of 200 datagrams of 3000 octets delivered, none corrupted or repeated"
@@ -158,7 +161,7 @@ stream w0b 60 3000 5
 intact w0b
 ok $? "window 0, reorder: $nrecv of 60 datagrams of 3000 octets, none corrupted or repeated"
 capture_stop
-w=$(wire "$TMP/win0.pcap")
+w=$(wire "$TMP/win0.pcap" 1)
 diag "window 0 on the wire: $w"
 old=$(cnt drop_old)
 [ "$(field "$w" reordered)" -gt 0 ] && [ "${old:-0}" -gt 0 ]

@@ -169,18 +169,10 @@ fi
 # 33 stay under the ECN threshold (1330), the 34th and 35th are queued
 # above it (marked CE if ECN-capable), the rest are dropped.
 ecn_burst() {
-	local rpid
-	rm -f "$TMP/tos.ready"
-	ip netns exec $B python3 "$SELFTEST_DIR/pcap_esp.py" udp-recv-tos 5002 40 8 \
-		"$TMP/tos" "$TMP/tos.ready" &
-	rpid=$!
-	for _ in $(seq 600); do
-		[ -f "$TMP/tos.ready" ] && break
-		sleep 0.1
-	done
+	udp_recv_start --tos $B 5002 40 8 "$TMP/tos" || return 1
 	ecn_secs=$(ip netns exec $A python3 "$SELFTEST_DIR/pcap_esp.py" \
 		udp-send-tos $IB 5002 40 12 "$1")
-	wait $rpid
+	wait $udp_rpid
 	ecn_n=$(wc -l <"$TMP/tos")
 	ecn_ce=$(grep -cx 3 "$TMP/tos")
 	ecn_plain=$(grep -cx "$1" "$TMP/tos")
@@ -277,8 +269,6 @@ sa_flush
 sa_pair pkt-size 1400 init-delay 1000
 c_policies || diag "C policies failed"
 BYTES=4194304
-# TCP through the debug kernel runs at about 0.7 Mbit/s under emulation.
-[ "${XTFS_KERNEL:-}" = debug ] && BYTES=1048576
 # iperf_ok NS SRC WHAT - iperf3 of $BYTES octets from NS finished, the
 # client sent them all and the server counted some.
 iperf_ok() {

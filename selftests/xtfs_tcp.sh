@@ -10,12 +10,6 @@
 
 STREAM=2000000
 IPERF=1048576	# a multiple of iperf3's 128 KiB TCP block
-# TCP through the debug kernel runs at well under 1 Mbit/s under
-# emulation: a quarter of the volume there (the same code paths).
-if [ "${XTFS_KERNEL:-}" = debug ]; then
-	STREAM=500000
-	IPERF=262144
-fi
 _port=7000
 
 tap_plan 10

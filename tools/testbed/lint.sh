@@ -3,8 +3,10 @@
 #
 # lint.sh - checkpatch.pl --strict and sparse (C=2) over xtfs's kernel
 # sources, inside the testbed (the kernel's own scripts, the stock
-# headers), and the YNL netlink spec checked against the kernel's schema
-# and our uAPI header (ynl-check.py). Any finding fails.
+# headers), the YNL netlink spec checked against the kernel's schema and
+# our uAPI header (ynl-check.py), and the implicit-IV known-answer vectors
+# checked against their generator and scapy (gen-iiv-kat.py). Any finding
+# fails.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -30,6 +32,9 @@ in_chroot "set -e
 		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f \$files 2>&1 |
 		grep -v '^total:' || true)
 	if [ -n \"\$out\" ]; then echo \"\$out\"; fail=1; fi
+	# The KUnit known-answer vectors: made by the script, and opened and
+	# made again by scapy's ESP.
+	python3 tools/testbed/gen-iiv-kat.py --check net/xtfs_iiv_kat.h || fail=1
 	for spec in Documentation/netlink/specs/*.yaml; do
 		python3 tools/testbed/ynl-check.py \$src \$spec include/uapi || fail=1
 	done

@@ -73,6 +73,9 @@ boot_vm() {
 	# with options of its own.
 	[ "$kind" = debug ] &&
 		qopts_k="-a rootflags=version=9p2000.L,trans=virtio,access=any,cache=loose,msize=512000"
+	# Kernel errors, oopses and panics on the console (vng's "quiet
+	# loglevel=1" hides them): a guest that dies then says why.
+	qopts_k+=" -a loglevel=4"
 	in_chroot "rm -rf $rundir && mkdir -p $rundir" || return 1
 	# No stdin: vng would otherwise wait on a terminal that CI lacks.
 	in_chroot "cd /xtfs && timeout $VM_TIMEOUT vng --run $image --disable-kvm \

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtfs AEAD with implicit IV (RFC 8750): the cipher of the extended ESP
+ * engine. Seals and opens one ESP packet whose IV is not on the wire but
+ * is the packet's sequence number.
+ *
+ * The kernel's ESP templates (rfc4106, rfc4309, rfc7539esp) expect the IV
+ * in the packet, between the AAD and the ciphertext. Here the nonce is
+ * built from the salt and the sequence number and handed to the plain AEAD
+ * (gcm, ccm, rfc7539) as its IV, and the AAD is given from a buffer of its
+ * own: with ESN its middle word (the high half of the sequence number) is
+ * not in the packet either (RFC 4303 section 2.2.1).
+ */
+#include <crypto/aead.h>
+#include <linux/scatterlist.h>
+#include <linux/skbuff.h>
+#include <linux/unaligned.h>
+#include <net/esp.h>
+#include <kunit/visibility.h>
+
+#include "xtfs.h"
+
+/**
+ * struct xtfs_iiv_desc - how one RFC 8750 algorithm maps onto the crypto API
+ * @alg: the algorithm
+ * @name: crypto API name of the AEAD it runs on
+ * @salt_len: octets of salt at the end of the key material
+ * @icv_len: octets of ICV
+ * @iv_len: octets of the crypto API IV the nonce goes into
+ * @key_lens: accepted cipher key sizes in octets (salt not included), 0
+ *	terminated
+ */
+struct xtfs_iiv_desc {
+	enum xtfs_iiv_alg	alg;
+	const char		*name;
+	u8			salt_len;
+	u8			icv_len;
+	u8			iv_len;
+	u8			key_lens[4];
+};
+
+static const struct xtfs_iiv_desc xtfs_iiv_descs[] = {
+	/* RFC 4106 sections 3.1 and 8.1: 4-octet salt, 16-octet ICV. */
+	{ XTFS_IIV_AES_GCM_16, "gcm(aes)", 4, 16, 12, { 16, 24, 32 } },
+	/*
+	 * RFC 4309 sections 3.1, 4 and 7.1: 3-octet salt, 8-octet ICV; the
+	 * crypto API's CCM IV is the flags octet (L - 1 = 3) then the
+	 * 11-octet nonce, the counter after it zero.
+	 */
+	{ XTFS_IIV_AES_CCM_8, "ccm(aes)", 3, 8, 16, { 16, 24, 32 } },
+	/* RFC 7634 sections 2 and 4: 4-octet salt, 16-octet ICV. */
+	{ XTFS_IIV_CHACHA20_POLY1305, "rfc7539(chacha20,poly1305)", 4, 16, 12,
+	  { 32 } },
+};
+
+/*
+ * Room for the AAD: SPI and sequence number, the high half too with ESN
+ * (12 octets), rounded up so the scatterlist behind it stays aligned.
+ */
+#define XTFS_IIV_AAD_ROOM	16
+/* Octets of the implicit IV (RFC 8750 section 4). */
+#define XTFS_IIV_LEN		8
+/* Longest crypto API IV of the table above. */
+#define XTFS_IIV_CRYPTO_IV_MAX	16
+
+static const struct xtfs_iiv_desc *xtfs_iiv_desc(enum xtfs_iiv_alg alg)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(xtfs_iiv_descs); i++)
+		if (xtfs_iiv_descs[i].alg == alg)
+			return &xtfs_iiv_descs[i];
+	return NULL;
+}
+
+/**
+ * xtfs_iiv_init() - set up the AEAD of an implicit-IV SA
+ * @a: the transform to fill in
+ * @alg: the algorithm (IKEv2 transform ID)
+ * @key: key material as IKEv2 derives it: cipher key, then salt
+ * @keylen: octets in @key
+ * @esn: the SA uses extended sequence numbers
+ * @extack: where to say why the request is refused
+ *
+ * Only synchronous implementations are used: the engine seals and opens
+ * packets in softirq context and does not wait.
+ *
+ * Return: 0, or -EINVAL for an unknown algorithm or a key of the wrong
+ * size, -ENOENT when the kernel lacks the cipher, another negative errno
+ * from the crypto API.
+ */
+int xtfs_iiv_init(struct xtfs_iiv *a, enum xtfs_iiv_alg alg, const u8 *key,
+		  unsigned int keylen, bool esn, struct netlink_ext_ack *extack)
+{
+	const struct xtfs_iiv_desc *d = xtfs_iiv_desc(alg);
+	struct crypto_aead *tfm;
+	unsigned int klen, i;
+	int err;
+
+	memset(a, 0, sizeof(*a));
+	if (!d) {
+		NL_SET_ERR_MSG_FMT(extack,
+				   "xtfs: %u is not an implicit-IV algorithm (29, 30 or 31)",
+				   alg);
+		return -EINVAL;
+	}
+	klen = keylen - d->salt_len;
+	for (i = 0; i < ARRAY_SIZE(d->key_lens) && d->key_lens[i]; i++)
+		if (keylen > d->salt_len && klen == d->key_lens[i])
+			break;
+	if (i == ARRAY_SIZE(d->key_lens) || !d->key_lens[i]) {
+		NL_SET_ERR_MSG_FMT(extack,
+				   "xtfs: %s key material is a key of %s octets and a %u-octet salt, not %u octets",
+				   d->name, d->key_lens[1] ? "16, 24 or 32" : "32",
+				   d->salt_len, keylen);
+		return -EINVAL;
+	}
+
+	tfm = crypto_alloc_aead(d->name, 0, CRYPTO_ALG_ASYNC);
+	if (IS_ERR(tfm)) {
+		NL_SET_ERR_MSG_FMT(extack, "xtfs: the kernel has no synchronous %s",
+				   d->name);
+		return PTR_ERR(tfm);
+	}
+	err = crypto_aead_setkey(tfm, key, klen);
+	if (!err)
+		err = crypto_aead_setauthsize(tfm, d->icv_len);
+	if (err) {
+		NL_SET_ERR_MSG_FMT(extack, "xtfs: %s refused the key", d->name);
+		crypto_free_aead(tfm);
+		return err;
+	}
+	if (crypto_aead_ivsize(tfm) != d->iv_len) {
+		NL_SET_ERR_MSG_FMT(extack, "xtfs: %s has an unexpected IV size",
+				   d->name);
+		crypto_free_aead(tfm);
+		return -EINVAL;
+	}
+
+	a->tfm = tfm;
+	a->alg = alg;
+	a->esn = esn;
+	a->salt_len = d->salt_len;
+	a->icv_len = d->icv_len;
+	a->iv_len = d->iv_len;
+	memcpy(a->salt, key + klen, d->salt_len);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(xtfs_iiv_init);
+
+/**
+ * xtfs_iiv_destroy() - free the AEAD of an implicit-IV SA
+ * @a: the transform (xtfs_iiv_init() succeeded, or zeroed)
+ */
+void xtfs_iiv_destroy(struct xtfs_iiv *a)
+{
+	if (a->tfm)
+		crypto_free_aead(a->tfm);
+	a->tfm = NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(xtfs_iiv_destroy);
+
+/**
+ * xtfs_iiv_nonce() - the crypto API IV for a sequence number
+ * @a: the transform
+ * @seq: the packet's 64-bit sequence number
+ * @iv: out, @a->iv_len octets
+ *
+ * RFC 8750 section 4: the implicit IV is the 64-bit ESN with ESN, else
+ * four zero octets and the 32-bit sequence number, which is the same
+ * thing when the high half is zero. The nonce is salt || IV (RFC 4106
+ * section 4, RFC 4309 section 4, RFC 7634 section 2); CCM's crypto API IV
+ * adds the flags octet in front and the block counter behind.
+ */
+void xtfs_iiv_nonce(const struct xtfs_iiv *a, u64 seq, u8 *iv)
+{
+	__be64 implicit = cpu_to_be64(a->esn ? seq : lower_32_bits(seq));
+	unsigned int off = 0;
+
+	memset(iv, 0, a->iv_len);
+	if (a->alg == XTFS_IIV_AES_CCM_8)
+		iv[off++] = 3;	/* L' = L - 1, L = 15 - 11 octets of nonce */
+	memcpy(iv + off, a->salt, a->salt_len);
+	memcpy(iv + off + a->salt_len, &implicit, XTFS_IIV_LEN);
+}
+EXPORT_SYMBOL_IF_KUNIT(xtfs_iiv_nonce);
+
+/**
+ * xtfs_iiv_crypt() - seal or open one ESP packet with an implicit IV
+ * @a: the transform
+ * @skb: the packet; writable from @off on (skb_cow_data() is called)
+ * @off: offset of the ESP header in @skb
+ * @len: octets from the ESP header to the end of the ICV
+ * @seq: the packet's 64-bit sequence number (its low half is the one in
+ *	the ESP header)
+ * @encrypt: seal (the ICV octets are written) or open (checked)
+ *
+ * The packet is ESP header (SPI, sequence number), then the ESP payload
+ * with its trailer, then the ICV, with no IV (RFC 8750 section 4). The
+ * AAD is the SPI and the sequence number, with ESN the SPI and the high
+ * and low halves of the 64-bit sequence number (RFC 4303 section 2.2.1).
+ *
+ * Return: 0; -EBADMSG when the ICV does not verify; -EINVAL for a packet
+ * too short to hold the header and ICV; -ENOMEM.
+ */
+int xtfs_iiv_crypt(struct xtfs_iiv *a, struct sk_buff *skb, unsigned int off,
+		   unsigned int len, u64 seq, bool encrypt)
+{
+	unsigned int hlen = sizeof(struct ip_esp_hdr), textlen, aadlen, reqlen;
+	unsigned int align;
+	struct sk_buff *trailer;
+	struct aead_request *req;
+	struct scatterlist *sg;
+	struct ip_esp_hdr esph;
+	u8 *iv, *aad;
+	int nfrags, err;
+
+	if (len < hlen + a->icv_len || off + len > skb->len)
+		return -EINVAL;
+	textlen = len - hlen - (encrypt ? a->icv_len : 0);
+	if (skb_copy_bits(skb, off, &esph, hlen))
+		return -EINVAL;
+
+	nfrags = skb_cow_data(skb, 0, &trailer);
+	if (nfrags < 0)
+		return nfrags;
+
+	/*
+	 * One allocation: request, crypto IV (aligned as the cipher wants
+	 * it), AAD, then the scatterlist.
+	 */
+	align = max(crypto_aead_alignmask(a->tfm) + 1, __alignof__(u64));
+	reqlen = sizeof(*req) + crypto_aead_reqsize(a->tfm);
+	req = kmalloc(reqlen + align - 1 + XTFS_IIV_CRYPTO_IV_MAX +
+		      XTFS_IIV_AAD_ROOM + (nfrags + 1) * sizeof(*sg), GFP_ATOMIC);
+	if (!req)
+		return -ENOMEM;
+	iv = PTR_ALIGN((u8 *)req + reqlen, align);
+	aad = iv + XTFS_IIV_CRYPTO_IV_MAX;
+	sg = (struct scatterlist *)(aad + XTFS_IIV_AAD_ROOM);
+
+	xtfs_iiv_nonce(a, seq, iv);
+	memcpy(aad, &esph.spi, sizeof(esph.spi));
+	if (a->esn) {
+		put_unaligned_be32(upper_32_bits(seq), aad + 4);
+		memcpy(aad + 8, &esph.seq_no, sizeof(esph.seq_no));
+		aadlen = 12;
+	} else {
+		memcpy(aad + 4, &esph.seq_no, sizeof(esph.seq_no));
+		aadlen = 8;
+	}
+
+	sg_init_table(sg, nfrags + 1);
+	sg_set_buf(sg, aad, aadlen);
+	err = skb_to_sgvec(skb, sg + 1, off + hlen, len - hlen);
+	if (unlikely(err < 0))
+		goto out;
+
+	aead_request_set_tfm(req, a->tfm);
+	aead_request_set_callback(req, 0, NULL, NULL);
+	aead_request_set_ad(req, aadlen);
+	aead_request_set_crypt(req, sg, sg, encrypt ? textlen : len - hlen, iv);
+	err = encrypt ? crypto_aead_encrypt(req) : crypto_aead_decrypt(req);
+out:
+	kfree_sensitive(req);
+	return err;
+}
+EXPORT_SYMBOL_IF_KUNIT(xtfs_iiv_crypt);
