@@ -141,6 +141,13 @@ serve_peer() {
 			/xtfs/selftests/interop_peer.sh >>"$console" 2>&1 || r=$?
 		[ -f "$ROOTFS$prundir/rc" ] && return 0
 		log "$(date +%T) peer guest ended unfinished (vng status $r, boot $try of 3); console: $(tail -c 300 "$console" | tr '\n' ' ')"
+		# vng may end and leave its qemu running; booting again beside
+		# it would put two peers on one link port (qemu binds it with
+		# SO_REUSEADDR). End it first.
+		if pkill -f -- "local.port=$5,"; then
+			log "$(date +%T) a qemu of that peer guest was still running: ended"
+			sleep 2
+		fi
 		[ -f "$ROOTFS$rundir/rc" ] && return 1
 	done
 	return 1
