@@ -59,7 +59,8 @@ build_for() {
 # boot_vm KIND IMAGE RUNDIR CPUS QEMU_OPTS COMMAND... - boot IMAGE and run
 # COMMAND in the guest through guest-run.sh, which saves the status and
 # the kernel log to RUNDIR. Extra environment for the guest may be given
-# in XTFS_GUEST_ENV ("NAME=value ..."). Returns vng's status.
+# in XTFS_GUEST_ENV ("NAME=value ..."), extra vng options in VNG_EXTRA.
+# Returns vng's status.
 boot_vm() {
 	local kind=$1 image=$2 rundir=$3 cpus=$4 qopts=$5 cmd qopts_k=""
 	shift 5
@@ -79,7 +80,7 @@ boot_vm() {
 	in_chroot "rm -rf $rundir && mkdir -p $rundir" || return 1
 	# No stdin: vng would otherwise wait on a terminal that CI lacks.
 	in_chroot "cd /xtfs && timeout $VM_TIMEOUT vng --run $image --disable-kvm \
-		--cpus $cpus --memory 2G --rw $qopts_k ${qopts:+--qemu-opts='$qopts'} \
+		--cpus $cpus --memory 2G --rw $qopts_k ${VNG_EXTRA:-} ${qopts:+--qemu-opts='$qopts'} \
 		--exec 'XTFS_RUNDIR=$rundir XTFS_KERNEL=$kind ${XTFS_GUEST_ENV:-} \
 			/xtfs/tools/testbed/guest-run.sh $cmd' \
 		</dev/null"
@@ -107,13 +108,21 @@ check_run() {
 # Link between a guest and its peer: a qemu datagram socket network on the
 # host's loopback, one UDP port for each end.
 PEER_MAC=52:54:00:78:74:01
+# The in-tree xfrm_iptfs of 7.3.4 frees memory still in use when it
+# receives inner packets fragmented across outer packets that arrive in
+# virtio-net's mergeable receive buffers (several packets to a page):
+# KASAN use-after-free in ip_local_deliver(), then a fatal oops (see
+# xtfs_interop.sh). Without mergeable buffers each packet has pages of
+# its own.
+PEER_NIC_OPTS=",mrg_rxbuf=off"
 MAIN_MAC=52:54:00:78:74:02
 
-# link_opts MY_PORT OTHER_PORT MAC - qemu options for one end of the link.
+# link_opts MY_PORT OTHER_PORT MAC [DEVOPTS] - qemu options for one end of
+# the link; DEVOPTS are added to the NIC's (",name=value...").
 link_opts() {
 	printf '%s' "-netdev dgram,id=xl,local.type=inet,local.host=127.0.0.1,local.port=$1,"
 	printf '%s' "remote.type=inet,remote.host=127.0.0.1,remote.port=$2 "
-	printf '%s' "-device virtio-net-pci,netdev=xl,mac=$3"
+	printf '%s' "-device virtio-net-pci,netdev=xl,mac=$3${4:-}"
 }
 
 # kill_tree PID - end PID and every process below it.
@@ -129,18 +138,25 @@ kill_tree() {
 # the peer guest and keep it up until the main guest has finished: a peer
 # guest that ends before it was told to stop (two runs of a full check
 # saw its vng end without a word) is logged and booted again, up to three
-# times. Its console goes to $XTFS_CACHE/peer-KIND.console.
+# times. Each boot's console goes to $XTFS_CACHE/peer-KIND.console.N (a
+# file of its own: vng reopens its output by path, from offset 0).
 serve_peer() {
 	local kind=$1 pimage=$2 prundir=$3 rundir=$4 try r
-	local console=$XTFS_CACHE/peer-$kind.console
-	: >"$console"
+	local console
+	rm -f "$XTFS_CACHE/peer-$kind.console"*
 	for try in 1 2 3; do
 		r=0
-		XTFS_GUEST_ENV="XTFS_ROLE=peer" \
-			boot_vm debug "$pimage" "$prundir" 1 "$(link_opts "$5" "$6" $PEER_MAC)" \
-			/xtfs/selftests/interop_peer.sh >>"$console" 2>&1 || r=$?
+		console=$XTFS_CACHE/peer-$kind.console.$try
+		# --verbose: the serial console (kernel errors, oopses) goes to
+		# the console file, which vng otherwise sends to /dev/null.
+		XTFS_GUEST_ENV="XTFS_ROLE=peer" VNG_EXTRA=--verbose \
+			boot_vm debug "$pimage" "$prundir" 1 \
+			"$(link_opts "$5" "$6" $PEER_MAC "$PEER_NIC_OPTS")" \
+			/xtfs/selftests/interop_peer.sh 2>&1 | cat >"$console"
+		r=${PIPESTATUS[0]}
 		[ -f "$ROOTFS$prundir/rc" ] && return 0
-		log "$(date +%T) peer guest ended unfinished (vng status $r, boot $try of 3); console: $(tail -c 300 "$console" | tr '\n' ' ')"
+		log "$(date +%T) peer guest ended unfinished (vng status $r, boot $try of 3); its console, from the first error:"
+		sed -n '/BUG:\|WARNING:\|Oops\|KASAN\|UBSAN\|general protection\|Kernel panic/,$p' "$console" | head -n 80 >&2
 		# vng may end and leave its qemu running; booting again beside
 		# it would put two peers on one link port (qemu binds it with
 		# SO_REUSEADDR). End it first.
