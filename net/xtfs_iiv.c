@@ -206,7 +206,7 @@ EXPORT_SYMBOL_IF_KUNIT(xtfs_iiv_nonce);
 int xtfs_iiv_crypt(struct xtfs_iiv *a, struct sk_buff *skb, unsigned int off,
 		   unsigned int len, u64 seq, bool encrypt)
 {
-	unsigned int hlen = sizeof(struct ip_esp_hdr), textlen, aadlen, reqlen;
+	unsigned int hlen = sizeof(struct ip_esp_hdr), cryptlen, aadlen, reqlen;
 	unsigned int align;
 	struct sk_buff *trailer;
 	struct aead_request *req;
@@ -217,7 +217,8 @@ int xtfs_iiv_crypt(struct xtfs_iiv *a, struct sk_buff *skb, unsigned int off,
 
 	if (len < hlen + a->icv_len || off + len > skb->len)
 		return -EINVAL;
-	textlen = len - hlen - (encrypt ? a->icv_len : 0);
+	/* Sealing covers the payload only; opening the ICV too. */
+	cryptlen = len - hlen - (encrypt ? a->icv_len : 0);
 	if (skb_copy_bits(skb, off, &esph, hlen))
 		return -EINVAL;
 
@@ -259,7 +260,7 @@ int xtfs_iiv_crypt(struct xtfs_iiv *a, struct sk_buff *skb, unsigned int off,
 	aead_request_set_tfm(req, a->tfm);
 	aead_request_set_callback(req, 0, NULL, NULL);
 	aead_request_set_ad(req, aadlen);
-	aead_request_set_crypt(req, sg, sg, encrypt ? textlen : len - hlen, iv);
+	aead_request_set_crypt(req, sg, sg, cryptlen, iv);
 	err = encrypt ? crypto_aead_encrypt(req) : crypto_aead_decrypt(req);
 out:
 	kfree_sensitive(req);
