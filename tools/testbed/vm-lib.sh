@@ -156,7 +156,8 @@ serve_peer() {
 		r=${PIPESTATUS[0]}
 		[ -f "$ROOTFS$prundir/rc" ] && return 0
 		log "$(date +%T) peer guest ended unfinished (vng status $r, boot $try of 3); its console, from the first error:"
-		sed -n '/BUG:\|WARNING:\|Oops\|KASAN\|UBSAN\|general protection\|Kernel panic/,$p' "$console" | head -n 80 >&2
+		awk -v re="$SPLAT_RE" 'f || $0 ~ re { f = 1; print }' "$console" |
+			head -n 80 >&2
 		# vng may end and leave its qemu running; booting again beside
 		# it would put two peers on one link port (qemu binds it with
 		# SO_REUSEADDR). End it first.
