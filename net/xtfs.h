@@ -56,20 +56,6 @@ struct xtfs_config {
 };
 
 /**
- * enum xtfs_iiv_alg - AEAD algorithms with implicit IV (RFC 8750 section 7)
- * @XTFS_IIV_AES_CCM_8: ENCR_AES_CCM_8_IIV, AES-CCM with an 8-octet ICV
- * @XTFS_IIV_AES_GCM_16: ENCR_AES_GCM_16_IIV, AES-GCM with a 16-octet ICV
- * @XTFS_IIV_CHACHA20_POLY1305: ENCR_CHACHA20_POLY1305_IIV
- *
- * The values are the IKEv2 transform IDs IANA assigned.
- */
-enum xtfs_iiv_alg {
-	XTFS_IIV_AES_CCM_8		= 29,
-	XTFS_IIV_AES_GCM_16		= 30,
-	XTFS_IIV_CHACHA20_POLY1305	= 31,
-};
-
-/**
  * struct xtfs_iiv - the AEAD of an SA with implicit IV (xtfs_iiv.c)
  * @tfm: the crypto API transform, keyed
  * @alg: the algorithm

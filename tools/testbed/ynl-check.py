@@ -57,6 +57,17 @@ def main():
     for d in y.get("definitions", []):
         if d["type"] == "const":
             checks.append((c_name(fname, d["name"]), d["value"]))
+        elif d["type"] == "enum":
+            prefix = d.get("name-prefix", "%s-%s-" % (fname, d["name"]))
+            v = d.get("value-start", 0)
+            for e in d["entries"]:
+                if isinstance(e, dict):
+                    if not e.get("doc"):
+                        errors.append("enum entry %s/%s has no doc" %
+                                      (d["name"], e["name"]))
+                    e = e["name"]
+                checks.append((c_name(prefix, e), v))
+                v += 1
     for name, aset in fam.attr_sets.items():
         prefix = aset.yaml.get("name-prefix", "%s-a-%s-" % (fname, name))
         last = 0

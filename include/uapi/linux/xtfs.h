@@ -10,8 +10,8 @@
  * attributes, specified in Documentation/netlink/specs/xtfs.yaml) and the
  * per-SA counters it reports.
  *
- * The enums are append-only: new commands and attributes (e.g. the
- * implicit IV configuration of RFC 8750) take the next free values.
+ * The enums are append-only: new commands and attributes take the next
+ * free values.
  */
 #ifndef _UAPI_LINUX_XTFS_H
 #define _UAPI_LINUX_XTFS_H
@@ -21,6 +21,23 @@
 
 /* ESP next header value of an AGGFRAG payload (RFC 9347 section 6.1). */
 #define XTFS_IPPROTO_AGGFRAG	144
+
+/**
+ * enum xtfs_iiv_alg - AEAD algorithms with implicit IV (RFC 8750 section 7)
+ * @XTFS_IIV_AES_CCM_8: ENCR_AES_CCM_8_IIV, AES-CCM with an 8-octet ICV; the
+ *	SA's AEAD is rfc4309(ccm(aes)) with a 64-bit ICV
+ * @XTFS_IIV_AES_GCM_16: ENCR_AES_GCM_16_IIV, AES-GCM with a 16-octet ICV;
+ *	the SA's AEAD is rfc4106(gcm(aes)) with a 128-bit ICV
+ * @XTFS_IIV_CHACHA20_POLY1305: ENCR_CHACHA20_POLY1305_IIV; the SA's AEAD
+ *	is rfc7539esp(chacha20,poly1305) with a 128-bit ICV
+ *
+ * The values are the IKEv2 transform IDs IANA assigned.
+ */
+enum xtfs_iiv_alg {
+	XTFS_IIV_AES_CCM_8 = 29,
+	XTFS_IIV_AES_GCM_16 = 30,
+	XTFS_IIV_CHACHA20_POLY1305 = 31,
+};
 
 /**
  * enum xtfs_counter - per-SA counters kept by xtfs
@@ -87,12 +104,25 @@ enum xtfs_counter {
  *	xtfs SA of the caller's network namespace. Each reply carries the
  *	SA identity and an %XTFS_A_SA_STATS nest. Needs CAP_NET_ADMIN in the
  *	namespace's user namespace, as reading SAs with xfrm netlink does.
+ * @XTFS_CMD_SA_STAGE: stage extension settings for an SA about to be
+ *	created. Names the SA as a %XTFS_CMD_SA_GET request does (the
+ *	SA's mark, if any, in %XTFS_A_SA_MARK) and carries the settings:
+ *	%XTFS_A_SA_IIV. The next XFRM_MSG_NEWSA of an IP-TFS mode SA with
+ *	that identity in the namespace takes the settings, or is refused
+ *	with an extended ACK message when they do not fit the SA; either
+ *	way they are then gone. A request without settings withdraws what
+ *	was staged for the identity. Staged settings also go when the
+ *	netlink socket that staged them is closed, and at most
+ *	%XTFS_STAGE_MAX identities are staged per namespace. Needs
+ *	CAP_NET_ADMIN in the namespace's user namespace, as adding an SA
+ *	does.
  * @__XTFS_CMD_MAX: one past the last command
  * @XTFS_CMD_MAX: the last command
  */
 enum xtfs_cmd {
 	XTFS_CMD_UNSPEC,
 	XTFS_CMD_SA_GET,
+	XTFS_CMD_SA_STAGE,
 
 	__XTFS_CMD_MAX,
 	XTFS_CMD_MAX = __XTFS_CMD_MAX - 1
@@ -116,6 +146,10 @@ enum xtfs_cmd {
  *	XFRM_SA_DIR_OUT (2) (reply only)
  * @XTFS_A_SA_STATS: nest of &enum xtfs_a_stats, the SA's counters (reply
  *	only)
+ * @XTFS_A_SA_IIV: u32, an &enum xtfs_iiv_alg: the SA sends and receives
+ *	ESP with implicit IV (RFC 8750). In %XTFS_CMD_SA_STAGE it must
+ *	name the algorithm of the SA's AEAD; in a reply only when the SA
+ *	uses implicit IV.
  * @__XTFS_A_SA_MAX: one past the last attribute
  * @XTFS_A_SA_MAX: the last attribute
  */
@@ -128,10 +162,14 @@ enum xtfs_a_sa {
 	XTFS_A_SA_MARK,
 	XTFS_A_SA_DIR,
 	XTFS_A_SA_STATS,
+	XTFS_A_SA_IIV,
 
 	__XTFS_A_SA_MAX,
 	XTFS_A_SA_MAX = __XTFS_A_SA_MAX - 1
 };
+
+/* Most SA identities with settings staged at once, per namespace. */
+#define XTFS_STAGE_MAX		256
 
 /* Attribute type of counter C (an &enum xtfs_counter) in XTFS_A_SA_STATS. */
 #define XTFS_A_STATS_CNT(c)	((c) + 2)
