@@ -55,6 +55,9 @@ struct xtfs_config {
 	u16	reorder_win;
 };
 
+/* Octets of the implicit IV (RFC 8750 section 4). */
+#define XTFS_IIV_LEN		8
+
 /**
  * struct xtfs_iiv - the AEAD of an SA with implicit IV (xtfs_iiv.c)
  * @tfm: the crypto API transform, keyed
@@ -114,6 +117,8 @@ struct xtfs_reasm {
  * @rx_high: highest sequence number held, while @rx_held > 0
  * @drop_timer: gives up on a missing outer packet after drop time
  * @reasm: data block parser state
+ * @iiv: the AEAD of the extended ESP engine when the SA uses implicit IV
+ *	(@iiv.tfm set before the SA is visible, then constant)
  * @cnt: counters, see &enum xtfs_counter
  */
 struct xtfs_sa {
@@ -137,6 +142,8 @@ struct xtfs_sa {
 	struct hrtimer		drop_timer;
 	struct xtfs_reasm	reasm;
 
+	struct xtfs_iiv		iiv;
+
 	atomic64_t		cnt[XTFS_CNT_MAX];
 };
 
@@ -157,6 +164,17 @@ struct xtfs_sa *xtfs_state_sa(const struct xfrm_state *x);
 /* xtfs_netlink.c */
 int xtfs_netlink_init(void);
 void xtfs_netlink_exit(void);
+u32 xtfs_stage_take(struct net *net, const struct xfrm_state *x);
+
+/* xtfs_esp.c */
+int xtfs_esp_bind(struct xfrm_state *x, struct xtfs_sa *sa, u32 alg,
+		  struct netlink_ext_ack *extack);
+int xtfs_esp_clone(struct xfrm_state *x, struct xtfs_sa *sa,
+		   const struct xtfs_sa *orig);
+void xtfs_esp_destroy(struct xtfs_sa *sa);
+void xtfs_esp_output(struct xtfs_sa *sa, struct sk_buff *skb);
+int xtfs_esp_init(void);
+void xtfs_esp_exit(void);
 
 /* xtfs_output.c */
 int xtfs_output(struct net *net, struct sock *sk, struct sk_buff *skb);
@@ -173,7 +191,7 @@ int xtfs_input_init(struct xtfs_sa *sa, gfp_t gfp);
 void xtfs_input_destroy(struct xtfs_sa *sa);
 void xtfs_reasm_reset(struct xtfs_sa *sa, struct xtfs_reasm *r);
 
-/* xtfs_iiv.c (the extended ESP engine's cipher; no caller yet) */
+/* xtfs_iiv.c: the extended ESP engine's cipher */
 int xtfs_iiv_init(struct xtfs_iiv *a, enum xtfs_iiv_alg alg, const u8 *key,
 		  unsigned int keylen, bool esn,
 		  struct netlink_ext_ack *extack);

@@ -41,15 +41,15 @@ struct xtfs_iiv_desc {
 
 static const struct xtfs_iiv_desc xtfs_iiv_descs[] = {
 	/* RFC 4106 sections 3.1 and 8.1: 4-octet salt, 16-octet ICV. */
-	{ XTFS_IIV_AES_GCM_16, "gcm(aes)", 4, 16, 12, { 16, 24, 32 } },
+	{ XTFS_IIV_ALG_AES_GCM_16, "gcm(aes)", 4, 16, 12, { 16, 24, 32 } },
 	/*
 	 * RFC 4309 sections 3.1, 4 and 7.1: 3-octet salt, 8-octet ICV; the
 	 * crypto API's CCM IV is the flags octet (L - 1 = 3) then the
 	 * 11-octet nonce, the counter after it zero.
 	 */
-	{ XTFS_IIV_AES_CCM_8, "ccm(aes)", 3, 8, 16, { 16, 24, 32 } },
+	{ XTFS_IIV_ALG_AES_CCM_8, "ccm(aes)", 3, 8, 16, { 16, 24, 32 } },
 	/* RFC 7634 sections 2 and 4: 4-octet salt, 16-octet ICV. */
-	{ XTFS_IIV_CHACHA20_POLY1305, "rfc7539(chacha20,poly1305)", 4, 16, 12,
+	{ XTFS_IIV_ALG_CHACHA20_POLY1305, "rfc7539(chacha20,poly1305)", 4, 16, 12,
 	  { 32 } },
 };
 
@@ -58,8 +58,6 @@ static const struct xtfs_iiv_desc xtfs_iiv_descs[] = {
  * (12 octets), rounded up so the scatterlist behind it stays aligned.
  */
 #define XTFS_IIV_AAD_ROOM	16
-/* Octets of the implicit IV (RFC 8750 section 4). */
-#define XTFS_IIV_LEN		8
 /* Longest crypto API IV of the table above. */
 #define XTFS_IIV_CRYPTO_IV_MAX	16
 
@@ -178,7 +176,7 @@ void xtfs_iiv_nonce(const struct xtfs_iiv *a, u64 seq, u8 *iv)
 	unsigned int off = 0;
 
 	memset(iv, 0, a->iv_len);
-	if (a->alg == XTFS_IIV_AES_CCM_8)
+	if (a->alg == XTFS_IIV_ALG_AES_CCM_8)
 		iv[off++] = 3;	/* L' = L - 1, L = 15 - 11 octets of nonce */
 	memcpy(iv + off, a->salt, a->salt_len);
 	memcpy(iv + off + a->salt_len, &implicit, XTFS_IIV_LEN);

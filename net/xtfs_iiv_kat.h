@@ -36,7 +36,7 @@ struct xtfs_iiv_kat {
 static const struct xtfs_iiv_kat xtfs_iiv_kats[] = {
 	{
 		.name = "gcm128",
-		.alg = XTFS_IIV_AES_GCM_16,
+		.alg = XTFS_IIV_ALG_AES_GCM_16,
 		.esn = false,
 		.key = (const u8[]){
 			0x4d, 0xad, 0x53, 0xaf, 0x2b, 0xc1, 0x3f, 0x35, 0xe6, 0x3f, 0x70, 0xd3,
@@ -68,7 +68,7 @@ static const struct xtfs_iiv_kat xtfs_iiv_kats[] = {
 
 	{
 		.name = "gcm128_esn",
-		.alg = XTFS_IIV_AES_GCM_16,
+		.alg = XTFS_IIV_ALG_AES_GCM_16,
 		.esn = true,
 		.key = (const u8[]){
 			0x9b, 0x6c, 0xef, 0x1d, 0x16, 0xe6, 0x04, 0x7c, 0xbc, 0x3e, 0x72, 0x8d,
@@ -100,7 +100,7 @@ static const struct xtfs_iiv_kat xtfs_iiv_kats[] = {
 
 	{
 		.name = "gcm192",
-		.alg = XTFS_IIV_AES_GCM_16,
+		.alg = XTFS_IIV_ALG_AES_GCM_16,
 		.esn = false,
 		.key = (const u8[]){
 			0xce, 0xc3, 0x27, 0x68, 0x32, 0x4e, 0xcc, 0x26, 0x88, 0xb9, 0x7a, 0x19,
@@ -133,7 +133,7 @@ static const struct xtfs_iiv_kat xtfs_iiv_kats[] = {
 
 	{
 		.name = "gcm192_esn",
-		.alg = XTFS_IIV_AES_GCM_16,
+		.alg = XTFS_IIV_ALG_AES_GCM_16,
 		.esn = true,
 		.key = (const u8[]){
 			0xa8, 0xf5, 0x58, 0xd3, 0x70, 0x72, 0x0a, 0x86, 0x40, 0x16, 0x11, 0x16,
@@ -166,7 +166,7 @@ static const struct xtfs_iiv_kat xtfs_iiv_kats[] = {
 
 	{
 		.name = "gcm256",
-		.alg = XTFS_IIV_AES_GCM_16,
+		.alg = XTFS_IIV_ALG_AES_GCM_16,
 		.esn = false,
 		.key = (const u8[]){
 			0x47, 0x5e, 0x65, 0x6f, 0xda, 0x5d, 0x6f, 0x99, 0x90, 0x5d, 0x73, 0xbb,
@@ -199,7 +199,7 @@ static const struct xtfs_iiv_kat xtfs_iiv_kats[] = {
 
 	{
 		.name = "gcm256_esn",
-		.alg = XTFS_IIV_AES_GCM_16,
+		.alg = XTFS_IIV_ALG_AES_GCM_16,
 		.esn = true,
 		.key = (const u8[]){
 			0xbd, 0x48, 0xdc, 0x46, 0xd3, 0xe6, 0xc6, 0x84, 0x66, 0xf1, 0x6e, 0xc4,
@@ -232,7 +232,7 @@ static const struct xtfs_iiv_kat xtfs_iiv_kats[] = {
 
 	{
 		.name = "ccm128",
-		.alg = XTFS_IIV_AES_CCM_8,
+		.alg = XTFS_IIV_ALG_AES_CCM_8,
 		.esn = false,
 		.key = (const u8[]){
 			0xc2, 0xde, 0x79, 0xff, 0x76, 0x27, 0x78, 0x2f, 0x0a, 0xf3, 0xf0, 0x41,
@@ -263,7 +263,7 @@ static const struct xtfs_iiv_kat xtfs_iiv_kats[] = {
 
 	{
 		.name = "ccm128_esn",
-		.alg = XTFS_IIV_AES_CCM_8,
+		.alg = XTFS_IIV_ALG_AES_CCM_8,
 		.esn = true,
 		.key = (const u8[]){
 			0x6b, 0x4b, 0xeb, 0xe7, 0x3a, 0xd7, 0x36, 0x53, 0xe2, 0xb7, 0xbf, 0xc4,
@@ -294,7 +294,7 @@ static const struct xtfs_iiv_kat xtfs_iiv_kats[] = {
 
 	{
 		.name = "ccm192",
-		.alg = XTFS_IIV_AES_CCM_8,
+		.alg = XTFS_IIV_ALG_AES_CCM_8,
 		.esn = false,
 		.key = (const u8[]){
 			0xd9, 0xd2, 0xe7, 0x3e, 0x80, 0x2e, 0xcf, 0xb4, 0x31, 0x01, 0x48, 0x04,
@@ -327,7 +327,7 @@ static const struct xtfs_iiv_kat xtfs_iiv_kats[] = {
 
 	{
 		.name = "ccm192_esn",
-		.alg = XTFS_IIV_AES_CCM_8,
+		.alg = XTFS_IIV_ALG_AES_CCM_8,
 		.esn = true,
 		.key = (const u8[]){
 			0x09, 0x30, 0x9f, 0x84, 0x56, 0x46, 0xe8, 0x97, 0x12, 0x9c, 0xae, 0x60,
@@ -360,7 +360,7 @@ static const struct xtfs_iiv_kat xtfs_iiv_kats[] = {
 
 	{
 		.name = "ccm256",
-		.alg = XTFS_IIV_AES_CCM_8,
+		.alg = XTFS_IIV_ALG_AES_CCM_8,
 		.esn = false,
 		.key = (const u8[]){
 			0x82, 0x34, 0xa6, 0x66, 0x14, 0xb3, 0x6b, 0x80, 0x2f, 0xc9, 0x96, 0x70,
@@ -393,7 +393,7 @@ static const struct xtfs_iiv_kat xtfs_iiv_kats[] = {
 
 	{
 		.name = "ccm256_esn",
-		.alg = XTFS_IIV_AES_CCM_8,
+		.alg = XTFS_IIV_ALG_AES_CCM_8,
 		.esn = true,
 		.key = (const u8[]){
 			0x30, 0xb8, 0xab, 0xa6, 0x9f, 0xde, 0x18, 0x9a, 0x04, 0x7c, 0xfe, 0xf2,
@@ -426,7 +426,7 @@ static const struct xtfs_iiv_kat xtfs_iiv_kats[] = {
 
 	{
 		.name = "chacha256",
-		.alg = XTFS_IIV_CHACHA20_POLY1305,
+		.alg = XTFS_IIV_ALG_CHACHA20_POLY1305,
 		.esn = false,
 		.key = (const u8[]){
 			0x04, 0x1c, 0x35, 0xcf, 0x3f, 0x84, 0x47, 0x43, 0xcb, 0x24, 0xb2, 0x09,
@@ -459,7 +459,7 @@ static const struct xtfs_iiv_kat xtfs_iiv_kats[] = {
 
 	{
 		.name = "chacha256_esn",
-		.alg = XTFS_IIV_CHACHA20_POLY1305,
+		.alg = XTFS_IIV_ALG_CHACHA20_POLY1305,
 		.esn = true,
 		.key = (const u8[]){
 			0x30, 0xbe, 0x2c, 0xd6, 0xf2, 0x3a, 0x41, 0xb6, 0x7c, 0x63, 0x1b, 0x6d,

@@ -112,9 +112,9 @@ static void xtfs_test_iiv_nonce(struct kunit *test)
 		unsigned int salt_at;
 		unsigned int salt_len;
 	} c[] = {
-		{ XTFS_IIV_AES_GCM_16, 20, 12, 0, 4 },
-		{ XTFS_IIV_AES_CCM_8, 19, 16, 1, 3 },
-		{ XTFS_IIV_CHACHA20_POLY1305, 36, 12, 0, 4 },
+		{ XTFS_IIV_ALG_AES_GCM_16, 20, 12, 0, 4 },
+		{ XTFS_IIV_ALG_AES_CCM_8, 19, 16, 1, 3 },
+		{ XTFS_IIV_ALG_CHACHA20_POLY1305, 36, 12, 0, 4 },
 	};
 	u64 seq = 0x0123456789abcdefULL;
 	unsigned int i, esn;
@@ -135,7 +135,7 @@ static void xtfs_test_iiv_nonce(struct kunit *test)
 			KUNIT_EXPECT_MEMEQ(test, iv + c[i].salt_at, salt,
 					   c[i].salt_len);
 			KUNIT_EXPECT_MEMEQ(test, iv + ivat, esn ? sn64 : sn32, 8);
-			if (c[i].alg == XTFS_IIV_AES_CCM_8) {
+			if (c[i].alg == XTFS_IIV_ALG_AES_CCM_8) {
 				/* Flags (L' = 3), then a zero block counter. */
 				KUNIT_EXPECT_EQ(test, iv[0], 3);
 				KUNIT_EXPECT_EQ(test, iv[12] | iv[13] | iv[14] |
@@ -204,13 +204,13 @@ static void xtfs_test_iiv_bad_key(struct kunit *test)
 		unsigned int keylen;
 	} bad[] = {
 		{ 20, 20 },				/* ENCR_AES_GCM_16 */
-		{ XTFS_IIV_AES_GCM_16, 16 },		/* no salt */
-		{ XTFS_IIV_AES_GCM_16, 19 },
-		{ XTFS_IIV_AES_GCM_16, 40 },
-		{ XTFS_IIV_AES_CCM_8, 20 },		/* GCM's salt */
-		{ XTFS_IIV_AES_CCM_8, 3 },
-		{ XTFS_IIV_CHACHA20_POLY1305, 20 },	/* 128-bit key */
-		{ XTFS_IIV_CHACHA20_POLY1305, 0 },
+		{ XTFS_IIV_ALG_AES_GCM_16, 16 },		/* no salt */
+		{ XTFS_IIV_ALG_AES_GCM_16, 19 },
+		{ XTFS_IIV_ALG_AES_GCM_16, 40 },
+		{ XTFS_IIV_ALG_AES_CCM_8, 20 },		/* GCM's salt */
+		{ XTFS_IIV_ALG_AES_CCM_8, 3 },
+		{ XTFS_IIV_ALG_CHACHA20_POLY1305, 20 },	/* 128-bit key */
+		{ XTFS_IIV_ALG_CHACHA20_POLY1305, 0 },
 	};
 	struct netlink_ext_ack extack;
 	struct xtfs_iiv a;

@@ -74,6 +74,9 @@ static int xtfs_init_state(struct xfrm_state *x)
 	x->props.header_len += sizeof(struct xtfs_aggfrag_hdr) +
 			       (x->props.family == AF_INET6 ?
 				sizeof(struct ipv6hdr) : sizeof(struct iphdr));
+	/* A clone of an implicit-IV SA (xtfs_esp_bind() for a new one). */
+	if (sa->iiv.tfm)
+		x->props.header_len -= XTFS_IIV_LEN;
 	x->props.enc_hdr_len = sizeof(struct xtfs_aggfrag_hdr);
 	return 0;
 }
@@ -83,8 +86,9 @@ static int xtfs_init_state(struct xfrm_state *x)
  * @x: the new SA
  * @orig: the SA it is cloned from
  *
- * The clone gets the configuration and fresh queues, timers and counters;
- * nothing in flight is shared with @orig.
+ * The clone gets the configuration, its own implicit-IV transform, and
+ * fresh queues, timers and counters; nothing in flight is shared with
+ * @orig.
  *
  * Return: 0 or -ENOMEM.
  */
@@ -98,8 +102,13 @@ static int xtfs_clone_state(struct xfrm_state *x, struct xfrm_state *orig)
 		return -ENOMEM;
 	sa->x = x;
 	sa->cfg = o->cfg;
+	if (xtfs_esp_clone(x, sa, o)) {
+		kfree(sa);
+		return -ENOMEM;
+	}
 	xtfs_output_init(sa);
 	if (xtfs_input_init(sa, GFP_KERNEL)) {
+		xtfs_esp_destroy(sa);
 		kfree(sa);
 		return -ENOMEM;
 	}
@@ -123,20 +132,24 @@ static void xtfs_destroy_state(struct xfrm_state *x)
 		return;
 	xtfs_output_destroy(sa);
 	xtfs_input_destroy(sa);
+	xtfs_esp_destroy(sa);
 	x->mode_data = NULL;
 	kfree(sa);
 	module_put(THIS_MODULE);
 }
 
 /**
- * xtfs_user_init() - apply XFRMA_IPTFS_* attributes (xfrm_mode_cbs::user_init)
+ * xtfs_user_init() - apply XFRMA_IPTFS_* attributes and staged extension
+ *	settings (xfrm_mode_cbs::user_init)
  * @net: network namespace
  * @x: the SA being created, not yet visible to packets
  * @attrs: the request's attributes
  * @extack: extended ACK for error messages
  *
  * Units and defaults are the in-tree module's; xfrm_user has already
- * rejected attributes given for the wrong direction.
+ * rejected attributes given for the wrong direction. Extension settings
+ * staged for the SA's identity (XTFS_CMD_SA_STAGE) are taken here, where
+ * a refusal still means the SA is never created (DESIGN.md section 2).
  *
  * Return: 0, or -EINVAL/-ENOMEM with an extended ACK message; the SA is
  * then not created.
@@ -148,6 +161,14 @@ static int xtfs_user_init(struct net *net, struct xfrm_state *x,
 	struct xtfs_sa *sa = x->mode_data;
 	struct xtfs_config *c = &sa->cfg;
 	u16 win = c->reorder_win;
+	u32 iiv = xtfs_stage_take(net, x);
+
+	if (iiv) {
+		int err = xtfs_esp_bind(x, sa, iiv, extack);
+
+		if (err)
+			return err;
+	}
 
 	if (attrs[XFRMA_IPTFS_PKT_SIZE]) {
 		u32 size = nla_get_u32(attrs[XFRMA_IPTFS_PKT_SIZE]);
@@ -339,12 +360,17 @@ static int __init xtfs_init(void)
 	err = xtfs_netlink_init();
 	if (err)
 		goto err_notifier;
-	err = xfrm_register_mode_cbs(XFRM_MODE_IPTFS, &xtfs_mode_cbs);
+	err = xtfs_esp_init();
 	if (err)
 		goto err_netlink;
+	err = xfrm_register_mode_cbs(XFRM_MODE_IPTFS, &xtfs_mode_cbs);
+	if (err)
+		goto err_esp;
 	pr_info("IP-TFS (RFC 9347) mode registered\n");
 	return 0;
 
+err_esp:
+	xtfs_esp_exit();
 err_netlink:
 	xtfs_netlink_exit();
 err_notifier:
@@ -361,6 +387,7 @@ err_notifier:
 static void __exit xtfs_exit(void)
 {
 	xfrm_unregister_mode_cbs(XFRM_MODE_IPTFS);
+	xtfs_esp_exit();
 	xtfs_netlink_exit();
 	unregister_module_notifier(&xtfs_module_nb);
 }

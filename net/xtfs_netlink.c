@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * xtfs generic netlink family "xtfs" (Documentation/netlink/specs/xtfs.yaml):
- * per-SA counters of the IP-TFS SAs served by xtfs.
+ * per-SA counters of the IP-TFS SAs served by xtfs, and the extension
+ * settings staged for an SA before xfrm netlink creates it.
  *
  * The family is per network namespace: every request works on the SAs of
  * the requesting socket's namespace, as xfrm netlink does.
  */
+#include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/netlink.h>
+#include <linux/notifier.h>
 #include <linux/socket.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
@@ -36,6 +40,22 @@ static const struct nla_policy xtfs_sa_get_do_policy[XTFS_A_SA_MAX + 1] = {
 	/* Reply-only attributes are refused in requests. */
 	[XTFS_A_SA_DIR]		= XTFS_REJECT("SA direction is reply-only"),
 	[XTFS_A_SA_STATS]	= XTFS_REJECT("SA counters are reply-only"),
+	[XTFS_A_SA_IIV]		= XTFS_REJECT("SA implicit IV is reply-only"),
+};
+
+/* Request policy of XTFS_CMD_SA_STAGE: an identity and the settings. */
+static const struct nla_policy xtfs_sa_stage_policy[XTFS_A_SA_MAX + 1] = {
+	[XTFS_A_SA_FAMILY]	= { .type = NLA_U16 },
+	[XTFS_A_SA_SADDR]	= XTFS_REJECT("an SA is staged by destination, SPI and mark"),
+	[XTFS_A_SA_DADDR]	= NLA_POLICY_RANGE(NLA_BINARY,
+						   sizeof(struct in_addr),
+						   sizeof(struct in6_addr)),
+	[XTFS_A_SA_SPI]		= { .type = NLA_BE32 },
+	[XTFS_A_SA_MARK]	= { .type = NLA_U32 },
+	[XTFS_A_SA_DIR]		= XTFS_REJECT("SA direction is reply-only"),
+	[XTFS_A_SA_STATS]	= XTFS_REJECT("SA counters are reply-only"),
+	[XTFS_A_SA_IIV]		= NLA_POLICY_RANGE(NLA_U32, XTFS_IIV_ALG_AES_CCM_8,
+						   XTFS_IIV_ALG_CHACHA20_POLY1305),
 };
 
 /* Request policy of XTFS_CMD_SA_GET (dump): no attribute is accepted. */
@@ -48,6 +68,7 @@ static const struct nla_policy xtfs_sa_get_dump_policy[XTFS_A_SA_MAX + 1] = {
 	[XTFS_A_SA_MARK]	= XTFS_DUMP_NO_ATTR,
 	[XTFS_A_SA_DIR]		= XTFS_DUMP_NO_ATTR,
 	[XTFS_A_SA_STATS]	= XTFS_DUMP_NO_ATTR,
+	[XTFS_A_SA_IIV]		= XTFS_DUMP_NO_ATTR,
 };
 
 static struct genl_family xtfs_genl_family;
@@ -81,6 +102,7 @@ static size_t xtfs_sa_msg_size(void)
 	       nla_total_size(sizeof(u32)) +			/* spi */
 	       nla_total_size(sizeof(u32)) +			/* mark */
 	       nla_total_size(sizeof(u8)) +			/* dir */
+	       nla_total_size(sizeof(u32)) +			/* iiv */
 	       nla_total_size(0) +				/* stats */
 	       XTFS_CNT_MAX * nla_total_size_64bit(sizeof(u64));
 }
@@ -111,7 +133,8 @@ static int xtfs_sa_fill(struct sk_buff *skb, const struct xfrm_state *x,
 	    nla_put(skb, XTFS_A_SA_DADDR, alen, &x->id.daddr) ||
 	    nla_put_be32(skb, XTFS_A_SA_SPI, x->id.spi) ||
 	    (x->mark.v && nla_put_u32(skb, XTFS_A_SA_MARK, x->mark.v)) ||
-	    nla_put_u8(skb, XTFS_A_SA_DIR, x->dir))
+	    nla_put_u8(skb, XTFS_A_SA_DIR, x->dir) ||
+	    (sa->iiv.tfm && nla_put_u32(skb, XTFS_A_SA_IIV, sa->iiv.alg)))
 		return -EMSGSIZE;
 
 	nest = nla_nest_start(skb, XTFS_A_SA_STATS);
@@ -152,30 +175,40 @@ static struct nlattr *xtfs_req_attr(struct genl_info *info, int type,
 }
 
 /**
- * xtfs_sa_get_doit() - XTFS_CMD_SA_GET for one SA
- * @skb: the request
- * @info: its attributes, network namespace and extended ACK
- *
- * Looks the SA up as xfrm netlink does for XFRM_MSG_GETSA: by mark,
- * destination address, SPI and protocol ESP, in the requester's namespace.
- *
- * Return: 0 after sending the reply, or a negative error with an
- * extended ACK message.
+ * struct xtfs_sa_id - an SA named in a request
+ * @family: AF_INET or AF_INET6
+ * @saddr: source address, when @has_saddr
+ * @daddr: destination address
+ * @spi: SPI, network byte order (protocol ESP)
+ * @mark: xfrm mark value, 0 when not given
+ * @has_saddr: the request named a source address
  */
-static int xtfs_sa_get_doit(struct sk_buff *skb, struct genl_info *info)
+struct xtfs_sa_id {
+	u16		family;
+	xfrm_address_t	saddr;
+	xfrm_address_t	daddr;
+	__be32		spi;
+	u32		mark;
+	bool		has_saddr;
+};
+
+/**
+ * xtfs_sa_id_parse() - the SA a request names
+ * @info: the request
+ * @id: out, the identity
+ *
+ * Family, destination address and SPI are required; the source address
+ * (where the policy allows it) and the mark are optional.
+ *
+ * Return: 0, or a negative error with an extended ACK message.
+ */
+static int xtfs_sa_id_parse(struct genl_info *info, struct xtfs_sa_id *id)
 {
 	struct netlink_ext_ack *extack = info->extack;
 	struct nlattr *fam_a, *daddr_a, *saddr_a, *spi_a;
-	xfrm_address_t daddr = {}, saddr = {};
-	struct xfrm_state *x;
 	unsigned int alen;
-	struct xtfs_sa *sa;
-	struct sk_buff *msg;
-	u16 family;
-	u32 mark;
-	void *hdr;
-	int err;
 
+	memset(id, 0, sizeof(*id));
 	fam_a = xtfs_req_attr(info, XTFS_A_SA_FAMILY, "address family");
 	if (!fam_a)
 		return -EINVAL;
@@ -187,12 +220,12 @@ static int xtfs_sa_get_doit(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	saddr_a = info->attrs[XTFS_A_SA_SADDR];
 
-	family = nla_get_u16(fam_a);
-	alen = xtfs_addr_len(family);
+	id->family = nla_get_u16(fam_a);
+	alen = xtfs_addr_len(id->family);
 	if (!alen) {
 		NL_SET_ERR_MSG_ATTR_FMT(extack, fam_a,
 					"address family %u not supported: AF_INET or AF_INET6",
-					family);
+					id->family);
 		return -EAFNOSUPPORT;
 	}
 	if (nla_len(daddr_a) != alen) {
@@ -207,15 +240,45 @@ static int xtfs_sa_get_doit(struct sk_buff *skb, struct genl_info *info)
 					nla_len(saddr_a), alen);
 		return -EINVAL;
 	}
-	nla_memcpy(&daddr, daddr_a, alen);
-	if (saddr_a)
-		nla_memcpy(&saddr, saddr_a, alen);
-	mark = info->attrs[XTFS_A_SA_MARK] ?
-	       nla_get_u32(info->attrs[XTFS_A_SA_MARK]) : 0;
+	nla_memcpy(&id->daddr, daddr_a, alen);
+	if (saddr_a) {
+		nla_memcpy(&id->saddr, saddr_a, alen);
+		id->has_saddr = true;
+	}
+	id->spi = nla_get_be32(spi_a);
+	if (info->attrs[XTFS_A_SA_MARK])
+		id->mark = nla_get_u32(info->attrs[XTFS_A_SA_MARK]);
+	return 0;
+}
 
-	x = xfrm_state_lookup(genl_info_net(info), mark, &daddr,
-			      nla_get_be32(spi_a), IPPROTO_ESP, family);
-	if (x && saddr_a && !xfrm_addr_equal(&x->props.saddr, &saddr, family)) {
+/**
+ * xtfs_sa_get_doit() - XTFS_CMD_SA_GET for one SA
+ * @skb: the request
+ * @info: its attributes, network namespace and extended ACK
+ *
+ * Looks the SA up as xfrm netlink does for XFRM_MSG_GETSA: by mark,
+ * destination address, SPI and protocol ESP, in the requester's namespace.
+ *
+ * Return: 0 after sending the reply, or a negative error with an
+ * extended ACK message.
+ */
+static int xtfs_sa_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct netlink_ext_ack *extack = info->extack;
+	struct xtfs_sa_id id;
+	struct xfrm_state *x;
+	struct xtfs_sa *sa;
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	err = xtfs_sa_id_parse(info, &id);
+	if (err)
+		return err;
+	x = xfrm_state_lookup(genl_info_net(info), id.mark, &id.daddr, id.spi,
+			      IPPROTO_ESP, id.family);
+	if (x && id.has_saddr &&
+	    !xfrm_addr_equal(&x->props.saddr, &id.saddr, id.family)) {
 		xfrm_state_put(x);
 		x = NULL;
 	}
@@ -364,6 +427,176 @@ static int xtfs_sa_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	return skb->len;
 }
 
+/**
+ * struct xtfs_stage - extension settings staged for an SA not yet created
+ * @list: on xtfs_stages
+ * @net: namespace of the request; the staging socket keeps it alive
+ * @portid: netlink port of the staging socket
+ * @id: the SA identity (family, destination, SPI, mark)
+ * @iiv: implicit-IV algorithm, an &enum xtfs_iiv_alg
+ */
+struct xtfs_stage {
+	struct list_head	list;
+	struct net		*net;
+	u32			portid;
+	struct xtfs_sa_id	id;
+	u32			iiv;
+};
+
+/* Staged settings of every namespace, under xtfs_stage_lock. */
+static LIST_HEAD(xtfs_stages);
+static DEFINE_MUTEX(xtfs_stage_lock);
+
+/**
+ * xtfs_stage_find() - the settings staged for an SA identity
+ * @net: namespace
+ * @id: identity (the source address is not part of it)
+ * @count: out, if not NULL: entries of @net
+ *
+ * Return: the entry or NULL. Called with xtfs_stage_lock held.
+ */
+static struct xtfs_stage *xtfs_stage_find(struct net *net,
+					  const struct xtfs_sa_id *id,
+					  unsigned int *count)
+{
+	struct xtfs_stage *e, *found = NULL;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&xtfs_stage_lock);
+	list_for_each_entry(e, &xtfs_stages, list) {
+		if (!net_eq(e->net, net))
+			continue;
+		n++;
+		if (e->id.family == id->family && e->id.spi == id->spi &&
+		    e->id.mark == id->mark &&
+		    xfrm_addr_equal(&e->id.daddr, &id->daddr, id->family))
+			found = e;
+	}
+	if (count)
+		*count = n;
+	return found;
+}
+
+/**
+ * xtfs_sa_stage_doit() - XTFS_CMD_SA_STAGE: stage or withdraw settings
+ * @skb: the request
+ * @info: its attributes, namespace, port and extended ACK
+ *
+ * Settings for an identity replace those staged before; a request without
+ * settings withdraws them.
+ *
+ * Return: 0, or a negative error with an extended ACK message.
+ */
+static int xtfs_sa_stage_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct net *net = genl_info_net(info);
+	struct xtfs_stage *e;
+	struct xtfs_sa_id id;
+	unsigned int count;
+	int err;
+
+	err = xtfs_sa_id_parse(info, &id);
+	if (err)
+		return err;
+
+	mutex_lock(&xtfs_stage_lock);
+	e = xtfs_stage_find(net, &id, &count);
+	if (!info->attrs[XTFS_A_SA_IIV]) {
+		if (e) {
+			list_del(&e->list);
+			kfree(e);
+		}
+		goto out;
+	}
+	if (!e) {
+		if (count >= XTFS_STAGE_MAX) {
+			NL_SET_ERR_MSG_FMT_MOD(info->extack,
+					       "%u SAs already have settings staged in this namespace",
+					       count);
+			err = -ENOSPC;
+			goto out;
+		}
+		e = kzalloc_obj(*e, GFP_KERNEL);
+		if (!e) {
+			err = -ENOMEM;
+			goto out;
+		}
+		e->net = net;
+		e->id = id;
+		list_add_tail(&e->list, &xtfs_stages);
+	}
+	e->portid = info->snd_portid;
+	e->iiv = nla_get_u32(info->attrs[XTFS_A_SA_IIV]);
+out:
+	mutex_unlock(&xtfs_stage_lock);
+	return err;
+}
+
+/**
+ * xtfs_stage_take() - the settings staged for an SA being created
+ * @net: the SA's namespace
+ * @x: the SA (xfrm_mode_cbs::user_init)
+ *
+ * The entry is removed: settings serve one SA.
+ *
+ * Return: the implicit-IV algorithm staged, or 0 when nothing was.
+ */
+u32 xtfs_stage_take(struct net *net, const struct xfrm_state *x)
+{
+	struct xtfs_sa_id id = {
+		.family = x->props.family,
+		.daddr = x->id.daddr,
+		.spi = x->id.spi,
+		.mark = x->mark.v,
+	};
+	struct xtfs_stage *e;
+	u32 iiv = 0;
+
+	mutex_lock(&xtfs_stage_lock);
+	e = xtfs_stage_find(net, &id, NULL);
+	if (e) {
+		iiv = e->iiv;
+		list_del(&e->list);
+		kfree(e);
+	}
+	mutex_unlock(&xtfs_stage_lock);
+	return iiv;
+}
+
+/**
+ * xtfs_stage_release() - drop what a closing netlink socket staged
+ * @nb: notifier block
+ * @event: netlink notifier event
+ * @ptr: &struct netlink_notify of the socket
+ *
+ * This also frees every entry of a namespace before it can go: a user
+ * socket holds its namespace.
+ *
+ * Return: NOTIFY_DONE.
+ */
+static int xtfs_stage_release(struct notifier_block *nb, unsigned long event,
+			      void *ptr)
+{
+	struct netlink_notify *n = ptr;
+	struct xtfs_stage *e, *tmp;
+
+	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC)
+		return NOTIFY_DONE;
+	mutex_lock(&xtfs_stage_lock);
+	list_for_each_entry_safe(e, tmp, &xtfs_stages, list) {
+		if (net_eq(e->net, n->net) && e->portid == n->portid) {
+			list_del(&e->list);
+			kfree(e);
+		}
+	}
+	mutex_unlock(&xtfs_stage_lock);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block xtfs_stage_nb = {
+	.notifier_call = xtfs_stage_release,
+};
+
 static const struct genl_split_ops xtfs_genl_ops[] = {
 	{
 		.cmd		= XTFS_CMD_SA_GET,
@@ -381,13 +614,20 @@ static const struct genl_split_ops xtfs_genl_ops[] = {
 		.maxattr	= XTFS_A_SA_MAX,
 		.flags		= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DUMP,
 	},
+	{
+		.cmd		= XTFS_CMD_SA_STAGE,
+		.doit		= xtfs_sa_stage_doit,
+		.policy		= xtfs_sa_stage_policy,
+		.maxattr	= XTFS_A_SA_MAX,
+		.flags		= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DO,
+	},
 };
 
 static struct genl_family xtfs_genl_family __ro_after_init = {
 	.name		= XTFS_GENL_NAME,
 	.version	= XTFS_GENL_VERSION,
 	.netnsok	= true,
-	/* The handlers share no state: no need for genl_mutex. */
+	/* The handlers lock what they share: no need for genl_mutex. */
 	.parallel_ops	= true,
 	.module		= THIS_MODULE,
 	.split_ops	= xtfs_genl_ops,
@@ -402,7 +642,15 @@ static struct genl_family xtfs_genl_family __ro_after_init = {
  */
 int __init xtfs_netlink_init(void)
 {
-	return genl_register_family(&xtfs_genl_family);
+	int err;
+
+	err = netlink_register_notifier(&xtfs_stage_nb);
+	if (err)
+		return err;
+	err = genl_register_family(&xtfs_genl_family);
+	if (err)
+		netlink_unregister_notifier(&xtfs_stage_nb);
+	return err;
 }
 
 /**
@@ -413,5 +661,13 @@ int __init xtfs_netlink_init(void)
  */
 void xtfs_netlink_exit(void)
 {
+	struct xtfs_stage *e, *tmp;
+
 	genl_unregister_family(&xtfs_genl_family);
+	netlink_unregister_notifier(&xtfs_stage_nb);
+	/* Settings staged by sockets still open: no SA can take them now. */
+	list_for_each_entry_safe(e, tmp, &xtfs_stages, list) {
+		list_del(&e->list);
+		kfree(e);
+	}
 }

@@ -481,10 +481,13 @@ static void xtfs_tx_work(struct work_struct *work)
 			continue;
 		}
 		spin_unlock_bh(&sa->lock);
-		/* xfrm_output() consumes the skb whatever it returns; ESP
+		/* Both consume the skb whatever happens; ESP, the engine
 		 * and the xfrm core count their own errors.
 		 */
-		xfrm_output(NULL, skb);
+		if (sa->iiv.tfm)
+			xtfs_esp_output(sa, skb);
+		else
+			xfrm_output(NULL, skb);
 		spin_lock_bh(&sa->lock);
 	}
 	spin_unlock_bh(&sa->lock);

@@ -36,11 +36,11 @@ from cryptography.hazmat.primitives.ciphers.aead import (
 # (C name of the algorithm, short name, key sizes in octets, salt length,
 #  ICV length, constructor, scapy's name of the explicit-IV algorithm)
 ALGS = [
-    ("XTFS_IIV_AES_GCM_16", "gcm", (16, 24, 32), 4, 16,
+    ("XTFS_IIV_ALG_AES_GCM_16", "gcm", (16, 24, 32), 4, 16,
      lambda k: AESGCM(k), "AES-GCM"),
-    ("XTFS_IIV_AES_CCM_8", "ccm", (16, 24, 32), 3, 8,
+    ("XTFS_IIV_ALG_AES_CCM_8", "ccm", (16, 24, 32), 3, 8,
      lambda k: AESCCM(k, tag_length=8), "AES-CCM"),
-    ("XTFS_IIV_CHACHA20_POLY1305", "chacha", (32,), 4, 16,
+    ("XTFS_IIV_ALG_CHACHA20_POLY1305", "chacha", (32,), 4, 16,
      lambda k: ChaCha20Poly1305(k), "CHACHA20-POLY1305"),
 ]
 

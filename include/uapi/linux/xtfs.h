@@ -24,19 +24,19 @@
 
 /**
  * enum xtfs_iiv_alg - AEAD algorithms with implicit IV (RFC 8750 section 7)
- * @XTFS_IIV_AES_CCM_8: ENCR_AES_CCM_8_IIV, AES-CCM with an 8-octet ICV; the
+ * @XTFS_IIV_ALG_AES_CCM_8: ENCR_AES_CCM_8_IIV, AES-CCM with an 8-octet ICV; the
  *	SA's AEAD is rfc4309(ccm(aes)) with a 64-bit ICV
- * @XTFS_IIV_AES_GCM_16: ENCR_AES_GCM_16_IIV, AES-GCM with a 16-octet ICV;
+ * @XTFS_IIV_ALG_AES_GCM_16: ENCR_AES_GCM_16_IIV, AES-GCM with a 16-octet ICV;
  *	the SA's AEAD is rfc4106(gcm(aes)) with a 128-bit ICV
- * @XTFS_IIV_CHACHA20_POLY1305: ENCR_CHACHA20_POLY1305_IIV; the SA's AEAD
+ * @XTFS_IIV_ALG_CHACHA20_POLY1305: ENCR_CHACHA20_POLY1305_IIV; the SA's AEAD
  *	is rfc7539esp(chacha20,poly1305) with a 128-bit ICV
  *
  * The values are the IKEv2 transform IDs IANA assigned.
  */
 enum xtfs_iiv_alg {
-	XTFS_IIV_AES_CCM_8 = 29,
-	XTFS_IIV_AES_GCM_16 = 30,
-	XTFS_IIV_CHACHA20_POLY1305 = 31,
+	XTFS_IIV_ALG_AES_CCM_8 = 29,
+	XTFS_IIV_ALG_AES_GCM_16 = 30,
+	XTFS_IIV_ALG_CHACHA20_POLY1305 = 31,
 };
 
 /**

@@ -1,0 +1,595 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtfs extended ESP engine: ESP with implicit IV (RFC 8750) for the SAs
+ * that xtfs serves.
+ *
+ * The kernel's ESP type cannot produce or parse packets without an IV,
+ * so for such an SA xtfs does ESP itself (DESIGN.md section 3):
+ *
+ * - Output: the send work hands each outer packet to xtfs_esp_output(),
+ *   which does what xfrm_output() and xfrm_output_one() do up to the
+ *   type's output (outer header, state and lifetime checks, the sequence
+ *   number), seals the packet (xtfs_iiv.c), and hands it back to the core
+ *   with xfrm_output_resume(), as an asynchronous ESP would.
+ * - Input: a handler registered with xfrm4/6_protocol_register() ahead of
+ *   the kernel's ESP takes the packets of these SAs, opens them and hands
+ *   them to xfrm_input_resume(); the core then checks and advances the
+ *   replay window on the full sequence number, counts lifetimes and calls
+ *   the mode's input. Every other packet goes on to the next handler
+ *   untouched.
+ */
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/skbuff.h>
+#include <net/esp.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
+#include <net/xfrm.h>
+#include <crypto/aead.h>
+
+#include "xtfs.h"
+
+/*
+ * Above the kernel's ESP (0) and xfrm interfaces (10), which would take
+ * every ESP packet to xfrm_input(); below VTI (100), which takes only the
+ * packets of its own tunnels.
+ */
+#define XTFS_ESP_PRIORITY	50
+
+/* Implicit-IV SAs in existence: the receive handlers do nothing without. */
+static atomic_t xtfs_esp_sas = ATOMIC_INIT(0);
+
+/**
+ * struct xtfs_esp_alg - an implicit-IV algorithm and the SA AEAD it needs
+ * @alg: the algorithm (IKEv2 transform ID)
+ * @name: its IANA name
+ * @aead: xfrm name of the SA's AEAD
+ * @icv_bits: ICV length of the SA's AEAD in bits
+ */
+struct xtfs_esp_alg {
+	enum xtfs_iiv_alg	alg;
+	const char		*name;
+	const char		*aead;
+	unsigned int		icv_bits;
+};
+
+/* RFC 8750 section 7. */
+static const struct xtfs_esp_alg xtfs_esp_algs[] = {
+	{ XTFS_IIV_ALG_AES_CCM_8, "ENCR_AES_CCM_8_IIV", "rfc4309(ccm(aes))", 64 },
+	{ XTFS_IIV_ALG_AES_GCM_16, "ENCR_AES_GCM_16_IIV", "rfc4106(gcm(aes))", 128 },
+	{ XTFS_IIV_ALG_CHACHA20_POLY1305, "ENCR_CHACHA20_POLY1305_IIV",
+	  "rfc7539esp(chacha20,poly1305)", 128 },
+};
+
+/**
+ * xtfs_esp_bind() - make an SA being created use ESP with implicit IV
+ * @x: the SA, initialised, not yet visible to packets
+ * @sa: its xtfs state
+ * @alg: the algorithm staged for it
+ * @extack: where to say why the SA is refused
+ *
+ * The algorithm must be the one of the SA's AEAD, keyed with the SA's own
+ * key material (key then salt, as IKEv2 derives it). The IV must never
+ * repeat for a key (RFC 8750 section 7): a multicast (group) SA, whose
+ * senders share the key, is refused, and so is an SA whose sequence
+ * number may wrap. So are UDP encapsulation (encapsulated ESP never
+ * reaches the receive handler) and hardware offload (the device would
+ * build the kernel's format).
+ *
+ * Return: 0, or a negative error with an extended ACK message.
+ */
+int xtfs_esp_bind(struct xfrm_state *x, struct xtfs_sa *sa, u32 alg,
+		  struct netlink_ext_ack *extack)
+{
+	const struct xtfs_esp_alg *e = NULL;
+	bool mcast;
+	int i, err;
+
+	for (i = 0; i < ARRAY_SIZE(xtfs_esp_algs); i++)
+		if (xtfs_esp_algs[i].alg == alg)
+			e = &xtfs_esp_algs[i];
+	if (!e) {
+		NL_SET_ERR_MSG_FMT_MOD(extack,
+				       "implicit IV: %u is not an implicit-IV algorithm (29, 30 or 31)",
+				       alg);
+		return -EINVAL;
+	}
+	if (!x->aead) {
+		NL_SET_ERR_MSG_FMT_MOD(extack,
+				       "implicit IV needs an AEAD SA: %s is %s with a %u-bit ICV",
+				       e->name, e->aead, e->icv_bits);
+		return -EINVAL;
+	}
+	if (strcmp(x->aead->alg_name, e->aead) ||
+	    x->aead->alg_icv_len != e->icv_bits) {
+		NL_SET_ERR_MSG_FMT_MOD(extack,
+				       "implicit IV: %s needs AEAD %s with a %u-bit ICV, the SA has %s with %u",
+				       e->name, e->aead, e->icv_bits,
+				       x->aead->alg_name, x->aead->alg_icv_len);
+		return -EINVAL;
+	}
+	mcast = x->props.family == AF_INET ?
+		ipv4_is_multicast(x->id.daddr.a4) :
+		ipv6_addr_is_multicast(&x->id.daddr.in6);
+	if (mcast) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "implicit IV cannot serve a group (multicast) SA: its senders would repeat IVs (RFC 8750 section 7)");
+		return -EINVAL;
+	}
+	if (x->props.extra_flags & XFRM_SA_XFLAG_OSEQ_MAY_WRAP) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "implicit IV forbids a sequence number that may wrap: the IV would repeat (RFC 8750 section 7)");
+		return -EINVAL;
+	}
+	if (x->encap) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "implicit IV is not supported with UDP or TCP encapsulation");
+		return -EOPNOTSUPP;
+	}
+	if (x->xso.type != XFRM_DEV_OFFLOAD_UNSPECIFIED) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "implicit IV is not supported with hardware offload");
+		return -EOPNOTSUPP;
+	}
+	err = xtfs_iiv_init(&sa->iiv, alg, x->aead->alg_key,
+			    x->aead->alg_key_len / 8,
+			    x->props.flags & XFRM_STATE_ESN, extack);
+	if (err)
+		return err;
+	/* RFC 8750 section 4: the 8-octet IV is not on the wire. */
+	x->props.header_len -= XTFS_IIV_LEN;
+	atomic_inc(&xtfs_esp_sas);
+	return 0;
+}
+
+/**
+ * xtfs_esp_clone() - implicit IV for an SA cloned for migration
+ * @x: the new SA, its AEAD already copied from @orig
+ * @sa: its xtfs state
+ * @orig: the xtfs state of the SA it is cloned from
+ *
+ * The caller (init_state) takes the IV out of the header length.
+ *
+ * Return: 0 or a negative error.
+ */
+int xtfs_esp_clone(struct xfrm_state *x, struct xtfs_sa *sa,
+		   const struct xtfs_sa *orig)
+{
+	int err;
+
+	if (!orig->iiv.tfm)
+		return 0;
+	err = xtfs_iiv_init(&sa->iiv, orig->iiv.alg, x->aead->alg_key,
+			    x->aead->alg_key_len / 8, orig->iiv.esn, NULL);
+	if (!err)
+		atomic_inc(&xtfs_esp_sas);
+	return err;
+}
+
+/**
+ * xtfs_esp_destroy() - release the implicit IV of a dying SA
+ * @sa: the SA state
+ */
+void xtfs_esp_destroy(struct xtfs_sa *sa)
+{
+	if (!sa->iiv.tfm)
+		return;
+	xtfs_iiv_destroy(&sa->iiv);
+	atomic_dec(&xtfs_esp_sas);
+}
+
+/**
+ * xtfs_esp_next_seq() - take the next outbound sequence number
+ * @x: the SA, @x->lock held
+ * @seq: out, the 64-bit sequence number (high half 0 without ESN)
+ *
+ * What xfrm_replay_overflow() does for the kernel's ESP, which modules
+ * cannot call: the counter lives in @x, in whichever form its replay mode
+ * keeps it, so "ip xfrm state" shows it. A counter that would cycle is
+ * refused (RFC 4303 section 3.3.3): with implicit IV the IV would repeat
+ * (RFC 8750 section 7), so xtfs_esp_bind() refused
+ * XFRM_SA_XFLAG_OSEQ_MAY_WRAP.
+ *
+ * Return: 0 or -EOVERFLOW.
+ */
+static int xtfs_esp_next_seq(struct xfrm_state *x, u64 *seq)
+{
+	struct xfrm_replay_state_esn *r = x->replay_esn;
+	u32 *oseq = x->repl_mode == XFRM_REPLAY_MODE_LEGACY ?
+		    &x->replay.oseq : &r->oseq;
+
+	if (x->repl_mode == XFRM_REPLAY_MODE_ESN) {
+		if (*oseq == U32_MAX && r->oseq_hi == U32_MAX)
+			return -EOVERFLOW;
+		if (++*oseq == 0)
+			r->oseq_hi++;
+		*seq = (u64)r->oseq_hi << 32 | *oseq;
+		return 0;
+	}
+	if (*oseq == U32_MAX)
+		return -EOVERFLOW;
+	*seq = ++*oseq;
+	return 0;
+}
+
+/**
+ * xtfs_esp_seal() - add the ESP header and trailer and seal the packet
+ * @sa: the SA state
+ * @skb: the outer packet: data at the ESP payload, network header at the
+ *	outer IP header, transport header at the ESP header, mac header at
+ *	the outer protocol field (xtfs_prepare_output())
+ * @seq: its 64-bit sequence number
+ *
+ * RFC 4303 section 2 with RFC 8750 section 4: SPI, sequence number, then
+ * straight the payload, padding to a multiple of four octets (monotonic
+ * 1, 2, 3, ..., section 2.4), pad length, next header, ICV. On return the
+ * data starts at the outer IP header.
+ *
+ * Return: 0 or a negative error.
+ */
+static int xtfs_esp_seal(struct xtfs_sa *sa, struct sk_buff *skb, u64 seq)
+{
+	struct xtfs_iiv *a = &sa->iiv;
+	unsigned int blksize, plen, tailen, i;
+	struct ip_esp_hdr *esph;
+	struct sk_buff *trailer;
+	u8 *tail, proto;
+	int nfrags;
+
+	blksize = ALIGN(crypto_aead_blocksize(a->tfm), 4);
+	plen = ALIGN(skb->len + 2, blksize) - skb->len;
+	tailen = plen + a->icv_len;
+	nfrags = skb_cow_data(skb, tailen, &trailer);
+	if (nfrags < 0)
+		return nfrags;
+	tail = pskb_put(skb, trailer, tailen);
+
+	proto = *skb_mac_header(skb);
+	*skb_mac_header(skb) = IPPROTO_ESP;
+	for (i = 0; i < plen - 2; i++)
+		tail[i] = i + 1;
+	tail[plen - 2] = plen - 2;
+	tail[plen - 1] = proto;
+
+	skb_push(skb, -skb_transport_offset(skb));
+	esph = ip_esp_hdr(skb);
+	esph->spi = sa->x->id.spi;
+	esph->seq_no = htonl(lower_32_bits(seq));
+	skb_push(skb, -skb_network_offset(skb));
+	return xtfs_iiv_crypt(a, skb, skb_transport_offset(skb),
+			      skb->len - skb_transport_offset(skb), seq, true);
+}
+
+/**
+ * xtfs_esp_output() - send one outer packet of an implicit-IV SA
+ * @sa: the SA state
+ * @skb: the outer packet, data at the ESP payload, dst the SA's bundle
+ *
+ * Does for the packet what xfrm_output() and xfrm_output_one() do before
+ * the type's output, in the same order and with the same MIB counters,
+ * then seals it and resumes the core's output after the type, as the
+ * kernel's ESP does when its crypto completes asynchronously: the rest of
+ * the bundle, POST_ROUTING and dst_output(). Consumes @skb.
+ */
+void xtfs_esp_output(struct xtfs_sa *sa, struct sk_buff *skb)
+{
+	struct xfrm_state *x = sa->x;
+	struct net *net = xs_net(x);
+	u64 seq;
+	int err;
+
+	if (x->props.family == AF_INET)
+		IPCB(skb)->flags |= IPSKB_XFRM_TRANSFORMED;
+	else
+		IP6CB(skb)->flags |= IP6SKB_XFRM_TRANSFORMED;
+	skb->mark = xfrm_smark_get(skb->mark, x);
+	err = xtfs_prepare_output(x, skb);
+	if (err) {
+		XFRM_INC_STATS(net, LINUX_MIB_XFRMOUTSTATEMODEERROR);
+		goto drop;
+	}
+
+	spin_lock_bh(&x->lock);
+	if (unlikely(x->km.state != XFRM_STATE_VALID)) {
+		XFRM_INC_STATS(net, LINUX_MIB_XFRMOUTSTATEINVALID);
+		goto drop_unlock;
+	}
+	if (xfrm_state_check_expire(x)) {
+		XFRM_INC_STATS(net, LINUX_MIB_XFRMOUTSTATEEXPIRED);
+		goto drop_unlock;
+	}
+	if (xtfs_esp_next_seq(x, &seq)) {
+		xfrm_audit_state_replay_overflow(x, skb);
+		XFRM_INC_STATS(net, LINUX_MIB_XFRMOUTSTATESEQERROR);
+		goto drop_unlock;
+	}
+	x->curlft.bytes += skb->len;
+	x->curlft.packets++;
+	x->lastused = ktime_get_real_seconds();
+	spin_unlock_bh(&x->lock);
+
+	err = xtfs_esp_seal(sa, skb, seq);
+	if (err) {
+		XFRM_INC_STATS(net, LINUX_MIB_XFRMOUTSTATEPROTOERROR);
+		goto drop;
+	}
+	xfrm_output_resume(NULL, skb, 0);
+	return;
+
+drop_unlock:
+	spin_unlock_bh(&x->lock);
+drop:
+	kfree_skb(skb);
+}
+
+/**
+ * xtfs_esp_open() - open one ESP packet of an implicit-IV SA
+ * @sa: the SA state
+ * @skb: the packet, data at the ESP header
+ * @seq: its 64-bit sequence number
+ *
+ * Checks the ICV, then takes off the ESP header, the trailer and the ICV
+ * as esp_input_done2() does: on success the data starts at the payload,
+ * which is also the transport header.
+ *
+ * Return: the next header, -EBADMSG when the ICV does not verify, or
+ * another negative error for a malformed packet.
+ */
+static int xtfs_esp_open(struct xtfs_sa *sa, struct sk_buff *skb, u64 seq)
+{
+	unsigned int hlen = sizeof(struct ip_esp_hdr), alen = sa->iiv.icv_len;
+	u8 tail[2];
+	int err;
+
+	err = xtfs_iiv_crypt(&sa->iiv, skb, 0, skb->len, seq, false);
+	if (err)
+		return err;
+	/* The checksum the device took was of the ciphertext. */
+	skb->ip_summed = CHECKSUM_NONE;
+	if (skb_copy_bits(skb, skb->len - alen - 2, tail, sizeof(tail)))
+		return -EINVAL;
+	/* RFC 4303 section 2.5: pad length, then next header. */
+	if (hlen + tail[0] + 2 + alen >= skb->len)
+		return -EINVAL;
+	err = pskb_trim(skb, skb->len - alen - tail[0] - 2);
+	if (err)
+		return err;
+	__skb_pull(skb, hlen);
+	skb_reset_transport_header(skb);
+	return tail[1];
+}
+
+/**
+ * xtfs_esp_rcv() - take the ESP packets of implicit-IV SAs
+ * @skb: an ESP packet, data at the ESP header
+ * @family: AF_INET or AF_INET6
+ *
+ * Sets the packet up as xfrm_input() does before the type's input (secpath,
+ * mark, sequence number with the high half of RFC 4303 Appendix A2.2),
+ * checks the SA's state and lifetime, opens the packet and resumes
+ * xfrm_input() after the type, which rechecks the replay window on the
+ * full sequence number before advancing it. There is no check before
+ * opening: replayed packets are opened, then dropped and counted there.
+ * A packet whose ICV does not verify is dropped and counted as the
+ * kernel's ESP does (no second try with another high half).
+ *
+ * Return: 0 when the packet was consumed, -EINVAL to hand it unchanged to
+ * the next ESP handler (it is not for an implicit-IV SA of xtfs).
+ */
+static int xtfs_esp_rcv(struct sk_buff *skb, unsigned short family)
+{
+	struct net *net = dev_net(skb->dev);
+	const struct ip_esp_hdr *esph;
+	struct ip_esp_hdr esph_buf;
+	xfrm_address_t *daddr;
+	struct xfrm_state *x;
+	struct sec_path *sp;
+	struct xtfs_sa *sa;
+	int nexthdr;
+	u64 seq;
+
+	if (!atomic_read(&xtfs_esp_sas))
+		return -EINVAL;
+	esph = skb_header_pointer(skb, 0, sizeof(esph_buf), &esph_buf);
+	if (!esph)
+		return -EINVAL;
+	daddr = family == AF_INET ?
+		(xfrm_address_t *)&ip_hdr(skb)->daddr :
+		(xfrm_address_t *)&ipv6_hdr(skb)->daddr;
+	x = xfrm_input_state_lookup(net, skb->mark, daddr, esph->spi,
+				    IPPROTO_ESP, family);
+	if (!x)
+		return -EINVAL;
+	sa = xtfs_state_sa(x);
+	if (!sa || !sa->iiv.tfm || x->dir != XFRM_SA_DIR_IN) {
+		xfrm_state_put(x);
+		return -EINVAL;
+	}
+
+	sp = secpath_set(skb);
+	if (!sp) {
+		XFRM_INC_STATS(net, LINUX_MIB_XFRMINERROR);
+		xfrm_state_put(x);
+		goto drop;
+	}
+	if (sp->len == XFRM_MAX_DEPTH) {
+		XFRM_INC_STATS(net, LINUX_MIB_XFRMINBUFFERERROR);
+		xfrm_state_put(x);
+		goto drop;
+	}
+	/* From here the secpath holds the reference on x. */
+	sp->xvec[sp->len++] = x;
+	skb->mark = xfrm_smark_get(skb->mark, x);
+	skb_dst_force(skb);
+	if (!skb_dst(skb)) {
+		XFRM_INC_STATS(net, LINUX_MIB_XFRMINERROR);
+		goto drop;
+	}
+
+	XFRM_SKB_CB(skb)->seq.input.low = esph->seq_no;
+	XFRM_SKB_CB(skb)->seq.input.hi =
+		htonl(xfrm_replay_seqhi(x, esph->seq_no));
+	seq = ntohl(esph->seq_no);
+	if (sa->iiv.esn)
+		seq |= (u64)ntohl(XFRM_SKB_CB(skb)->seq.input.hi) << 32;
+
+	spin_lock(&x->lock);
+	if (unlikely(x->km.state != XFRM_STATE_VALID)) {
+		XFRM_INC_STATS(net, LINUX_MIB_XFRMINSTATEINVALID);
+		goto drop_unlock;
+	}
+	if (xfrm_state_check_expire(x)) {
+		XFRM_INC_STATS(net, LINUX_MIB_XFRMINSTATEEXPIRED);
+		goto drop_unlock;
+	}
+	spin_unlock(&x->lock);
+
+	nexthdr = xtfs_esp_open(sa, skb, seq);
+	if (nexthdr < 0) {
+		spin_lock(&x->lock);
+		if (nexthdr == -EBADMSG) {
+			xfrm_audit_state_icvfail(x, skb, IPPROTO_ESP);
+			x->stats.integrity_failed++;
+		}
+		XFRM_INC_STATS(net, LINUX_MIB_XFRMINSTATEPROTOERROR);
+		goto drop_unlock;
+	}
+	/* Resumed as after asynchronous crypto, which drops this reference. */
+	dev_hold(skb->dev);
+	xfrm_input_resume(skb, nexthdr);
+	return 0;
+
+drop_unlock:
+	spin_unlock(&x->lock);
+drop:
+	kfree_skb(skb);
+	return 0;
+}
+
+/**
+ * xtfs_esp4_rcv() - IPv4 ESP handler (xfrm4_protocol::handler)
+ * @skb: the packet
+ *
+ * Return: see xtfs_esp_rcv().
+ */
+static int xtfs_esp4_rcv(struct sk_buff *skb)
+{
+	return xtfs_esp_rcv(skb, AF_INET);
+}
+
+/**
+ * xtfs_esp6_rcv() - IPv6 ESP handler (xfrm6_protocol::handler)
+ * @skb: the packet
+ *
+ * Return: see xtfs_esp_rcv().
+ */
+static int xtfs_esp6_rcv(struct sk_buff *skb)
+{
+	return xtfs_esp_rcv(skb, AF_INET6);
+}
+
+/**
+ * xtfs_esp_input_handler() - UDP-encapsulated ESP: never ours
+ * @skb: the packet
+ * @nexthdr: its protocol
+ * @spi: its SPI
+ * @encap_type: the encapsulation
+ *
+ * xtfs_esp_bind() refuses implicit IV with encapsulation.
+ *
+ * Return: -EINVAL, the next handler takes it.
+ */
+static int xtfs_esp_input_handler(struct sk_buff *skb, int nexthdr,
+				  __be32 spi, int encap_type)
+{
+	return -EINVAL;
+}
+
+/**
+ * xtfs_esp_cb_handler() - after xfrm_input(): nothing to do
+ * @skb: the packet
+ * @err: its status
+ *
+ * Return: 1, the next handler's callback runs.
+ */
+static int xtfs_esp_cb_handler(struct sk_buff *skb, int err)
+{
+	return 1;
+}
+
+/**
+ * xtfs_esp4_err() - ICMP errors: the kernel's ESP handles them for all SAs
+ * @skb: the ICMP payload
+ * @info: ICMP info
+ *
+ * esp4_err() looks the SA up by SPI and updates the path MTU; the
+ * implicit IV changes nothing there.
+ *
+ * Return: -ENOENT, the next handler takes it.
+ */
+static int xtfs_esp4_err(struct sk_buff *skb, u32 info)
+{
+	return -ENOENT;
+}
+
+/**
+ * xtfs_esp6_err() - ICMPv6 errors: the kernel's ESP handles them for all SAs
+ * @skb: the ICMPv6 payload
+ * @opt: IPv6 options
+ * @type: ICMPv6 type
+ * @code: ICMPv6 code
+ * @offset: offset of the ESP header
+ * @info: ICMPv6 info
+ *
+ * Return: -ENOENT, the next handler takes it.
+ */
+static int xtfs_esp6_err(struct sk_buff *skb, struct inet6_skb_parm *opt,
+			 u8 type, u8 code, int offset, __be32 info)
+{
+	return -ENOENT;
+}
+
+static struct xfrm4_protocol xtfs_esp4_protocol __read_mostly = {
+	.handler	= xtfs_esp4_rcv,
+	.input_handler	= xtfs_esp_input_handler,
+	.cb_handler	= xtfs_esp_cb_handler,
+	.err_handler	= xtfs_esp4_err,
+	.priority	= XTFS_ESP_PRIORITY,
+};
+
+static struct xfrm6_protocol xtfs_esp6_protocol __read_mostly = {
+	.handler	= xtfs_esp6_rcv,
+	.input_handler	= xtfs_esp_input_handler,
+	.cb_handler	= xtfs_esp_cb_handler,
+	.err_handler	= xtfs_esp6_err,
+	.priority	= XTFS_ESP_PRIORITY,
+};
+
+/**
+ * xtfs_esp_init() - register the receive handlers for IPv4 and IPv6 ESP
+ *
+ * Return: 0 or a negative error.
+ */
+int __init xtfs_esp_init(void)
+{
+	int err;
+
+	err = xfrm4_protocol_register(&xtfs_esp4_protocol, IPPROTO_ESP);
+	if (err)
+		return err;
+	err = xfrm6_protocol_register(&xtfs_esp6_protocol, IPPROTO_ESP);
+	if (err)
+		xfrm4_protocol_deregister(&xtfs_esp4_protocol, IPPROTO_ESP);
+	return err;
+}
+
+/**
+ * xtfs_esp_exit() - remove the receive handlers
+ *
+ * Deregistration waits for handlers running on other CPUs.
+ */
+void xtfs_esp_exit(void)
+{
+	xfrm6_protocol_deregister(&xtfs_esp6_protocol, IPPROTO_ESP);
+	xfrm4_protocol_deregister(&xtfs_esp4_protocol, IPPROTO_ESP);
+}
