@@ -9,7 +9,15 @@ attributes) can be tried.
   xtfs_genl.py bad CASE     send the bad request CASE, print
                             "ERRNO-NAME|extended ACK message"
   xtfs_genl.py cases        list the CASE names
+  xtfs_genl.py stage FAMILY DADDR SPI IIV -- CMD [ARG...]
+                            stage implicit IV IIV (a transform ID, sent as
+                            is) for the SA (FAMILY 4 or 6, SPI in hex),
+                            then run CMD with the staging socket still
+                            open, as the xtfs helper does; exit with CMD's
+                            status ("stage: ERRNO|message" and 1 when the
+                            staging itself is refused)
 """
+import subprocess
 import errno
 import os
 import socket
@@ -33,7 +41,8 @@ NLM_F_ACK_TLVS = 0x200
 NLMSGERR_ATTR_MSG = 1
 
 XTFS_CMD_SA_GET = 1
-A_FAMILY, A_SADDR, A_DADDR, A_SPI, A_MARK, A_DIR, A_STATS = range(1, 8)
+XTFS_CMD_SA_STAGE = 2
+A_FAMILY, A_SADDR, A_DADDR, A_SPI, A_MARK, A_DIR, A_STATS, A_IIV = range(1, 9)
 
 
 def attr(t, data):
@@ -114,7 +123,8 @@ def be32(t, v):
 
 
 V4 = socket.inet_aton("192.0.2.99")
-# name: (dump?, attributes)
+STAGE_ID = [u16(A_FAMILY, 2), attr(A_DADDR, V4), be32(A_SPI, 0x999)]
+# name: (dump?, attributes[, command]); the command defaults to SA_GET
 CASES = {
     "missing-family": (False, [attr(A_DADDR, V4), be32(A_SPI, 0x999)]),
     "missing-daddr": (False, [u16(A_FAMILY, 2), be32(A_SPI, 0x999)]),
@@ -134,20 +144,51 @@ CASES = {
     "no-such-sa": (False, [u16(A_FAMILY, 2), attr(A_DADDR, V4),
                            be32(A_SPI, 0x999)]),
     "dump-with-attr": (True, [u16(A_FAMILY, 2)]),
+    "get-with-iiv": (False, STAGE_ID + [u32(A_IIV, 30)]),
+    "stage-iiv-range": (False, STAGE_ID + [u32(A_IIV, 28)],
+                        XTFS_CMD_SA_STAGE),
+    "stage-iiv-short": (False, STAGE_ID + [u16(A_IIV, 30)],
+                        XTFS_CMD_SA_STAGE),
+    "stage-saddr": (False, STAGE_ID + [attr(A_SADDR, V4), u32(A_IIV, 30)],
+                    XTFS_CMD_SA_STAGE),
+    "stage-missing-spi": (False, STAGE_ID[:2] + [u32(A_IIV, 30)],
+                          XTFS_CMD_SA_STAGE),
+    "stage-stats": (False, STAGE_ID + [attr(A_STATS, b"")],
+                    XTFS_CMD_SA_STAGE),
+    "stage-dump": (True, [], XTFS_CMD_SA_STAGE),
 }
+
+
+def stage(argv):
+    """Stage implicit IV for an SA, then run a command with it staged."""
+    fam, daddr, spi, iiv = argv[:4]
+    if argv[4] != "--":
+        sys.exit(__doc__)
+    af = socket.AF_INET if fam == "4" else socket.AF_INET6
+    g = Genl()
+    fid = g.family("xtfs")
+    err, text, _ = g.request(fid, XTFS_CMD_SA_STAGE, 0, [
+        u16(A_FAMILY, af), attr(A_DADDR, socket.inet_pton(af, daddr)),
+        be32(A_SPI, int(spi, 16)), u32(A_IIV, int(iiv))])
+    if err:
+        print("stage: %s|%s" % (errno.errorcode.get(err, str(err)), text))
+        sys.exit(1)
+    sys.exit(subprocess.run(argv[5:], check=False).returncode)
 
 
 def main():
     if sys.argv[1] == "cases":
         print("\n".join(CASES))
         return
+    if sys.argv[1] == "stage":
+        stage(sys.argv[2:])
     if sys.argv[1] != "bad":
         sys.exit(__doc__)
     g = Genl()
     fid = g.family("xtfs")
-    dump, attrs = CASES[sys.argv[2]]
-    err, text, _ = g.request(fid, XTFS_CMD_SA_GET, NLM_F_DUMP if dump else 0,
-                             attrs)
+    case = CASES[sys.argv[2]]
+    cmd = case[2] if len(case) > 2 else XTFS_CMD_SA_GET
+    err, text, _ = g.request(fid, cmd, NLM_F_DUMP if case[0] else 0, case[1])
     print("%s|%s" % (errno.errorcode.get(err, str(err)), text))
 
 
