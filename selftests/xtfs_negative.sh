@@ -3,15 +3,16 @@
 #
 # Bad requests: each gets a specific extended-ACK message from the kernel,
 # a non-zero exit from xtfs, and leaves no SA behind. Bad command lines get
-# a usage error from xtfs itself.
+# a usage error from xtfs itself, before any netlink request.
 . "$(dirname "$0")/lib.sh"
 
-tap_plan 6
+tap_plan 11
 modprobe -q xfrm_xtfs
 setup_ns || { diag "namespace setup failed"; exit $KSFT_FAIL; }
 
 # expect_refused DESC PATTERN ARGS... - xtfs state add must fail with a
-# message matching PATTERN and leave the SA table empty.
+# message matching PATTERN and leave the SA table empty; with want_rc set,
+# with that exit status.
 expect_refused() {
 	local desc=$1 pat=$2 out rc n
 	shift 2
@@ -22,8 +23,15 @@ expect_refused() {
 		'import json,sys; print(len(json.load(sys.stdin)))')
 	diag "$desc: exit $rc: $out"
 	ip netns exec $A xtfs state flush
-	[ $rc -ne 0 ] && echo "$out" | grep -q -- "$pat" && [ "$n" = 0 ]
+	[ $rc -ne 0 ] && [ "${want_rc:-$rc}" = $rc ] &&
+		echo "$out" | grep -q -- "$pat" && [ "$n" = 0 ]
 	ok $? "$desc"
+}
+
+# expect_usage DESC PATTERN ARGS... - expect_refused, refused by xtfs
+# itself as bad usage (exit 2).
+expect_usage() {
+	want_rc=2 expect_refused "$@"
 }
 
 expect_refused "pkt-size below the minimum" "packet size 50 too small" \
@@ -34,6 +42,21 @@ expect_refused "missing direction" "requires in or out direction" \
 	mode iptfs aead "$AEAD" $KEY_AB 128
 expect_refused "input-only option on an output SA" "drop time should not be set for output SA" \
 	dir out mode iptfs aead "$AEAD" $KEY_AB 128 drop-time 1000
+
+# Implicit IV: only the three AEADs of RFC 8750 with their ICV lengths,
+# only in mode iptfs; xtfs refuses the rest before staging anything.
+IIV_NEED='"iiv" needs aead rfc4106(gcm(aes)) KEY 128, rfc4309(ccm(aes)) KEY 64 or rfc7539esp(chacha20,poly1305) KEY 128'
+expect_usage "iiv without an algorithm" "$IIV_NEED, and no aead is given" \
+	dir out mode iptfs iiv
+expect_usage "iiv with enc/auth" "$IIV_NEED, not enc/auth" \
+	dir out mode iptfs enc "cbc(aes)" 0x000102030405060708090a0b0c0d0e0f \
+	auth "hmac(sha256)" $KEY_AB iiv
+expect_usage "iiv with a 64-bit ICV for GCM" "$IIV_NEED, not aead $AEAD KEY 64" \
+	dir out mode iptfs iiv aead "$AEAD" $KEY_AB 64
+expect_usage "iiv with an AEAD without implicit IV" "not aead gcm(aes) KEY 128" \
+	dir out mode iptfs aead "gcm(aes)" 0x000102030405060708090a0b0c0d0e0f 128 iiv
+expect_usage "iiv outside mode iptfs" '"iiv" needs mode iptfs' \
+	dir out mode tunnel aead "$AEAD" $KEY_AB 128 iiv
 
 out=$(xtfs state add src $OA bogus-word 2>&1)
 rc=$?

@@ -40,6 +40,7 @@ struct sa_args {
 	struct opt_u32 max_qsize;
 	struct opt_u32 drop_time;
 	struct opt_u32 reorder;
+	bool iiv;			/* implicit IV (RFC 8750) */
 };
 
 static const struct name_val sa_dir_names[] = {
@@ -134,8 +135,66 @@ static const struct kw sa_add_kw[] = {
 	KW_U32("max-queue-size", max_qsize, UINT32_MAX),
 	KW_U32("drop-time", drop_time, UINT32_MAX),
 	KW_U32("reorder-window", reorder, UINT16_MAX),
+	{ .name = "iiv", .fn = kw_flag, .nargs = 0, .off = SA(iiv) },
 	{ .name = NULL },
 };
+
+/*
+ * The AEADs with implicit IV (RFC 8750): the SA's xfrm algorithm name and
+ * ICV length, the transform ID (enum xtfs_iiv_alg) and its shown name.
+ */
+static const struct {
+	const char *aead;
+	__u32 icv_bits;
+	__u32 alg;
+	const char *name;
+} iiv_algs[] = {
+	{ "rfc4106(gcm(aes))", 128, XTFS_IIV_AES_GCM_16, "aes-gcm-16" },
+	{ "rfc4309(ccm(aes))", 64, XTFS_IIV_AES_CCM_8, "aes-ccm-8" },
+	{ "rfc7539esp(chacha20,poly1305)", 128, XTFS_IIV_CHACHA20_POLY1305,
+	  "chacha20-poly1305" },
+};
+
+/*
+ * iiv_alg - the implicit IV transform ID for the algorithms of "state
+ * add"; a usage error naming the accepted AEADs if they have none.
+ */
+static __u32 iiv_alg(const struct sa_args *a)
+{
+	char list[256] = "", given[128];
+	size_t i, n = ARRAY_SIZE(iiv_algs);
+
+	if (a->mode != XTFS_MODE_IPTFS)
+		usage_error("\"iiv\" needs mode iptfs");
+	for (i = 0; i < n; i++) {
+		if (a->aead.set && !strcmp(a->aead.name, iiv_algs[i].aead) &&
+		    a->aead.bits == iiv_algs[i].icv_bits)
+			return iiv_algs[i].alg;
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),
+			 "%s%s KEY %u", !i ? "" : i + 1 < n ? ", " : " or ",
+			 iiv_algs[i].aead, iiv_algs[i].icv_bits);
+	}
+	if (a->aead.set)
+		snprintf(given, sizeof(given), "not aead %s KEY %u",
+			 a->aead.name, a->aead.bits);
+	else
+		snprintf(given, sizeof(given), "%s",
+			 a->enc.set || a->auth.set || a->auth_trunc.set ?
+			 "not enc/auth" : "and no aead is given");
+	usage_error("\"iiv\" needs aead %s, %s", list, given);
+}
+
+/* iiv_name - the name of an implicit IV transform ID, or its number. */
+static const char *iiv_name(char *buf, size_t len, __u32 alg)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(iiv_algs); i++)
+		if (iiv_algs[i].alg == alg)
+			return iiv_algs[i].name;
+	snprintf(buf, len, "%u", alg);
+	return buf;
+}
 
 /* sa_parse - parse the words of a state command and check the SA ID. */
 static void sa_parse(const struct kw *tbl, struct sa_args *a, int argc,
@@ -199,19 +258,33 @@ static void put_opt_u32(struct nlmsghdr *nlh, __u16 type,
 		nl_put_u32(nlh, type, o->val);
 }
 
-/* state_add - XFRM_MSG_NEWSA from "state add" words. */
+/*
+ * state_add - XFRM_MSG_NEWSA from "state add" words. With "iiv" the
+ * implicit IV is staged first over the xtfs family (whose socket stays
+ * open until the NEWSA is answered, see sa_stage()) and withdrawn again
+ * if the NEWSA fails.
+ */
 int state_add(int argc, char **argv)
 {
 	struct xfrm_usersa_info *p;
 	struct nlmsghdr *nlh;
 	struct sa_args a;
-	bool esn_attr;
+	bool esn_attr, was;
+	__u32 iiv = 0;
+	int ret;
 
 	sa_parse(sa_add_kw, &a, argc, argv, "state add", true);
 	if (a.aead.set && (a.enc.set || a.auth.set || a.auth_trunc.set))
 		usage_error("\"aead\" cannot be combined with \"enc\", \"auth\" or \"auth-trunc\"");
 	if (a.auth.set && a.auth_trunc.set)
 		usage_error("\"auth\" and \"auth-trunc\" are alternatives; give one");
+	if (a.iiv)
+		iiv = iiv_alg(&a);
+
+	/* Before the NEWSA is built: both use the one request buffer. */
+	if (iiv && sa_stage(a.dst.family, &a.dst.a, htonl(a.spi.val), NULL,
+			    iiv))
+		return -1;
 
 	nlh = nl_msg(XFRM_MSG_NEWSA, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
 	p = nl_extra(nlh, sizeof(*p));
@@ -263,7 +336,14 @@ int state_add(int argc, char **argv)
 	if (a.reorder.set)
 		nl_put_u16(nlh, XTFS_XFRMA_IPTFS_REORDER_WINDOW, a.reorder.val);
 
-	return nl_talk(nlh, false, NULL, NULL);
+	ret = nl_talk(nlh, false, NULL, NULL);
+	if (ret && iiv) {
+		/* The NEWSA error is printed; the withdrawal's is not. */
+		was = nl_quiet(true);
+		sa_stage(a.dst.family, &a.dst.a, htonl(a.spi.val), NULL, 0);
+		nl_quiet(was);
+	}
+	return ret;
 }
 
 /* sa_id_request - XFRM_MSG_DELSA/GETSA for the SA named by the words. */
@@ -394,7 +474,9 @@ struct sa_view {
 	const char *mode, *proto, *family, *dir;
 	char mode_buf[12], proto_buf[12];
 	int dir_val;
-	const struct sa_stats *xs;	/* xtfs counters (-s), or NULL */
+	const struct sa_stats *xs;	/* what xtfs reported, or NULL */
+	const char *iiv;		/* implicit IV algorithm, or NULL */
+	char iiv_buf[12];
 };
 
 /* sa_decode - fill a sa_view from an XFRM_MSG_NEWSA message. */
@@ -446,7 +528,7 @@ static int sa_decode(const struct nlmsghdr *nlh, struct sa_view *v)
 		   sel->prefixlen_s);
 	fmt_prefix(v->sel_dst, sizeof(v->sel_dst), sel_family, &sel->daddr,
 		   sel->prefixlen_d);
-	if (opts.stats && v->p.id.proto == IPPROTO_ESP &&
+	if (v->p.id.proto == IPPROTO_ESP &&
 	    (v->p.family == AF_INET || v->p.family == AF_INET6)) {
 		const struct xfrm_mark *m = nl_attr_data(tb[XFRMA_MARK],
 							 sizeof(*m));
@@ -456,6 +538,8 @@ static int sa_decode(const struct nlmsghdr *nlh, struct sa_view *v)
 				      m ? m->v : 0,
 				      v->p.mode == XTFS_MODE_IPTFS);
 	}
+	if (v->xs && v->xs->iiv)
+		v->iiv = iiv_name(v->iiv_buf, sizeof(v->iiv_buf), v->xs->iiv);
 	return 0;
 }
 
@@ -531,12 +615,14 @@ static void sa_print_text(const struct sa_view *v)
 		else
 			fprintf(out, "%s %u", iptfs_attrs[i].text, val);
 	}
+	if (v->iiv)
+		fprintf(out, "%siiv %s", printed++ ? " " : "\tiptfs ", v->iiv);
 	if (printed)
 		fputc('\n', out);
 	fprintf(out, "\tstats replay-window %u replay %u integrity-failed %u\n",
 		p->stats.replay_window, p->stats.replay,
 		p->stats.integrity_failed);
-	if (v->xs)
+	if (v->xs && opts.stats)
 		stats_print_text(v->xs, "\txtfs ");
 	fprintf(out, "\tlifetime bytes %llu packets %llu\n",
 		(unsigned long long)p->curlft.bytes,
@@ -613,6 +699,11 @@ static void sa_print_json(const struct sa_view *v)
 		else
 			jw_uint(iptfs_attrs[i].json, val);
 	}
+	if (v->iiv) {
+		if (!printed++)
+			jw_obj_open("iptfs");
+		jw_str("iiv", v->iiv);
+	}
 	if (printed)
 		jw_obj_close();
 	if (v->esn || v->replay) {
@@ -629,7 +720,7 @@ static void sa_print_json(const struct sa_view *v)
 	jw_uint("replay_window", p->stats.replay_window);
 	jw_uint("replay", p->stats.replay);
 	jw_uint("integrity_failed", p->stats.integrity_failed);
-	if (v->xs)
+	if (v->xs && opts.stats)
 		stats_print_json(v->xs);
 	jw_obj_close();
 	jw_obj_open("curlft");

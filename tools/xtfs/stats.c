@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xtfs per-SA counters over the "xtfs" generic netlink family:
- * "xtfs stats" and the counters shown by "xtfs -s state get/list"
+ * The "xtfs" generic netlink family: per-SA counters ("xtfs stats", the
+ * counters of "xtfs -s state get/list"), the implicit IV shown by "state
+ * get/list", and the extension settings "state add" stages
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,6 +17,8 @@
 
 static const char no_family_msg[] =
 	"xtfs family not found: is xfrm_xtfs loaded?";
+static const char stage_no_family_msg[] =
+	"the xtfs kernel module xfrm_xtfs is not loaded (generic netlink family xtfs not found)";
 
 /*
  * The counters as shown: JSON key (stable, snake_case) and text word, in
@@ -88,6 +91,23 @@ static struct nlmsghdr *genl_req(__u16 id, __u8 cmd, __u16 flags)
 }
 
 /*
+ * family_error - after a failed xtfs_family(): print missing when the
+ * family does not exist, the lookup's error otherwise.
+ */
+static void family_error(const char *missing)
+{
+	const char *msg;
+	int err = nl_last_err(&msg);
+
+	if (err == ENOENT)
+		fprintf(stderr, "xtfs: %s\n", missing);
+	else
+		fprintf(stderr, "xtfs: cannot look up the %s generic netlink family: %s%s%s\n",
+			XTFS_GENL_NAME, strerror(err ? err : EPROTO),
+			*msg ? ": " : "", msg);
+}
+
+/*
  * xtfs_family - the id of the "xtfs" family, resolved once. Returns 0 if
  * the family is missing (errno ENOENT) or the lookup failed; with quiet
  * set nothing is printed, and nl_last_err() tells why.
@@ -109,18 +129,51 @@ static __u16 xtfs_family(bool quiet)
 	nl_quiet(was);
 	if (!ret && family_id)
 		return family_id;
-	if (!quiet) {
-		const char *msg;
-		int err = nl_last_err(&msg);
-
-		if (err == ENOENT)
-			fprintf(stderr, "xtfs: %s\n", no_family_msg);
-		else
-			fprintf(stderr, "xtfs: cannot look up the %s generic netlink family: %s%s%s\n",
-				XTFS_GENL_NAME, strerror(err ? err : EPROTO),
-				*msg ? ": " : "", msg);
-	}
+	if (!quiet)
+		family_error(no_family_msg);
 	return 0;
+}
+
+/* genl_put_sa_id - the SA identity attributes of a request. */
+static void genl_put_sa_id(struct nlmsghdr *nlh, __u16 family,
+			   const xfrm_address_t *daddr, __u32 spi,
+			   const struct opt_u32 *mark)
+{
+	nl_put_u16(nlh, XTFS_A_SA_FAMILY, family);
+	nl_put(nlh, XTFS_A_SA_DADDR, family == AF_INET ? 4 : 16, daddr);
+	nl_put_u32(nlh, XTFS_A_SA_SPI, spi);
+	if (mark && mark->set)
+		nl_put_u32(nlh, XTFS_A_SA_MARK, mark->val);
+}
+
+/*
+ * sa_stage - XTFS_CMD_SA_STAGE for the SA (family, daddr, spi in network
+ * byte order, optional mark) about to be added: stage implicit IV
+ * algorithm iiv, or with iiv 0 withdraw what was staged. The staging
+ * socket stays open until the program ends, as the staged settings must
+ * outlive the XFRM_MSG_NEWSA that takes them. Returns 0 or -1 after
+ * printing why (unless nl_quiet() asked for silence).
+ */
+int sa_stage(__u16 family, const xfrm_address_t *daddr, __u32 spi,
+	     const struct opt_u32 *mark, __u32 iiv)
+{
+	struct nlmsghdr *nlh;
+	bool was;
+	__u16 id;
+
+	was = nl_quiet(true);
+	id = xtfs_family(true);
+	nl_quiet(was);
+	if (!id) {
+		if (!was)
+			family_error(stage_no_family_msg);
+		return -1;
+	}
+	nlh = genl_req(id, XTFS_CMD_SA_STAGE, NLM_F_ACK);
+	genl_put_sa_id(nlh, family, daddr, spi, mark);
+	if (iiv)
+		nl_put_u32(nlh, XTFS_A_SA_IIV, iiv);
+	return nl_talk_proto(NETLINK_GENERIC, nlh, false, NULL, NULL);
 }
 
 /* sa_stats_decode - fill a struct sa_stats from one XTFS_CMD_SA_GET reply. */
@@ -159,6 +212,9 @@ static int sa_stats_decode(const struct nlmsghdr *nlh, struct sa_stats *s)
 	d = nl_attr_data(tb[XTFS_A_SA_DIR], sizeof(s->dir));
 	if (d)
 		s->dir = *(const __u8 *)d;
+	d = nl_attr_data(tb[XTFS_A_SA_IIV], sizeof(s->iiv));
+	if (d)
+		memcpy(&s->iiv, d, sizeof(s->iiv));
 	if (!tb[XTFS_A_SA_STATS] ||
 	    nl_attrs_nested(tb[XTFS_A_SA_STATS], st, XTFS_A_STATS_MAX) < 0)
 		return -1;
@@ -220,23 +276,24 @@ static int stats_dump(struct stats_list *l, bool quiet)
 	return ret;
 }
 
-/* --- counters beside "state get/list" ------------------------------------ */
+/* --- counters and implicit IV beside "state get/list" -------------------- */
 
 static struct stats_list state_stats;
 static bool state_stats_loaded;
 static char state_stats_why[300];
 
 /*
- * stats_for_states - with -s, fetch the counters of every xtfs SA before
- * the SAs are printed. A missing family is not an error here (the SAs
- * may be served by another module): sa_stats_find() then says why.
+ * stats_for_states - fetch what xtfs reports of every xtfs SA (counters,
+ * implicit IV) before the SAs are printed; with --dry-run only for -s. A
+ * failure is not an error here (the module may not be loaded, the SAs may
+ * be served by another one): with -s, sa_stats_find() then says why.
  */
 void stats_for_states(void)
 {
 	const char *msg;
 	int err;
 
-	if (!opts.stats || state_stats_loaded)
+	if ((opts.dry_run && !opts.stats) || state_stats_loaded)
 		return;
 	state_stats_loaded = true;
 	if (!stats_dump(&state_stats, true))
@@ -252,8 +309,8 @@ void stats_for_states(void)
 }
 
 /*
- * sa_stats_find - the counters of an SA, or NULL. An IP-TFS SA without
- * counters gets a warning with the reason.
+ * sa_stats_find - what xtfs reported of an SA, or NULL. With -s, an
+ * IP-TFS SA without counters gets a warning with the reason.
  */
 const struct sa_stats *sa_stats_find(__u16 family, const xfrm_address_t *saddr,
 				     const xfrm_address_t *daddr, __u32 spi,
@@ -261,8 +318,6 @@ const struct sa_stats *sa_stats_find(__u16 family, const xfrm_address_t *saddr,
 {
 	size_t i, alen = family == AF_INET ? 4 : 16;
 
-	if (!opts.stats)
-		return NULL;
 	for (i = 0; i < state_stats.n; i++) {
 		const struct sa_stats *s = &state_stats.v[i];
 
@@ -271,7 +326,7 @@ const struct sa_stats *sa_stats_find(__u16 family, const xfrm_address_t *saddr,
 		    !memcmp(&s->saddr, saddr, alen))
 			return s;
 	}
-	if (iptfs && !opts.dry_run)
+	if (iptfs && opts.stats && !opts.dry_run)
 		fprintf(stderr, "xtfs: warning: no xtfs counters for SA spi 0x%08x: %s\n",
 			ntohl(spi), *state_stats_why ? state_stats_why :
 			"not served by xtfs");
@@ -407,13 +462,10 @@ static int stats_get_one(const struct stats_args *a)
 	if (!id)
 		return -1;
 	nlh = genl_req(id, XTFS_CMD_SA_GET, NLM_F_ACK);
-	nl_put_u16(nlh, XTFS_A_SA_FAMILY, a->dst.family);
-	nl_put(nlh, XTFS_A_SA_DADDR, alen, &a->dst.a);
+	genl_put_sa_id(nlh, a->dst.family, &a->dst.a, htonl(a->spi.val),
+		       &a->mark);
 	if (a->src.set)
 		nl_put(nlh, XTFS_A_SA_SADDR, alen, &a->src.a);
-	nl_put_u32(nlh, XTFS_A_SA_SPI, htonl(a->spi.val));
-	if (a->mark.set)
-		nl_put_u32(nlh, XTFS_A_SA_MARK, a->mark.val);
 	ret = nl_talk_proto(NETLINK_GENERIC, nlh, false, stats_cb, &l);
 	if (!ret && l.n)
 		print_one(&l.v[0]);

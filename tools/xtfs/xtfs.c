@@ -26,6 +26,7 @@ static const char usage_text[] =
 "          [pkt-size BYTES] [init-delay USEC] [dont-frag]\n"
 "          [max-queue-size BYTES]                  (IP-TFS, dir out)\n"
 "          [drop-time USEC] [reorder-window N]      (IP-TFS, dir in)\n"
+"          [iiv]                                    (IP-TFS, implicit IV)\n"
 "  xtfs state del [src ADDR] dst ADDR proto esp spi SPI\n"
 "  xtfs state get [src ADDR] dst ADDR proto esp spi SPI\n"
 "  xtfs state list\n"
@@ -48,6 +49,10 @@ static const char usage_text[] =
 "decimal or 0x-hex. KEY is 0x-hex, or \"\" for none (cipher_null,\n"
 "digest_null). mode defaults to iptfs, which needs dir. FLAG is one of\n"
 "esn, af-unspec, noecn, decap-dscp, nopmtudisc, wildrecv, icmp, align4.\n"
+"iiv sends ESP with implicit IV (RFC 8750), for aead rfc4106(gcm(aes)) 128\n"
+"(aes-gcm-16), rfc4309(ccm(aes)) 64 (aes-ccm-8) or\n"
+"rfc7539esp(chacha20,poly1305) 128 (chacha20-poly1305); it needs the\n"
+"xfrm_xtfs module.\n"
 "\"stats\" shows the xtfs counters of the SA named by dst and spi, or of\n"
 "every IP-TFS SA served by xtfs that matches the words given.\n"
 "Exit status: 0 success, 1 failure (kernel error), 2 bad usage.\n";

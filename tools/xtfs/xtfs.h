@@ -166,9 +166,9 @@ const char *fmt_prefix(char *buf, size_t len, int family,
 void fill_selector(struct xfrm_selector *sel, const struct xaddr *src,
 		   const struct xaddr *dst);
 
-/* --- stats.c: xtfs counters (generic netlink family "xtfs") ---------- */
+/* --- stats.c: generic netlink family "xtfs" -------------------------- */
 
-/* One SA's counters as the kernel reported them. */
+/* One SA's counters (and implicit IV) as the kernel reported them. */
 struct sa_stats {
 	__u16 family;
 	xfrm_address_t saddr;
@@ -176,6 +176,7 @@ struct sa_stats {
 	__u32 spi;			/* network byte order */
 	__u32 mark;
 	__u8 dir;			/* XTFS_SA_DIR_*, 0 if unknown */
+	__u32 iiv;			/* enum xtfs_iiv_alg, 0 if none */
 	bool has[XTFS_CNT_MAX];		/* the kernel sent this counter */
 	__u64 cnt[XTFS_CNT_MAX];
 };
@@ -186,6 +187,8 @@ const struct sa_stats *sa_stats_find(__u16 family, const xfrm_address_t *saddr,
 				     __u32 mark, bool iptfs);
 void stats_print_json(const struct sa_stats *s);
 void stats_print_text(const struct sa_stats *s, const char *indent);
+int sa_stage(__u16 family, const xfrm_address_t *daddr, __u32 spi,
+	     const struct opt_u32 *mark, __u32 iiv);
 
 /* --- commands ---------------------------------------------------------- */
 
