@@ -149,9 +149,9 @@ static const struct {
 	__u32 alg;
 	const char *name;
 } iiv_algs[] = {
-	{ "rfc4106(gcm(aes))", 128, XTFS_IIV_AES_GCM_16, "aes-gcm-16" },
-	{ "rfc4309(ccm(aes))", 64, XTFS_IIV_AES_CCM_8, "aes-ccm-8" },
-	{ "rfc7539esp(chacha20,poly1305)", 128, XTFS_IIV_CHACHA20_POLY1305,
+	{ "rfc4106(gcm(aes))", 128, XTFS_IIV_ALG_AES_GCM_16, "aes-gcm-16" },
+	{ "rfc4309(ccm(aes))", 64, XTFS_IIV_ALG_AES_CCM_8, "aes-ccm-8" },
+	{ "rfc7539esp(chacha20,poly1305)", 128, XTFS_IIV_ALG_CHACHA20_POLY1305,
 	  "chacha20-poly1305" },
 };
 
