@@ -31,6 +31,10 @@ struct sa_args {
 	struct alg auth;
 	struct alg auth_trunc;
 	struct opt_u32 replay;
+	struct opt_u32 seq;		/* replay state to start from */
+	struct opt_u32 seq_hi;
+	struct opt_u32 oseq;
+	struct opt_u32 oseq_hi;
 	unsigned int flags;		/* XFRM_STATE_* */
 	struct sa_sel sel;
 	struct opt_u32 if_id;
@@ -125,6 +129,10 @@ static const struct kw sa_add_kw[] = {
 	KW_ALG("auth", auth, 2),
 	KW_ALG("auth-trunc", auth_trunc, 3),
 	KW_U32("replay-window", replay, XTFS_MAX_REPLAY),
+	KW_U32("replay-seq", seq, UINT32_MAX),
+	KW_U32("replay-seq-hi", seq_hi, UINT32_MAX),
+	KW_U32("replay-oseq", oseq, UINT32_MAX),
+	KW_U32("replay-oseq-hi", oseq_hi, UINT32_MAX),
 	{ .name = "flag", .fn = kw_sa_flags, .nargs = 1, .off = SA(flags),
 	  .repeat = true },
 	{ .name = "sel", .fn = kw_sel, .nargs = 2, .off = SA(sel) },
@@ -232,10 +240,14 @@ static void put_alg(struct nlmsghdr *nlh, __u16 type, const struct alg *a,
 	nl_put(nlh, type, hdr + a->key_len, buf);
 }
 
-/* put_replay_esn - XFRMA_REPLAY_ESN_VAL for a window of rw packets. */
-static void put_replay_esn(struct nlmsghdr *nlh, __u32 rw)
+/*
+ * put_replay_esn - XFRMA_REPLAY_ESN_VAL: a window of a->replay packets,
+ * and the sequence numbers to start from.
+ */
+static void put_replay_esn(struct nlmsghdr *nlh, const struct sa_args *a)
 {
 	struct xfrm_replay_state_esn *esn;
+	__u32 rw = a->replay.val;
 	__u32 words = (rw + 31) / 32;
 	size_t len = sizeof(*esn) + words * sizeof(__u32);
 
@@ -246,6 +258,10 @@ static void put_replay_esn(struct nlmsghdr *nlh, __u32 rw)
 	}
 	esn->bmp_len = words;
 	esn->replay_window = rw;
+	esn->seq = a->seq.val;
+	esn->seq_hi = a->seq_hi.val;
+	esn->oseq = a->oseq.val;
+	esn->oseq_hi = a->oseq_hi.val;
 	nl_put(nlh, XFRMA_REPLAY_ESN_VAL, len, esn);
 	free(esn);
 }
@@ -278,6 +294,8 @@ int state_add(int argc, char **argv)
 		usage_error("\"aead\" cannot be combined with \"enc\", \"auth\" or \"auth-trunc\"");
 	if (a.auth.set && a.auth_trunc.set)
 		usage_error("\"auth\" and \"auth-trunc\" are alternatives; give one");
+	if ((a.seq_hi.set || a.oseq_hi.set) && !(a.flags & XFRM_STATE_ESN))
+		usage_error("\"replay-seq-hi\" and \"replay-oseq-hi\" need \"flag esn\"");
 	if (a.iiv)
 		iiv = iiv_alg(&a);
 
@@ -304,11 +322,13 @@ int state_add(int argc, char **argv)
 
 	/*
 	 * ESN needs XFRMA_REPLAY_ESN_VAL, and so does a window wider than
-	 * the 32-bit legacy bitmap; the legacy field must then stay 0.
+	 * the 32-bit legacy bitmap or a replay state to start from; the
+	 * legacy field must then stay 0.
 	 */
-	esn_attr = (a.flags & XFRM_STATE_ESN) || a.replay.val > 32;
+	esn_attr = (a.flags & XFRM_STATE_ESN) || a.replay.val > 32 ||
+		   a.seq.set || a.seq_hi.set || a.oseq.set || a.oseq_hi.set;
 	if (esn_attr)
-		put_replay_esn(nlh, a.replay.val);
+		put_replay_esn(nlh, &a);
 	else
 		p->replay_window = a.replay.val;
 
