@@ -12,6 +12,7 @@
 #include <linux/module.h>
 #include <linux/namei.h>
 #include <linux/netlink.h>
+#include <net/genetlink.h>
 #include <net/netlink.h>
 #include <net/xfrm.h>
 
@@ -399,3 +400,5 @@ MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("IP-TFS (RFC 9347) for xfrm: aggregation and fragmentation of inner packets in ESP");
 MODULE_AUTHOR("xtfs developers");
 MODULE_ALIAS("xfrm-iptfs");
+/* The helper's first request to the "xtfs" family loads the module. */
+MODULE_ALIAS_GENL_FAMILY(XTFS_GENL_NAME);

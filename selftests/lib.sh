@@ -31,6 +31,7 @@ SA_INNER=4
 KEY_AB=0x0102030405060708090a0b0c0d0e0f1011121314
 KEY_BA=0x1112131415161718191a1b1c1d1e1f2021222324
 AEAD="rfc4106(gcm(aes))"
+SA_ICV=128
 SELFTEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TMP=$(mktemp -d /tmp/xtfs-test.XXXXXX)
 
@@ -212,12 +213,12 @@ sa_pair() {
 				dir=out
 				ip netns exec $ns xtfs state add src $src dst $dst \
 					proto esp spi $spi reqid 1 dir out mode iptfs \
-					aead "$AEAD" $key 128 "${out_opts[@]}" || return 1
+					aead "$AEAD" $key "$SA_ICV" "${out_opts[@]}" || return 1
 			else
 				dir=in
 				ip netns exec $ns xtfs state add src $src dst $dst \
 					proto esp spi $spi reqid 1 dir in mode iptfs \
-					aead "$AEAD" $key 128 "${in_opts[@]}" || return 1
+					aead "$AEAD" $key "$SA_ICV" "${in_opts[@]}" || return 1
 			fi
 		done
 	done
