@@ -40,6 +40,20 @@ enum xtfs_iiv_alg {
 };
 
 /**
+ * enum xtfs_payload - what the ESP packets of an xtfs SA carry
+ * @XTFS_PAYLOAD_AGGFRAG: AGGFRAG payloads (IP-TFS, RFC 9347 section 2.1),
+ *	next header 144; the default
+ * @XTFS_PAYLOAD_TUNNEL: one inner packet per ESP packet, next header 4
+ *	(IPv4) or 41 (IPv6): the wire format of tunnel mode (RFC 4303
+ *	section 3.1.2), so that implicit IV serves plain tunnels too. The
+ *	IP-TFS parameters (XFRMA_IPTFS_*) do not apply.
+ */
+enum xtfs_payload {
+	XTFS_PAYLOAD_AGGFRAG,
+	XTFS_PAYLOAD_TUNNEL,
+};
+
+/**
  * enum xtfs_counter - per-SA counters kept by xtfs
  * @XTFS_CNT_INNER_OUT_PKTS: inner packets accepted for sending
  * @XTFS_CNT_INNER_OUT_BYTES: bytes of those inner packets
@@ -102,12 +116,13 @@ enum xtfs_counter {
  *	%XTFS_A_SA_SPI (protocol ESP), optionally %XTFS_A_SA_SADDR and
  *	%XTFS_A_SA_MARK; as a dump it takes no attributes and reports every
  *	xtfs SA of the caller's network namespace. Each reply carries the
- *	SA identity and an %XTFS_A_SA_STATS nest. Needs CAP_NET_ADMIN in the
+ *	SA identity, its settings and an %XTFS_A_SA_STATS nest. Needs
+ *	CAP_NET_ADMIN in the
  *	namespace's user namespace, as reading SAs with xfrm netlink does.
  * @XTFS_CMD_SA_STAGE: stage extension settings for an SA about to be
  *	created. Names the SA as a %XTFS_CMD_SA_GET request does (the
  *	SA's mark, if any, in %XTFS_A_SA_MARK) and carries the settings:
- *	%XTFS_A_SA_IIV. The next XFRM_MSG_NEWSA of an IP-TFS mode SA with
+ *	%XTFS_A_SA_IIV, %XTFS_A_SA_PAYLOAD. The next XFRM_MSG_NEWSA of an IP-TFS mode SA with
  *	that identity in the namespace takes the settings, or is refused
  *	with an extended ACK message when they do not fit the SA; either
  *	way they are then gone. A request without settings withdraws what
@@ -150,6 +165,8 @@ enum xtfs_cmd {
  *	ESP with implicit IV (RFC 8750). In %XTFS_CMD_SA_STAGE it must
  *	name the algorithm of the SA's AEAD; in a reply only when the SA
  *	uses implicit IV.
+ * @XTFS_A_SA_PAYLOAD: u8, an &enum xtfs_payload: what the SA's ESP packets
+ *	carry (%XTFS_CMD_SA_STAGE: absent means AGGFRAG; reply: always)
  * @__XTFS_A_SA_MAX: one past the last attribute
  * @XTFS_A_SA_MAX: the last attribute
  */
@@ -163,6 +180,7 @@ enum xtfs_a_sa {
 	XTFS_A_SA_DIR,
 	XTFS_A_SA_STATS,
 	XTFS_A_SA_IIV,
+	XTFS_A_SA_PAYLOAD,
 
 	__XTFS_A_SA_MAX,
 	XTFS_A_SA_MAX = __XTFS_A_SA_MAX - 1
