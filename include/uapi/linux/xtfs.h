@@ -117,13 +117,14 @@ enum xtfs_counter {
  *	%XTFS_A_SA_MARK; as a dump it takes no attributes and reports every
  *	xtfs SA of the caller's network namespace. Each reply carries the
  *	SA identity, its settings and an %XTFS_A_SA_STATS nest. Needs
- *	CAP_NET_ADMIN in the
- *	namespace's user namespace, as reading SAs with xfrm netlink does.
+ *	CAP_NET_ADMIN in the namespace's user namespace, as reading SAs
+ *	with xfrm netlink does.
  * @XTFS_CMD_SA_STAGE: stage extension settings for an SA about to be
  *	created. Names the SA as a %XTFS_CMD_SA_GET request does (the
  *	SA's mark, if any, in %XTFS_A_SA_MARK) and carries the settings:
- *	%XTFS_A_SA_IIV, %XTFS_A_SA_PAYLOAD. The next XFRM_MSG_NEWSA of an IP-TFS mode SA with
- *	that identity in the namespace takes the settings, or is refused
+ *	%XTFS_A_SA_IIV, %XTFS_A_SA_PAYLOAD. The next XFRM_MSG_NEWSA of an
+ *	IP-TFS mode SA with that identity in the namespace takes the
+ *	settings, or is refused
  *	with an extended ACK message when they do not fit the SA; either
  *	way they are then gone. A request without settings withdraws what
  *	was staged for the identity. Staged settings also go when the
