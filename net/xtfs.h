@@ -45,6 +45,7 @@
  * @drop_time_us: wait for a missing outer packet before declaring it
  *	lost, in µs (in)
  * @reorder_win: outer packets held for reordering (in)
+ * @payload: what the ESP packets carry, an &enum xtfs_payload
  */
 struct xtfs_config {
 	u32	pkt_size;
@@ -53,6 +54,7 @@ struct xtfs_config {
 	bool	dont_frag;
 	u32	drop_time_us;
 	u16	reorder_win;
+	u8	payload;
 };
 
 /* Octets of the implicit IV (RFC 8750 section 4). */
@@ -161,10 +163,21 @@ static inline void xtfs_inc(struct xtfs_sa *sa, enum xtfs_counter c, u64 n)
 /* xtfs_main.c */
 struct xtfs_sa *xtfs_state_sa(const struct xfrm_state *x);
 
+/**
+ * struct xtfs_settings - extension settings staged for an SA
+ * @iiv: implicit-IV algorithm, an &enum xtfs_iiv_alg, or 0
+ * @payload: payload format, an &enum xtfs_payload
+ */
+struct xtfs_settings {
+	u32	iiv;
+	u8	payload;
+};
+
 /* xtfs_netlink.c */
 int xtfs_netlink_init(void);
 void xtfs_netlink_exit(void);
-u32 xtfs_stage_take(struct net *net, const struct xfrm_state *x);
+void xtfs_stage_take(struct net *net, const struct xfrm_state *x,
+		     struct xtfs_settings *set);
 
 /* xtfs_esp.c */
 int xtfs_esp_bind(struct xfrm_state *x, struct xtfs_sa *sa, u32 alg,

@@ -261,9 +261,33 @@ static int xtfs_esp_seal(struct xtfs_sa *sa, struct sk_buff *skb, u64 seq)
 }
 
 /**
+ * xtfs_esp_room() - make room for the outer headers and trailer
+ * @skb: the packet, dst the SA's bundle
+ *
+ * As xfrm_output_one() does before the outer header goes on: an outer
+ * packet xtfs built has the room, an inner packet with the tunnel payload
+ * may not.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+static int xtfs_esp_room(struct sk_buff *skb)
+{
+	struct dst_entry *dst = skb_dst(skb);
+	int nhead = dst->header_len + LL_RESERVED_SPACE(dst->dev) -
+		    skb_headroom(skb);
+	int ntail = dst->dev->needed_tailroom - skb_tailroom(skb);
+
+	if (nhead <= 0 && ntail <= 0)
+		return 0;
+	return pskb_expand_head(skb, max(nhead, 0), max(ntail, 0), GFP_ATOMIC);
+}
+
+/**
  * xtfs_esp_output() - send one outer packet of an implicit-IV SA
  * @sa: the SA state
- * @skb: the outer packet, data at the ESP payload, dst the SA's bundle
+ * @skb: the ESP payload: an outer packet, data at the AGGFRAG header, or
+ *	with the tunnel payload an inner packet, data at its IP header, not
+ *	GSO, checksum complete; dst the SA's bundle
  *
  * Does for the packet what xfrm_output() and xfrm_output_one() do before
  * the type's output, in the same order and with the same MIB counters,
@@ -278,10 +302,18 @@ void xtfs_esp_output(struct xtfs_sa *sa, struct sk_buff *skb)
 	u64 seq;
 	int err;
 
-	if (x->props.family == AF_INET)
+	if (x->props.family == AF_INET) {
+		memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
 		IPCB(skb)->flags |= IPSKB_XFRM_TRANSFORMED;
-	else
+	} else {
+		memset(IP6CB(skb), 0, sizeof(*IP6CB(skb)));
 		IP6CB(skb)->flags |= IP6SKB_XFRM_TRANSFORMED;
+	}
+	secpath_reset(skb);
+	if (xtfs_esp_room(skb)) {
+		XFRM_INC_STATS(net, LINUX_MIB_XFRMOUTERROR);
+		goto drop;
+	}
 	skb->mark = xfrm_smark_get(skb->mark, x);
 	err = xtfs_prepare_output(x, skb);
 	if (err) {

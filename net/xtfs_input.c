@@ -3,7 +3,8 @@
  * xtfs receive path: put decrypted AGGFRAG payloads back in sequence order
  * (RFC 9347 section 2.2.3), parse their data blocks, reassemble inner
  * packets split across payloads and hand them to the stack (RFC 9347
- * section 2.5).
+ * section 2.5). An SA with the tunnel payload hands on the one inner
+ * packet of each ESP packet, as tunnel mode does.
  *
  * Every length and offset here comes from the wire. The parser reads
  * through skb_header_pointer()/skb_copy_bits() only, so any skb shape
@@ -11,6 +12,7 @@
  * a new skb of its own: nothing is shared with the outer packet.
  */
 #include <linux/netdevice.h>
+#include <net/inet_ecn.h>
 #include <net/ip.h>
 #include <net/ipv6.h>
 #include <net/xfrm.h>
@@ -654,6 +656,69 @@ static enum hrtimer_restart xtfs_drop_timer_fn(struct hrtimer *t)
 }
 
 /**
+ * xtfs_tunnel_input() - hand on the inner packet of an ESP packet of an SA
+ *	with the tunnel payload
+ * @sa: the SA state
+ * @skb: the decrypted ESP payload, network header still at the outer IP
+ *	header
+ *
+ * The payload must be one IPv4 (next header 4) or IPv6 (41) packet. As
+ * tunnel mode does (RFC 6040): an outer CE mark goes onto an ECN-capable
+ * inner packet unless the SA says noecn; the inner DS field stays as it
+ * is. The packet then leaves as the inner packets of AGGFRAG payloads do.
+ *
+ * Return: -EINPROGRESS, the packet is consumed.
+ */
+static int xtfs_tunnel_input(struct xtfs_sa *sa, struct sk_buff *skb)
+{
+	u8 proto = XFRM_MODE_SKB_CB(skb)->protocol, outer_ds, ver;
+	struct sk_buff_head out;
+	unsigned int hlen;
+
+	if (proto == IPPROTO_IPIP) {
+		ver = 4;
+		hlen = sizeof(struct iphdr);
+	} else if (proto == IPPROTO_IPV6) {
+		ver = 6;
+		hlen = sizeof(struct ipv6hdr);
+	} else {
+		goto bad;
+	}
+	if (!pskb_may_pull(skb, hlen) || skb->data[0] >> 4 != ver ||
+	    skb_ensure_writable(skb, hlen))
+		goto bad;
+	outer_ds = sa->x->props.family == AF_INET ?
+		   ipv4_get_dsfield(ip_hdr(skb)) :
+		   ipv6_get_dsfield(ipv6_hdr(skb));
+
+	skb_reset_network_header(skb);
+	skb_reset_transport_header(skb);
+	skb_reset_mac_header(skb);
+	skb->protocol = ver == 4 ? htons(ETH_P_IP) : htons(ETH_P_IPV6);
+	if (INET_ECN_is_ce(outer_ds) &&
+	    !(sa->x->props.flags & XFRM_STATE_NOECN)) {
+		if (ver == 4)
+			IP_ECN_set_ce(ip_hdr(skb));
+		else
+			IP6_ECN_set_ce(skb, ipv6_hdr(skb));
+	}
+	skb_dst_drop(skb);
+	skb->ip_summed = CHECKSUM_NONE;
+	skb->pkt_type = PACKET_HOST;
+	/* xtfs_deliver() drops a device reference, as for reassembled ones. */
+	dev_hold(skb->dev);
+	__skb_queue_head_init(&out);
+	__skb_queue_tail(&out, skb);
+	xtfs_deliver(sa, &out);
+	return -EINPROGRESS;
+
+bad:
+	xtfs_inc(sa, XTFS_CNT_DROP_BAD_HDR, 1);
+	kfree_skb(skb);
+	return -EINPROGRESS;
+}
+
+/**
  * xtfs_input() - receive a decrypted payload (xfrm_mode_cbs::input)
  * @x: the SA
  * @skb: the ESP payload, data at the AGGFRAG header
@@ -670,6 +735,8 @@ int xtfs_input(struct xfrm_state *x, struct sk_buff *skb)
 
 	BUILD_BUG_ON(sizeof(struct xtfs_skb_cb) > sizeof_field(struct sk_buff, cb));
 	xtfs_inc(sa, XTFS_CNT_OUTER_IN_PKTS, 1);
+	if (sa->cfg.payload == XTFS_PAYLOAD_TUNNEL)
+		return xtfs_tunnel_input(sa, skb);
 	if (XFRM_MODE_SKB_CB(skb)->protocol != IPPROTO_AGGFRAG) {
 		xtfs_inc(sa, XTFS_CNT_DROP_BAD_HDR, 1);
 		kfree_skb(skb);

@@ -51,11 +51,24 @@ static struct xtfs_sa *xtfs_sa_alloc(struct xfrm_state *x)
 }
 
 /**
+ * xtfs_tunnel_payload() - header lengths of an SA with the tunnel payload
+ * @x: the SA
+ *
+ * One inner packet per ESP packet: no AGGFRAG header.
+ */
+static void xtfs_tunnel_payload(struct xfrm_state *x)
+{
+	x->props.header_len -= x->props.enc_hdr_len;
+	x->props.enc_hdr_len = 0;
+}
+
+/**
  * xtfs_init_state() - attach xtfs state to a new SA (xfrm_mode_cbs::init_state)
  * @x: the SA, ESP type already initialised
  *
  * The outer IP header and the AGGFRAG header join the SA's header length,
- * which the core uses for headroom and MTU. The module pins itself while
+ * which the core uses for headroom and MTU; enc_hdr_len is the part of it
+ * inside the ESP payload. The module pins itself while
  * the SA exists: the core drops its own reference after this call.
  *
  * Return: 0 or -ENOMEM.
@@ -75,10 +88,12 @@ static int xtfs_init_state(struct xfrm_state *x)
 	x->props.header_len += sizeof(struct xtfs_aggfrag_hdr) +
 			       (x->props.family == AF_INET6 ?
 				sizeof(struct ipv6hdr) : sizeof(struct iphdr));
-	/* A clone of an implicit-IV SA (xtfs_esp_bind() for a new one). */
+	x->props.enc_hdr_len = sizeof(struct xtfs_aggfrag_hdr);
+	/* A clone (xtfs_settings_apply() for a new SA). */
+	if (sa->cfg.payload == XTFS_PAYLOAD_TUNNEL)
+		xtfs_tunnel_payload(x);
 	if (sa->iiv.tfm)
 		x->props.header_len -= XTFS_IIV_LEN;
-	x->props.enc_hdr_len = sizeof(struct xtfs_aggfrag_hdr);
 	return 0;
 }
 
@@ -140,6 +155,46 @@ static void xtfs_destroy_state(struct xfrm_state *x)
 }
 
 /**
+ * xtfs_settings_apply() - bind the extension settings staged for an SA
+ * @net: network namespace
+ * @x: the SA being created
+ * @attrs: the request's attributes
+ * @extack: extended ACK for error messages
+ *
+ * Return: 0, or a negative error with an extended ACK message.
+ */
+static int xtfs_settings_apply(struct net *net, struct xfrm_state *x,
+			       struct nlattr **attrs,
+			       struct netlink_ext_ack *extack)
+{
+	static const int iptfs_attrs[] = {
+		XFRMA_IPTFS_DROP_TIME, XFRMA_IPTFS_REORDER_WINDOW,
+		XFRMA_IPTFS_DONT_FRAG, XFRMA_IPTFS_INIT_DELAY,
+		XFRMA_IPTFS_MAX_QSIZE, XFRMA_IPTFS_PKT_SIZE,
+	};
+	struct xtfs_sa *sa = x->mode_data;
+	struct xtfs_settings set;
+	int i;
+
+	xtfs_stage_take(net, x, &set);
+	if (set.payload == XTFS_PAYLOAD_TUNNEL) {
+		for (i = 0; i < ARRAY_SIZE(iptfs_attrs); i++) {
+			if (!attrs[iptfs_attrs[i]])
+				continue;
+			NL_SET_ERR_MSG_MOD(extack,
+					   "IP-TFS parameters do not apply to an SA with the tunnel payload");
+			NL_SET_BAD_ATTR(extack, attrs[iptfs_attrs[i]]);
+			return -EINVAL;
+		}
+		sa->cfg.payload = XTFS_PAYLOAD_TUNNEL;
+		xtfs_tunnel_payload(x);
+	}
+	if (set.iiv)
+		return xtfs_esp_bind(x, sa, set.iiv, extack);
+	return 0;
+}
+
+/**
  * xtfs_user_init() - apply XFRMA_IPTFS_* attributes and staged extension
  *	settings (xfrm_mode_cbs::user_init)
  * @net: network namespace
@@ -162,14 +217,11 @@ static int xtfs_user_init(struct net *net, struct xfrm_state *x,
 	struct xtfs_sa *sa = x->mode_data;
 	struct xtfs_config *c = &sa->cfg;
 	u16 win = c->reorder_win;
-	u32 iiv = xtfs_stage_take(net, x);
+	int err;
 
-	if (iiv) {
-		int err = xtfs_esp_bind(x, sa, iiv, extack);
-
-		if (err)
-			return err;
-	}
+	err = xtfs_settings_apply(net, x, attrs, extack);
+	if (err)
+		return err;
 
 	if (attrs[XFRMA_IPTFS_PKT_SIZE]) {
 		u32 size = nla_get_u32(attrs[XFRMA_IPTFS_PKT_SIZE]);

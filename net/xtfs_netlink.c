@@ -41,6 +41,7 @@ static const struct nla_policy xtfs_sa_get_do_policy[XTFS_A_SA_MAX + 1] = {
 	[XTFS_A_SA_DIR]		= XTFS_REJECT("SA direction is reply-only"),
 	[XTFS_A_SA_STATS]	= XTFS_REJECT("SA counters are reply-only"),
 	[XTFS_A_SA_IIV]		= XTFS_REJECT("SA implicit IV is reply-only"),
+	[XTFS_A_SA_PAYLOAD]	= XTFS_REJECT("SA payload format is reply-only"),
 };
 
 /* Request policy of XTFS_CMD_SA_STAGE: an identity and the settings. */
@@ -56,6 +57,7 @@ static const struct nla_policy xtfs_sa_stage_policy[XTFS_A_SA_MAX + 1] = {
 	[XTFS_A_SA_STATS]	= XTFS_REJECT("SA counters are reply-only"),
 	[XTFS_A_SA_IIV]		= NLA_POLICY_RANGE(NLA_U32, XTFS_IIV_ALG_AES_CCM_8,
 						   XTFS_IIV_ALG_CHACHA20_POLY1305),
+	[XTFS_A_SA_PAYLOAD]	= NLA_POLICY_MAX(NLA_U8, XTFS_PAYLOAD_TUNNEL),
 };
 
 /* Request policy of XTFS_CMD_SA_GET (dump): no attribute is accepted. */
@@ -69,6 +71,7 @@ static const struct nla_policy xtfs_sa_get_dump_policy[XTFS_A_SA_MAX + 1] = {
 	[XTFS_A_SA_DIR]		= XTFS_DUMP_NO_ATTR,
 	[XTFS_A_SA_STATS]	= XTFS_DUMP_NO_ATTR,
 	[XTFS_A_SA_IIV]		= XTFS_DUMP_NO_ATTR,
+	[XTFS_A_SA_PAYLOAD]	= XTFS_DUMP_NO_ATTR,
 };
 
 static struct genl_family xtfs_genl_family;
@@ -103,6 +106,7 @@ static size_t xtfs_sa_msg_size(void)
 	       nla_total_size(sizeof(u32)) +			/* mark */
 	       nla_total_size(sizeof(u8)) +			/* dir */
 	       nla_total_size(sizeof(u32)) +			/* iiv */
+	       nla_total_size(sizeof(u8)) +			/* payload */
 	       nla_total_size(0) +				/* stats */
 	       XTFS_CNT_MAX * nla_total_size_64bit(sizeof(u64));
 }
@@ -134,7 +138,8 @@ static int xtfs_sa_fill(struct sk_buff *skb, const struct xfrm_state *x,
 	    nla_put_be32(skb, XTFS_A_SA_SPI, x->id.spi) ||
 	    (x->mark.v && nla_put_u32(skb, XTFS_A_SA_MARK, x->mark.v)) ||
 	    nla_put_u8(skb, XTFS_A_SA_DIR, x->dir) ||
-	    (sa->iiv.tfm && nla_put_u32(skb, XTFS_A_SA_IIV, sa->iiv.alg)))
+	    (sa->iiv.tfm && nla_put_u32(skb, XTFS_A_SA_IIV, sa->iiv.alg)) ||
+	    nla_put_u8(skb, XTFS_A_SA_PAYLOAD, sa->cfg.payload))
 		return -EMSGSIZE;
 
 	nest = nla_nest_start(skb, XTFS_A_SA_STATS);
@@ -433,14 +438,14 @@ static int xtfs_sa_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
  * @net: namespace of the request; the staging socket keeps it alive
  * @portid: netlink port of the staging socket
  * @id: the SA identity (family, destination, SPI, mark)
- * @iiv: implicit-IV algorithm, an &enum xtfs_iiv_alg
+ * @set: the settings
  */
 struct xtfs_stage {
 	struct list_head	list;
 	struct net		*net;
 	u32			portid;
 	struct xtfs_sa_id	id;
-	u32			iiv;
+	struct xtfs_settings	set;
 };
 
 /* Staged settings of every namespace, under xtfs_stage_lock. */
@@ -501,7 +506,7 @@ static int xtfs_sa_stage_doit(struct sk_buff *skb, struct genl_info *info)
 
 	mutex_lock(&xtfs_stage_lock);
 	e = xtfs_stage_find(net, &id, &count);
-	if (!info->attrs[XTFS_A_SA_IIV]) {
+	if (!info->attrs[XTFS_A_SA_IIV] && !info->attrs[XTFS_A_SA_PAYLOAD]) {
 		if (e) {
 			list_del(&e->list);
 			kfree(e);
@@ -526,7 +531,9 @@ static int xtfs_sa_stage_doit(struct sk_buff *skb, struct genl_info *info)
 		list_add_tail(&e->list, &xtfs_stages);
 	}
 	e->portid = info->snd_portid;
-	e->iiv = nla_get_u32(info->attrs[XTFS_A_SA_IIV]);
+	e->set.iiv = nla_get_u32_default(info->attrs[XTFS_A_SA_IIV], 0);
+	e->set.payload = nla_get_u8_default(info->attrs[XTFS_A_SA_PAYLOAD],
+					    XTFS_PAYLOAD_AGGFRAG);
 out:
 	mutex_unlock(&xtfs_stage_lock);
 	return err;
@@ -536,12 +543,12 @@ out:
  * xtfs_stage_take() - the settings staged for an SA being created
  * @net: the SA's namespace
  * @x: the SA (xfrm_mode_cbs::user_init)
+ * @set: out, the settings staged, the defaults when nothing was
  *
  * The entry is removed: settings serve one SA.
- *
- * Return: the implicit-IV algorithm staged, or 0 when nothing was.
  */
-u32 xtfs_stage_take(struct net *net, const struct xfrm_state *x)
+void xtfs_stage_take(struct net *net, const struct xfrm_state *x,
+		     struct xtfs_settings *set)
 {
 	struct xtfs_sa_id id = {
 		.family = x->props.family,
@@ -550,17 +557,16 @@ u32 xtfs_stage_take(struct net *net, const struct xfrm_state *x)
 		.mark = x->mark.v,
 	};
 	struct xtfs_stage *e;
-	u32 iiv = 0;
 
+	memset(set, 0, sizeof(*set));
 	mutex_lock(&xtfs_stage_lock);
 	e = xtfs_stage_find(net, &id, NULL);
 	if (e) {
-		iiv = e->iiv;
+		*set = e->set;
 		list_del(&e->list);
 		kfree(e);
 	}
 	mutex_unlock(&xtfs_stage_lock);
-	return iiv;
 }
 
 /**

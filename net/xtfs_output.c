@@ -2,7 +2,9 @@
 /*
  * xtfs send path: queue inner packets, pack them into AGGFRAG payloads
  * (RFC 9347 sections 2.2 and 2.2.3) and hand the outer packets to the
- * kernel's ESP through xfrm_output().
+ * kernel's ESP through xfrm_output(), or to the extended ESP engine
+ * (xtfs_esp.c) for an SA with implicit IV. An SA with the tunnel payload
+ * sends each inner packet as it comes, as tunnel mode does.
  */
 #include <crypto/aead.h>
 #include <linux/icmp.h>
@@ -31,9 +33,10 @@
  * @x: the SA (ESP type initialised)
  * @outer_size: outer packet size in octets
  *
- * The ESP payload (AGGFRAG header and data blocks) plus the pad length
- * and next header octets must be a multiple of the cipher's alignment
- * (RFC 4303 section 2.4); the outer IP header, ESP header, IV and ICV come
+ * The ESP payload (AGGFRAG header and data blocks, or the inner packet
+ * with the tunnel payload) plus the pad length and next header octets
+ * must be a multiple of the cipher's alignment (RFC 4303 section 2.4);
+ * the outer IP header, ESP header, IV (none with implicit IV) and ICV come
  * on top. An outer packet of exactly @outer_size results when the
  * alignment allows it.
  *
@@ -43,7 +46,7 @@
 u32 xtfs_payload_space(struct xfrm_state *x, u32 outer_size)
 {
 	struct crypto_aead *aead = x->data;
-	u32 hdr = x->props.header_len - XTFS_HDR_LEN;
+	u32 hdr = x->props.header_len - x->props.enc_hdr_len;
 	u32 icv = crypto_aead_authsize(aead);
 	u32 align = ALIGN(crypto_aead_blocksize(aead), 4);
 	u32 n;
@@ -96,7 +99,8 @@ static u32 xtfs_outer_size(struct xtfs_sa *sa, struct dst_entry *dst)
  *
  * With fragmentation allowed any inner packet fits (RFC 9347 section
  * 2.2.6: no "too big" errors are needed); with dont-frag an inner packet
- * must fit the data block space of one outer packet.
+ * must fit the data block space of one outer packet, and with the tunnel
+ * payload the ESP payload of one.
  *
  * Return: the inner MTU in octets.
  */
@@ -105,6 +109,8 @@ u32 xtfs_get_inner_mtu(struct xfrm_state *x, int outer_mtu)
 	struct xtfs_sa *sa = x->mode_data;
 	u32 space;
 
+	if (sa->cfg.payload == XTFS_PAYLOAD_TUNNEL)
+		return xtfs_payload_space(x, outer_mtu);
 	/* A block offset is 16 bits: no inner packet may exceed 65535. */
 	if (!sa->cfg.dont_frag)
 		return IP_MAX_MTU;
@@ -567,32 +573,95 @@ static void xtfs_enqueue(struct xtfs_sa *sa, struct sk_buff *skb, u32 space)
  * @sa: the SA state
  * @dst: the xfrm bundle an inner packet was routed to
  *
- * Return: the space in octets, the inner MTU with dont-frag; at most
- * 65535 (a block offset is 16 bits).
+ * Return: the space in octets, the inner MTU with dont-frag or the tunnel
+ * payload; at most 65535 (a block offset is 16 bits).
  */
 static u32 xtfs_inner_space(struct xtfs_sa *sa, struct dst_entry *dst)
 {
 	u32 space = xtfs_payload_space(sa->x, xtfs_outer_size(sa, dst));
+	u32 hdr = sa->x->props.enc_hdr_len;
 
-	space = space > XTFS_HDR_LEN ? space - XTFS_HDR_LEN : 0;
+	space = space > hdr ? space - hdr : 0;
 	return min(space, IP_MAX_MTU);
 }
 
 /**
- * xtfs_frag_output() - queue one IPv4 fragment made by xtfs_output()
+ * xtfs_tunnel_send() - send one inner packet or GSO batch of an SA with
+ *	the tunnel payload
+ * @sa: the SA state
+ * @sk: sending socket or NULL
+ * @skb: the inner packet, data at its IP header, dst the SA's bundle
+ *
+ * Each inner packet becomes one ESP packet (next header 4 or 41), built
+ * by the kernel's ESP through xfrm_output(), which also segments GSO
+ * batches, or by the extended ESP engine for implicit IV.
+ *
+ * Return: 0, or the error of xfrm_output().
+ */
+static int xtfs_tunnel_send(struct xtfs_sa *sa, struct sock *sk,
+			    struct sk_buff *skb)
+{
+	u32 n = skb_is_gso(skb) ? skb_shinfo(skb)->gso_segs : 1;
+	struct sk_buff *segs, *seg;
+
+	/* Count first: sending may drop the last reference to the SA. */
+	xtfs_inc(sa, XTFS_CNT_INNER_OUT_PKTS, n);
+	xtfs_inc(sa, XTFS_CNT_INNER_OUT_BYTES, skb->len);
+	xtfs_inc(sa, XTFS_CNT_OUTER_OUT_PKTS, n);
+	if (!sa->iiv.tfm)
+		return xfrm_output(sk, skb);
+	if (!skb_is_gso(skb)) {
+		xtfs_esp_output(sa, skb);
+		return 0;
+	}
+	/* No device features: checksums are finished in software. */
+	segs = skb_gso_segment(skb, 0);
+	if (IS_ERR_OR_NULL(segs)) {
+		xtfs_inc(sa, XTFS_CNT_DROP_OUT_ERR, 1);
+		kfree_skb(skb);
+		return 0;
+	}
+	consume_skb(skb);
+	skb_list_walk_safe(segs, seg, segs) {
+		skb_mark_not_on_list(seg);
+		xtfs_esp_output(sa, seg);
+	}
+	return 0;
+}
+
+/**
+ * xtfs_send_inner() - queue an inner packet, or send it with the tunnel
+ *	payload
+ * @sa: the SA state
+ * @sk: sending socket or NULL
+ * @skb: the inner packet, data at its IP header, dst held
+ * @space: data block space of one outer packet in octets
+ *
+ * Return: 0, or the error of xtfs_tunnel_send().
+ */
+static int xtfs_send_inner(struct xtfs_sa *sa, struct sock *sk,
+			   struct sk_buff *skb, u32 space)
+{
+	if (sa->cfg.payload == XTFS_PAYLOAD_TUNNEL)
+		return xtfs_tunnel_send(sa, sk, skb);
+	xtfs_enqueue(sa, skb, space);
+	return 0;
+}
+
+/**
+ * xtfs_frag_output() - send one IPv4 fragment made by xtfs_output()
  * @net: network namespace
  * @sk: sending socket or NULL
  * @skb: the fragment; its dst is the SA's bundle
  *
- * Return: 0.
+ * Return: 0, or the error of xtfs_send_inner().
  */
 static int xtfs_frag_output(struct net *net, struct sock *sk,
 			    struct sk_buff *skb)
 {
 	struct xtfs_sa *sa = skb_dst(skb)->xfrm->mode_data;
 
-	xtfs_enqueue(sa, skb, xtfs_inner_space(sa, skb_dst(skb)));
-	return 0;
+	return xtfs_send_inner(sa, sk, skb, xtfs_inner_space(sa, skb_dst(skb)));
 }
 
 /**
@@ -603,15 +672,17 @@ static int xtfs_frag_output(struct net *net, struct sock *sk,
  *
  * Installed as the bundle's dst output, so it sees inner packets after
  * routing. GSO batches are queued whole and segmented when sent
- * (xtfs_unbatch()).
+ * (xtfs_unbatch()); with the tunnel payload packets are sent at once
+ * (xtfs_tunnel_send()).
  *
- * With dont-frag, a packet larger than the data block space of one outer
- * packet is handled as by a plain ESP tunnel (RFC 9347 section 2.2.6):
- * IPv4 without DF is IP fragmented to that size (RFC 4301 section 8.1),
- * IPv4 with DF and IPv6 get a "too big" error carrying that size as MTU.
- * With fragmentation allowed any packet goes, split across outer packets.
+ * With dont-frag or the tunnel payload, a packet larger than the space of
+ * one outer packet is handled as by a plain ESP tunnel (RFC 9347 section
+ * 2.2.6): IPv4 without DF is IP fragmented to that size (RFC 4301 section
+ * 8.1), IPv4 with DF and IPv6 get a "too big" error carrying that size as
+ * MTU. With fragmentation allowed any packet goes, split across outer
+ * packets.
  *
- * Return: 0, or the error of IP fragmentation.
+ * Return: 0, or the error of IP fragmentation or of sending.
  */
 int xtfs_output(struct net *net, struct sock *sk, struct sk_buff *skb)
 {
@@ -619,7 +690,7 @@ int xtfs_output(struct net *net, struct sock *sk, struct sk_buff *skb)
 	struct xtfs_sa *sa = dst->xfrm->mode_data;
 	u32 space = xtfs_inner_space(sa, dst);
 	bool gso = skb_is_gso(skb);
-	bool big;
+	bool whole, big;
 
 	/* Data is copied into the payload as is: finish checksums first
 	 * (those of GSO batches at segmentation).
@@ -630,16 +701,14 @@ int xtfs_output(struct net *net, struct sock *sk, struct sk_buff *skb)
 	if (!skb_dst_force(skb))
 		goto drop_err;
 
+	/* Inner packets that may not be split across outer packets. */
+	whole = sa->cfg.dont_frag || sa->cfg.payload == XTFS_PAYLOAD_TUNNEL;
 	if (gso)
-		big = sa->cfg.dont_frag &&
-		      !skb_gso_validate_network_len(skb, space);
+		big = whole && !skb_gso_validate_network_len(skb, space);
 	else
-		big = skb->len > space &&
-		      (sa->cfg.dont_frag || skb->len > IP_MAX_MTU);
-	if (!big) {
-		xtfs_enqueue(sa, skb, space);
-		return 0;
-	}
+		big = skb->len > space && (whole || skb->len > IP_MAX_MTU);
+	if (!big)
+		return xtfs_send_inner(sa, sk, skb, space);
 	if (!gso && ip_hdr(skb)->version == 4 &&
 	    !(ip_hdr(skb)->frag_off & htons(IP_DF)) && space >= 68) {
 		/* ip_do_fragment() cuts to the smaller of the bundle's
@@ -660,25 +729,73 @@ drop_err:
 }
 
 /**
+ * xtfs_tunnel_fields() - outer header fields for an inner packet carried
+ *	with the tunnel payload
+ * @x: the SA
+ * @skb: the inner packet, data and network header at its IP header
+ * @proto: out, the outer protocol field: 4 or 41
+ * @ds: out, the outer DS field
+ * @df: out, the outer DF bit (IPv4 outer)
+ *
+ * As tunnel mode builds them (RFC 4301 section 5.1.2.1): the DSCP copied
+ * unless the SA says not to, ECN encapsulated (RFC 6040) unless the SA
+ * says noecn, DF copied from an IPv4 inner packet and set for IPv6 (no
+ * DF at all with nopmtudisc).
+ */
+static void xtfs_tunnel_fields(struct xfrm_state *x, struct sk_buff *skb,
+			       u8 *proto, u8 *ds, bool *df)
+{
+	u8 inner;
+
+	if (ip_hdr(skb)->version == 4) {
+		*proto = IPPROTO_IPIP;
+		inner = ipv4_get_dsfield(ip_hdr(skb));
+		*df = ip_hdr(skb)->frag_off & htons(IP_DF);
+	} else {
+		*proto = IPPROTO_IPV6;
+		inner = ipv6_get_dsfield(ipv6_hdr(skb));
+		*df = true;
+	}
+	*ds = inner;
+	if (x->props.extra_flags & XFRM_SA_XFLAG_DONT_ENCAP_DSCP)
+		*ds &= INET_ECN_MASK;
+	*ds = INET_ECN_encapsulate(*ds, inner);
+	if (x->props.flags & XFRM_STATE_NOECN)
+		*ds &= ~INET_ECN_MASK;
+	if (x->props.flags & XFRM_STATE_NOPMTUDISC)
+		*df = false;
+}
+
+/**
  * xtfs_prepare_output() - add the outer IP header (xfrm_mode_cbs::prepare_output)
  * @x: the SA
  * @skb: an outer packet built by xtfs_build_one(), data at the AGGFRAG
+ *	header; or with the tunnel payload the inner packet, data at its IP
  *	header
  *
  * Lays out the outer header in the headroom the way ESP expects it: the
  * network header at the outer IP header, the transport header at the ESP
  * header and the mac header at the protocol field, which carries
- * AGGFRAG_PAYLOAD (RFC 9347 section 6.1) for ESP to move into the ESP
- * next header field. The DS field is not copied and ECN is not mapped
- * (RFC 9347 sections 2.2.5.2 and 2.2.5.3); the outer DF bit is set.
+ * AGGFRAG_PAYLOAD (RFC 9347 section 6.1), or 4 or 41 with the tunnel
+ * payload, for ESP to move into the ESP next header field. For AGGFRAG
+ * payloads the DS field is not copied and ECN is not mapped (RFC 9347
+ * sections 2.2.5.2 and 2.2.5.3) and the outer DF bit is set; with the
+ * tunnel payload they are set as tunnel mode sets them
+ * (xtfs_tunnel_fields()).
  *
  * Return: 0, or -EAFNOSUPPORT for an SA family other than IPv4 or IPv6.
  */
 int xtfs_prepare_output(struct xfrm_state *x, struct sk_buff *skb)
 {
+	struct xtfs_sa *sa = x->mode_data;
 	struct dst_entry *dst = skb_dst(skb);
+	u8 proto = IPPROTO_AGGFRAG, ds = 0;
+	bool df = !(x->props.flags & XFRM_STATE_NOPMTUDISC);
 
-	skb_set_network_header(skb, -(x->props.header_len - XTFS_HDR_LEN));
+	if (sa->cfg.payload == XTFS_PAYLOAD_TUNNEL)
+		xtfs_tunnel_fields(x, skb, &proto, &ds, &df);
+	skb_set_network_header(skb, -(x->props.header_len -
+				      x->props.enc_hdr_len));
 	if (x->props.family == AF_INET) {
 		struct iphdr *iph = ip_hdr(skb);
 
@@ -687,11 +804,10 @@ int xtfs_prepare_output(struct xfrm_state *x, struct sk_buff *skb)
 		skb->transport_header = skb->network_header + sizeof(*iph);
 		iph->version = 4;
 		iph->ihl = 5;
-		iph->tos = 0;
-		iph->frag_off = x->props.flags & XFRM_STATE_NOPMTUDISC ?
-				0 : htons(IP_DF);
+		iph->tos = ds;
+		iph->frag_off = df ? htons(IP_DF) : 0;
 		iph->ttl = ip4_dst_hoplimit(xfrm_dst_child(dst));
-		iph->protocol = IPPROTO_AGGFRAG;
+		iph->protocol = proto;
 		iph->saddr = x->props.saddr.a4;
 		iph->daddr = x->id.daddr.a4;
 		ip_select_ident(dev_net(dst->dev), skb, NULL);
@@ -704,8 +820,8 @@ int xtfs_prepare_output(struct xfrm_state *x, struct sk_buff *skb)
 		skb->mac_header = skb->network_header +
 				  offsetof(struct ipv6hdr, nexthdr);
 		skb->transport_header = skb->network_header + sizeof(*ip6h);
-		ip6_flow_hdr(ip6h, 0, 0);
-		ip6h->nexthdr = IPPROTO_AGGFRAG;
+		ip6_flow_hdr(ip6h, ds, 0);
+		ip6h->nexthdr = proto;
 		ip6h->hop_limit = ip6_dst_hoplimit(xfrm_dst_child(dst));
 		ip6h->saddr = x->props.saddr.in6;
 		ip6h->daddr = x->id.daddr.in6;
