@@ -9,13 +9,15 @@ attributes) can be tried.
   xtfs_genl.py bad CASE     send the bad request CASE, print
                             "ERRNO-NAME|extended ACK message"
   xtfs_genl.py cases        list the CASE names
-  xtfs_genl.py stage FAMILY DADDR SPI IIV -- CMD [ARG...]
+  xtfs_genl.py stage FAMILY DADDR SPI IIV [PAYLOAD] -- CMD [ARG...]
                             stage implicit IV IIV (a transform ID, sent as
-                            is) for the SA (FAMILY 4 or 6, SPI in hex),
-                            then run CMD with the staging socket still
-                            open, as the xtfs helper does; exit with CMD's
-                            status ("stage: ERRNO|message" and 1 when the
-                            staging itself is refused)
+                            is; 0 sends none) and payload format PAYLOAD
+                            (0 AGGFRAG, 1 tunnel; none when not given) for
+                            the SA (FAMILY 4 or 6, SPI in hex), then run
+                            CMD with the staging socket still open, as the
+                            xtfs helper does; exit with CMD's status
+                            ("stage: ERRNO|message" and 1 when the staging
+                            itself is refused)
 """
 import subprocess
 import errno
@@ -42,7 +44,8 @@ NLMSGERR_ATTR_MSG = 1
 
 XTFS_CMD_SA_GET = 1
 XTFS_CMD_SA_STAGE = 2
-A_FAMILY, A_SADDR, A_DADDR, A_SPI, A_MARK, A_DIR, A_STATS, A_IIV = range(1, 9)
+(A_FAMILY, A_SADDR, A_DADDR, A_SPI, A_MARK, A_DIR, A_STATS, A_IIV,
+ A_PAYLOAD) = range(1, 10)
 
 
 def attr(t, data):
@@ -156,24 +159,31 @@ CASES = {
     "stage-stats": (False, STAGE_ID + [attr(A_STATS, b"")],
                     XTFS_CMD_SA_STAGE),
     "stage-dump": (True, [], XTFS_CMD_SA_STAGE),
+    "stage-payload-range": (False, STAGE_ID + [attr(A_PAYLOAD, b"\2")],
+                            XTFS_CMD_SA_STAGE),
 }
 
 
 def stage(argv):
     """Stage implicit IV for an SA, then run a command with it staged."""
-    fam, daddr, spi, iiv = argv[:4]
-    if argv[4] != "--":
+    if "--" not in argv[4:6]:
         sys.exit(__doc__)
+    sep = argv.index("--")
+    fam, daddr, spi, iiv = argv[:4]
     af = socket.AF_INET if fam == "4" else socket.AF_INET6
+    attrs = [u16(A_FAMILY, af), attr(A_DADDR, socket.inet_pton(af, daddr)),
+             be32(A_SPI, int(spi, 16))]
+    if int(iiv):
+        attrs.append(u32(A_IIV, int(iiv)))
+    if sep == 5:
+        attrs.append(attr(A_PAYLOAD, struct.pack("=B", int(argv[4]))))
     g = Genl()
     fid = g.family("xtfs")
-    err, text, _ = g.request(fid, XTFS_CMD_SA_STAGE, 0, [
-        u16(A_FAMILY, af), attr(A_DADDR, socket.inet_pton(af, daddr)),
-        be32(A_SPI, int(spi, 16)), u32(A_IIV, int(iiv))])
+    err, text, _ = g.request(fid, XTFS_CMD_SA_STAGE, 0, attrs)
     if err:
         print("stage: %s|%s" % (errno.errorcode.get(err, str(err)), text))
         sys.exit(1)
-    sys.exit(subprocess.run(argv[5:], check=False).returncode)
+    sys.exit(subprocess.run(argv[sep + 1:], check=False).returncode)
 
 
 def main():

@@ -1,15 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Implicit IV (RFC 8750): IP-TFS SAs made with "xtfs state add ... iiv" for
+# Implicit IV (RFC 8750): SAs made with "xtfs state add ... iiv" for
 # AES-GCM-16, AES-CCM-8 and ChaCha20-Poly1305, with and without ESN, over
-# IPv4 and IPv6. Real traffic both ways, and a cross-check against an
-# independent ESP (scapy, selftests/esp_iiv.py): every captured packet
-# opens there as an ordinary RFC 4106/4309/7634 packet once its IV is put
-# back, and packets scapy seals (IV then taken out) are delivered by xtfs.
-# Then: octets on the wire with and without implicit IV, a stock
-# tunnel-mode ESP SA working beside implicit-IV SAs, replay and reorder,
-# an ESN wrap, and SAs refused for settings that do not fit.
+# IPv4 and IPv6, with AGGFRAG payloads and with the tunnel payload. Real
+# traffic both ways, and a cross-check against an independent ESP (scapy,
+# selftests/esp_iiv.py): every captured packet opens there as an ordinary
+# RFC 4106/4309/7634 packet once its IV is put back, and packets scapy
+# seals (IV then taken out) are delivered by xtfs. Then: octets on the
+# wire with and without implicit IV, a stock tunnel-mode SA working beside
+# implicit-IV SAs, the tunnel payload against a stock tunnel-mode SA,
+# replay, reorder and tampering, an ESN wrap, and SAs refused for
+# settings that do not fit.
 . "$(dirname "$0")/lib.sh"
 
 ESP_IIV="$SELFTEST_DIR/esp_iiv.py"
@@ -55,10 +57,15 @@ for k in sys.argv[1:]:
 print(v)' "$@"
 }
 
-# iiv_pair ESN [OUT-OPTS [-- IN-OPTS]] - an implicit-IV SA pair
+# iiv_pair ESN [OUT-OPTS [-- IN-OPTS]] - an implicit-IV SA pair, with the
+# tunnel payload when PAYLOAD is "tunnel"
 iiv_pair() {
 	local esn=$1 o=() i=()
 	shift
+	if [ "$PAYLOAD" = tunnel ]; then
+		o+=(payload tunnel)
+		i+=(payload tunnel)
+	fi
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do o+=("$1"); shift; done
 	[ "$1" = -- ] && shift
 	i=("$@")
@@ -69,21 +76,33 @@ iiv_pair() {
 	sa_pair iiv "${o[@]}" -- iiv replay-window 64 "${i[@]}"
 }
 
-# open_args - the esp_iiv.py SA options of the A to B SA
+# open_args [SPI] - the esp_iiv.py SA options of the A to B SA
 open_args() {
-	echo --alg "$IIV_ALG" --key "$KEY_AB" --spi 0x100 \
+	echo --alg "$IIV_ALG" --key "$KEY_AB" --spi "${1:-0x100}" \
 		$([ "$IIV_ESN" = 1 ] && echo --esn)
 }
 
-# combo ALG ESN OUTER - traffic and the scapy cross-check for one SA pair
+# seal ARGS... - packets sealed by scapy, sent from A to B's SA 0x100
+seal() {
+	# shellcheck disable=SC2046
+	ip netns exec $A python3 "$ESP_IIV" seal $(open_args) --outer-src $OA \
+		--outer-dst $OB --src $IA --dst $IB \
+		$([ "$PAYLOAD" = tunnel ] && echo --tunnel) "$@" \
+		2>>"$TMP/seal.log"
+}
+
+# combo ALG ESN OUTER [PAYLOAD] - traffic and the scapy cross-check for
+# one SA pair
 combo() {
-	local what fail=0 s out nrecv next
+	local what fail=0 s out nrecv next in=()
 	iiv_alg "$1"
 	IIV_ESN=$2
+	PAYLOAD=${4:-aggfrag}
 	sa_families "$3" "$3"
-	what="$IIV_NAME esn $2 IPv$3"
+	what="$IIV_NAME esn $2 IPv$3 $PAYLOAD"
+	[ "$PAYLOAD" = aggfrag ] && in=(reorder-window 8)
 	sa_flush
-	iiv_pair "$2" -- reorder-window 8
+	iiv_pair "$2" -- "${in[@]}"
 	ok $? "$what: SA pair with implicit IV made"
 	[ "$(sa_json $A $OB 0x100 iptfs iiv)" = "$IIV_NAME" ] &&
 		[ "$(sa_json $B $OB 0x100 iptfs iiv)" = "$IIV_NAME" ] &&
@@ -122,24 +141,27 @@ combo() {
 
 	next=$(($(sa_json $B $OB 0x100 replay_state seq) + 1))
 	udp_recv_start $B 5002 20 5 "$TMP/recv2.sums" "$IB"
-	# shellcheck disable=SC2046
-	ip netns exec $A python3 "$ESP_IIV" seal $(open_args) --outer-src $OA \
-		--outer-dst $OB --src $IA --dst $IB --port 5002 --count 20 \
-		--size 200 --seed 9 --sums "$TMP/sent2.sums" --seq $next \
-		--gap-us 2000 2>"$TMP/seal.log"
+	seal --port 5002 --count 20 --size 200 --seed 9 \
+		--sums "$TMP/sent2.sums" --seq $next --gap-us 2000
 	wait "$udp_rpid"
 	nrecv=$(wc -l <"$TMP/recv2.sums")
 	cmp -s <(sort "$TMP/sent2.sums") <(sort "$TMP/recv2.sums")
 	ok $? "$what: $nrecv of 20 packets sealed by scapy (IV taken out, SN from $next) delivered by xtfs"
 }
 
-# one_size IIV - IP length of the one ESP packet carrying a 64-octet inner
-# packet (a UDP datagram of 36 octets) from A to B
+# one_size IIV PAYLOAD - IP length of the one ESP packet carrying a
+# 64-octet inner packet (a UDP datagram of 36 octets) from A to B: with
+# PAYLOAD "stock" through kernel tunnel-mode SAs
 one_size() {
-	local iiv=()
-	[ "$1" = 1 ] && iiv=(iiv)
+	local o=()
+	[ "$1" = 1 ] && o+=(iiv)
+	[ "$2" = tunnel ] && o+=(payload tunnel)
 	sa_flush
-	sa_pair "${iiv[@]}" -- "${iiv[@]}" >/dev/null || return 1
+	if [ "$2" = stock ]; then
+		stock_pair $IA $IB 0x100 0x200 1
+	else
+		sa_pair "${o[@]}" -- "${o[@]}" >/dev/null
+	fi || return 1
 	capture_start $A veth-a "$TMP/one.pcap" || return 1
 	ip netns exec $A python3 "$SELFTEST_DIR/pcap_esp.py" udp-send $IB 5009 \
 		1 36 1 /dev/null
@@ -147,7 +169,57 @@ one_size() {
 	pcap_esp_sizes "$TMP/one.pcap" | tr '\n' ' '
 }
 
-tap_plan 46
+# stock_pair IA IB SPI-AB SPI-BA REQID - kernel tunnel-mode SAs (made with
+# ip xfrm, no dir) and policies on both ends for inner addresses IA, IB
+stock_pair() {
+	local ia=$1 ib=$2 plen=32 ns
+	case $ia in *:*) plen=128 ;; esac
+	for ns in $A $B; do
+		stock_sa $ns $OA $OB "$3" "$5" "$KEY_AB" &&
+			stock_sa $ns $OB $OA "$4" "$5" "$KEY_BA" || return 1
+	done
+	stock_pol $A $ia $ib $OA $OB "$5" && stock_pol $B $ib $ia $OB $OA "$5"
+}
+
+# stock_sa NS SRC DST SPI REQID KEY - one kernel tunnel-mode SA
+stock_sa() {
+	ip -n "$1" xfrm state add src "$2" dst "$3" proto esp spi "$4" \
+		reqid "$5" mode tunnel aead "$AEAD" "$6" "$SA_ICV"
+}
+
+# stock_pol NS LOCAL PEER OLOCAL OPEER REQID - tunnel-mode policies, out
+# and in, between inner addresses LOCAL and PEER (host prefixes)
+stock_pol() {
+	local plen=32
+	case $2 in *:*) plen=128 ;; esac
+	ip -n "$1" xfrm policy add src "$2/$plen" dst "$3/$plen" dir out \
+		tmpl src "$4" dst "$5" proto esp reqid "$6" mode tunnel &&
+	ip -n "$1" xfrm policy add src "$3/$plen" dst "$2/$plen" dir in \
+		tmpl src "$5" dst "$4" proto esp reqid "$6" mode tunnel
+}
+
+# udp_check NS-FROM DST NS-TO PORT N SIZE - N datagrams delivered intact
+udp_check() {
+	udp_recv_start "$3" "$4" "$5" 5 "$TMP/u.recv" "$2" || return 1
+	ip netns exec "$1" python3 "$SELFTEST_DIR/pcap_esp.py" udp-send "$2" \
+		"$4" "$5" "$6" 3 "$TMP/u.sent" 200
+	wait "$udp_rpid"
+	cmp -s <(sort "$TMP/u.sent") <(sort "$TMP/u.recv") && return 0
+	diag "udp $1 -> $2:$4: $(wc -l <"$TMP/u.recv") of $5 delivered intact"
+	return 1
+}
+
+# ping_both A-ADDR B-ADDR - pings both ways, replies intact
+ping_both() {
+	local out r=0
+	out=$(ip netns exec $A ping -q -c 2 -i 0.2 -W 3 -s 1000 -I "$1" "$2" 2>&1)
+	echo "$out" | grep -q " 0% packet loss" || { diag "$out"; r=1; }
+	out=$(ip netns exec $B ping -q -c 2 -i 0.2 -W 3 -s 1000 -I "$2" "$1" 2>&1)
+	echo "$out" | grep -q " 0% packet loss" || { diag "$out"; r=1; }
+	return $r
+}
+
+tap_plan 93
 setup_ns || { diag "namespace setup failed"; exit $KSFT_FAIL; }
 
 # 1-30: every algorithm, with and without ESN, IPv4
@@ -160,18 +232,180 @@ done
 combo gcm 1 6
 combo ccm 0 6
 combo chacha 1 6
+# 46-60: the tunnel payload (next header 4/41), both outer families
+combo gcm 0 4 tunnel
+combo ccm 1 6 tunnel
+combo chacha 0 4 tunnel
 
-# 46: octets on the wire for a 64-octet inner packet
+# 61-62: octets on the wire for a 64-octet inner packet
 sa_families 4 4
 fail=0
+tfail=0
 for alg in gcm ccm chacha; do
 	iiv_alg $alg
-	plain=$(one_size 0)
-	implicit=$(one_size 1)
-	diag "$IIV_NAME, 64-octet inner packet, IPv4 outer: ${plain:-none} octets with the IV on the wire, ${implicit:-none} with implicit IV"
-	[ -n "$plain" ] && [ "$(echo $plain)" -eq $(($(echo $implicit) + 8)) ] ||
-		fail=1
+	plain=$(one_size 0 aggfrag)
+	implicit=$(one_size 1 aggfrag)
+	stock=$(one_size 0 stock)
+	tunnel=$(one_size 0 tunnel)
+	tunnel_iiv=$(one_size 1 tunnel)
+	diag "$IIV_NAME, 64-octet inner packet, IPv4 outer, octets on the wire: IP-TFS ${plain:-none}, IP-TFS with implicit IV ${implicit:-none}; kernel tunnel mode ${stock:-none}, tunnel payload ${tunnel:-none}, tunnel payload with implicit IV ${tunnel_iiv:-none}"
+	[ -n "$plain" ] && [ -n "$implicit" ] &&
+		[ "$(echo $plain)" -eq $(($(echo $implicit) + 8)) ] || fail=1
+	[ -n "$stock" ] && [ -n "$tunnel_iiv" ] &&
+		[ "$(echo $stock)" = "$(echo $tunnel)" ] &&
+		[ "$(echo $stock)" -eq $(($(echo $tunnel_iiv) + 8)) ] || tfail=1
 done
-ok $fail "implicit IV saves the 8 IV octets of every packet (64-octet inner, each algorithm)"
+ok $fail "IP-TFS: implicit IV saves the 8 IV octets of every packet (64-octet inner, each algorithm)"
+ok $tfail "tunnel payload: as long as kernel tunnel mode without implicit IV, 8 octets shorter with it"
+
+# 63-65: a stock tunnel-mode SA beside implicit-IV SAs on the same hosts:
+# the receive handler hands its packets to the kernel's ESP unchanged
+iiv_alg gcm
+PAYLOAD=aggfrag
+sa_flush
+IA2=198.51.100.11 IB2=198.51.100.12
+ip -n $A addr add $IA2/32 dev lo
+ip -n $B addr add $IB2/32 dev lo
+ip -n $A route add $IB2/32 dev veth-a src $IA2
+ip -n $B route add $IA2/32 dev veth-b src $IB2
+iiv_pair 1 && stock_pair $IA2 $IB2 0x300 0x400 3
+ok $? "implicit-IV SA pair (xtfs) and tunnel-mode SA pair (ip xfrm) side by side"
+ping_both $IA2 $IB2 && udp_check $A $IB2 $B 5010 200 500 &&
+	udp_check $B $IA2 $A 5011 200 500
+ok $? "stock tunnel-mode SAs: pings and 200 UDP datagrams each way delivered intact"
+before=$(sa_json $B $OB 0x300 curlft packets)
+ping_both $IA $IB && udp_check $A $IB $B 5012 200 500 &&
+	[ "$(sa_json $B $OB 0x300 curlft packets)" = "$before" ]
+ok $? "implicit-IV SAs at the same time: delivered, none of their packets counted on the stock SA"
+
+# 66-68: the tunnel payload without extension against kernel tunnel mode
+sa_flush
+for spi in 0x100 0x200; do
+	if [ $spi = 0x100 ]; then s=$OA d=$OB k=$KEY_AB dir=out
+	else s=$OB d=$OA k=$KEY_BA dir=in; fi
+	ip netns exec $A xtfs state add src $s dst $d proto esp spi $spi \
+		reqid 1 dir $dir mode iptfs aead "$AEAD" $k $SA_ICV \
+		payload tunnel || fail=1
+	stock_sa $B $s $d $spi 1 $k || fail=1
+done
+_sa_policies $A a $OA $OB && stock_pol $B $IB $IA $OB $OA 1
+ok $? "xtfs SAs with the tunnel payload on A, kernel tunnel-mode SAs on B"
+ping_both $IA $IB
+ok $? "tunnel payload to and from kernel tunnel mode: pings both ways"
+udp_check $A $IB $B 5013 200 1000 && udp_check $B $IA $A 5014 200 1000
+ok $? "tunnel payload to and from kernel tunnel mode: 200 UDP datagrams each way intact"
+
+# 69-72: replay, reorder and tampering, on packets scapy seals
+iiv_alg gcm
+IIV_ESN=0
+PAYLOAD=aggfrag
+sa_families 4 4
+sa_flush
+iiv_pair 0 -- reorder-window 16
+udp_recv_start $B 5020 10 3 "$TMP/r1" $IB
+seal --port 5020 --count 10 --size 100 --seed 21 --sums "$TMP/s1" --seq 1 \
+	--gap-us 1000
+wait "$udp_rpid"
+cmp -s <(sort "$TMP/s1") <(sort "$TMP/r1")
+ok $? "SNs 1-10 sealed by scapy: $(wc -l <"$TMP/r1") of 10 delivered"
+udp_recv_start $B 5021 10 3 "$TMP/r2" $IB
+seal --port 5021 --count 10 --size 100 --seed 22 --seq 1 --gap-us 1000
+wait "$udp_rpid"
+n=$(wc -l <"$TMP/r2")
+replays=$(sa_json $B $OB 0x100 stats replay)
+[ "$n" = 0 ] && [ "$replays" = 10 ]
+ok $? "SNs 1-10 replayed: $n delivered, $replays counted as replays on the SA"
+udp_recv_start $B 5022 10 5 "$TMP/r3" $IB
+seal --port 5022 --count 5 --size 100 --seed 23 --sums "$TMP/s3" --seq 16
+seal --port 5022 --count 5 --size 100 --seed 24 --sums "$TMP/s4" --seq 11
+wait "$udp_rpid"
+cmp -s <(sort "$TMP/s3" "$TMP/s4") <(sort "$TMP/r3")
+ok $? "SNs 16-20 then 11-15 (reordered within the windows): $(wc -l <"$TMP/r3") of 10 delivered"
+udp_recv_start $B 5023 5 3 "$TMP/r5" $IB
+KEY_AB=$(hexkey 20 50) seal --port 5023 --count 5 --size 100 --seed 25 --seq 21
+wait "$udp_rpid"
+n=$(wc -l <"$TMP/r5")
+bad=$(sa_json $B $OB 0x100 stats integrity_failed)
+pkts=$(sa_json $B $OB 0x100 curlft packets)
+[ "$n" = 0 ] && [ "$bad" = 5 ] && [ "$pkts" = 20 ]
+ok $? "SNs 21-25 sealed with another key: $n delivered, $bad integrity failures; lifetime $pkts packets (the 20 accepted)"
+
+# 73-75: an ESN wrap: both SAs start 32 below 2^32
+iiv_alg chacha
+IIV_ESN=1
+sa_flush
+iiv_pair 1 replay-oseq 0xffffffe0 -- replay-seq 0xffffffe0 reorder-window 8
+ok $? "$IIV_NAME SA pair with ESN, sequence numbers from 2^32 - 32"
+capture_start $B veth-b "$TMP/w.pcap" 65535 || diag "capture did not start"
+udp_check $A $IB $B 5030 64 200
+r=$?
+capture_stop
+ohi=$(sa_json $A $OB 0x100 replay_state oseq_hi)
+ihi=$(sa_json $B $OB 0x100 replay_state seq_hi)
+[ $r -eq 0 ] && [ "$ohi" = 1 ] && [ "$ihi" = 1 ]
+ok $? "64 datagrams across the wrap delivered intact; sender oseq-hi $ohi, receiver seq-hi $ihi"
+# shellcheck disable=SC2046
+python3 "$ESP_IIV" open "$TMP/w.pcap" $(open_args) 2>"$TMP/open.log" >/dev/null
+r=$?
+diag "$(cat "$TMP/open.log")"
+ok $r "scapy opens every packet across the wrap (high half 0, then 1)"
+
+# 76-81: settings that do not fit are refused with a message, and no SA
+# is left behind
+sa_flush
+sa_get() {
+	ip netns exec $A xtfs state get dst "$1" proto esp spi "$2" >/dev/null 2>&1
+}
+add() {
+	ip netns exec $A "$@" 2>&1
+}
+out=$(add xtfs state add src $OA dst 239.1.2.3 proto esp spi 0x600 reqid 6 \
+	dir out mode iptfs aead "$AEAD" $KEY_AB $SA_ICV iiv)
+r=$?
+diag "multicast: $out"
+[ $r -ne 0 ] && echo "$out" | grep -q "group (multicast) SA" &&
+	! sa_get 239.1.2.3 0x600
+ok $? "implicit IV on a multicast SA refused (RFC 8750 section 7), no SA made"
+iiv_alg gcm
+out=$(add python3 "$SELFTEST_DIR/xtfs_genl.py" stage 4 $OB 0x601 29 -- \
+	xtfs state add src $OA dst $OB proto esp spi 0x601 reqid 6 dir out \
+	mode iptfs aead "$AEAD" $KEY_AB $SA_ICV)
+r=$?
+diag "ccm staged for gcm: $out"
+[ $r -ne 0 ] && echo "$out" | grep -q "ENCR_AES_CCM_8_IIV needs AEAD rfc4309(ccm(aes)) with a 64-bit ICV" &&
+	! sa_get $OB 0x601
+ok $? "staged ENCR_AES_CCM_8_IIV for an rfc4106 SA refused by the kernel, no SA made"
+out=$(add python3 "$SELFTEST_DIR/xtfs_genl.py" stage 4 $OB 0x602 30 -- \
+	xtfs state add src $OA dst $OB proto esp spi 0x602 reqid 6 dir out \
+	mode iptfs enc "cbc(aes)" 0x$(hexkey 16 1 | cut -c3-) \
+	auth "hmac(sha256)" $(hexkey 32 1))
+r=$?
+diag "staged for cbc/hmac: $out"
+[ $r -ne 0 ] && echo "$out" | grep -q "implicit IV needs an AEAD SA" &&
+	! sa_get $OB 0x602
+ok $? "staged implicit IV for a non-AEAD SA refused by the kernel, no SA made"
+out=$(add python3 "$SELFTEST_DIR/xtfs_genl.py" stage 4 $OB 0x603 0 1 -- \
+	xtfs state add src $OA dst $OB proto esp spi 0x603 reqid 6 dir out \
+	mode iptfs aead "$AEAD" $KEY_AB $SA_ICV pkt-size 1000)
+r=$?
+diag "tunnel payload with pkt-size: $out"
+[ $r -ne 0 ] && echo "$out" | grep -q "IP-TFS parameters do not apply" &&
+	! sa_get $OB 0x603
+ok $? "staged tunnel payload with an IP-TFS parameter refused by the kernel, no SA made"
+python3 "$SELFTEST_DIR/xtfs_genl.py" stage 4 $OB 0x604 30 -- true &&
+	add xtfs state add src $OA dst $OB proto esp spi 0x604 reqid 6 dir out \
+	mode iptfs aead "$AEAD" $KEY_AB $SA_ICV >/dev/null &&
+	[ -z "$(sa_json $A $OB 0x604 iptfs iiv)" ]
+ok $? "settings staged by a socket since closed are gone: a later SA has no implicit IV"
+fail=0
+for c in stage-iiv-range stage-iiv-short stage-saddr stage-missing-spi \
+	stage-stats stage-dump stage-payload-range get-with-iiv; do
+	out=$(python3 "$SELFTEST_DIR/xtfs_genl.py" bad $c 2>&1)
+	diag "$c: $out"
+	case $out in
+	OK*|*"|") fail=1 ;;
+	esac
+done
+ok $fail "malformed stage requests refused, each with an extended ACK message"
 
 tap_done
