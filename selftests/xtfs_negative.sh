@@ -6,7 +6,7 @@
 # a usage error from xtfs itself, before any netlink request.
 . "$(dirname "$0")/lib.sh"
 
-tap_plan 11
+tap_plan 20
 modprobe -q xfrm_xtfs
 setup_ns || { diag "namespace setup failed"; exit $KSFT_FAIL; }
 
@@ -57,6 +57,32 @@ expect_usage "iiv with an AEAD without implicit IV" "not aead gcm(aes) KEY 128" 
 	dir out mode iptfs aead "gcm(aes)" 0x000102030405060708090a0b0c0d0e0f 128 iiv
 expect_usage "iiv outside mode iptfs" '"iiv" needs mode iptfs' \
 	dir out mode tunnel aead "$AEAD" $KEY_AB 128 iiv
+
+# Payload format: only in mode iptfs (aggfrag too), and the tunnel payload
+# takes none of the IP-TFS parameters; xtfs refuses these before staging.
+expect_usage "payload outside mode iptfs" '"payload" needs mode iptfs' \
+	dir out mode tunnel aead "$AEAD" $KEY_AB 128 payload tunnel
+expect_usage "payload aggfrag outside mode iptfs" '"payload" needs mode iptfs' \
+	dir out mode transport aead "$AEAD" $KEY_AB 128 payload aggfrag
+expect_usage "unknown payload word" \
+	'invalid value "bogus" for "payload" (expected aggfrag|tunnel)' \
+	dir out mode iptfs aead "$AEAD" $KEY_AB 128 payload bogus
+
+# tunnel_param DIR WORD [ARGS...] - "payload tunnel" with IP-TFS parameter
+# WORD (and ARGS) on a DIR SA: a usage error naming WORD.
+tunnel_param() {
+	local dir=$1 word=$2
+	shift
+	expect_usage "payload tunnel with $word" \
+		"IP-TFS parameters do not apply to the tunnel payload: \"payload tunnel\" with \"$word\"" \
+		dir $dir mode iptfs aead "$AEAD" $KEY_AB 128 payload tunnel "$@"
+}
+tunnel_param out pkt-size 1400 iiv
+tunnel_param out init-delay 1000
+tunnel_param out dont-frag
+tunnel_param out max-queue-size 100000
+tunnel_param in drop-time 1000
+tunnel_param in reorder-window 5
 
 out=$(xtfs state add src $OA bogus-word 2>&1)
 rc=$?

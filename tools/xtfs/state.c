@@ -45,11 +45,18 @@ struct sa_args {
 	struct opt_u32 drop_time;
 	struct opt_u32 reorder;
 	bool iiv;			/* implicit IV (RFC 8750) */
+	int payload;			/* enum xtfs_payload, -1: not given */
 };
 
 static const struct name_val sa_dir_names[] = {
 	{ "in", XTFS_SA_DIR_IN },
 	{ "out", XTFS_SA_DIR_OUT },
+	{ NULL, 0 },
+};
+
+static const struct name_val payload_names[] = {
+	{ "aggfrag", XTFS_PAYLOAD_AGGFRAG },
+	{ "tunnel", XTFS_PAYLOAD_TUNNEL },
 	{ NULL, 0 },
 };
 
@@ -144,6 +151,7 @@ static const struct kw sa_add_kw[] = {
 	KW_U32("drop-time", drop_time, UINT32_MAX),
 	KW_U32("reorder-window", reorder, UINT16_MAX),
 	{ .name = "iiv", .fn = kw_flag, .nargs = 0, .off = SA(iiv) },
+	KW_NAME("payload", payload, payload_names),
 	{ .name = NULL },
 };
 
@@ -163,6 +171,13 @@ static const struct {
 	  "chacha20-poly1305" },
 };
 
+/* need_iptfs - a usage error unless the SA is of mode iptfs. */
+static void need_iptfs(const struct sa_args *a, const char *what)
+{
+	if (a->mode != XTFS_MODE_IPTFS)
+		usage_error("\"%s\" needs mode iptfs", what);
+}
+
 /*
  * iiv_alg - the implicit IV transform ID for the algorithms of "state
  * add"; a usage error naming the accepted AEADs if they have none.
@@ -172,8 +187,7 @@ static __u32 iiv_alg(const struct sa_args *a)
 	char list[256] = "", given[128];
 	size_t i, n = ARRAY_SIZE(iiv_algs);
 
-	if (a->mode != XTFS_MODE_IPTFS)
-		usage_error("\"iiv\" needs mode iptfs");
+	need_iptfs(a, "iiv");
 	for (i = 0; i < n; i++) {
 		if (a->aead.set && !strcmp(a->aead.name, iiv_algs[i].aead) &&
 		    a->aead.bits == iiv_algs[i].icv_bits)
@@ -190,6 +204,27 @@ static __u32 iiv_alg(const struct sa_args *a)
 			 a->enc.set || a->auth.set || a->auth_trunc.set ?
 			 "not enc/auth" : "and no aead is given");
 	usage_error("\"iiv\" needs aead %s, %s", list, given);
+}
+
+/*
+ * payload_check - "payload" only in mode iptfs, and "payload tunnel"
+ * without the IP-TFS parameters, which do not apply to it.
+ */
+static void payload_check(const struct sa_args *a)
+{
+	const char *p = a->pkt_size.set ? "pkt-size" :
+			a->init_delay.set ? "init-delay" :
+			a->dont_frag ? "dont-frag" :
+			a->max_qsize.set ? "max-queue-size" :
+			a->drop_time.set ? "drop-time" :
+			a->reorder.set ? "reorder-window" : NULL;
+
+	if (a->payload < 0)
+		return;
+	need_iptfs(a, "payload");
+	if (a->payload == XTFS_PAYLOAD_TUNNEL && p)
+		usage_error("IP-TFS parameters do not apply to the tunnel payload: \"payload tunnel\" with \"%s\"",
+			    p);
 }
 
 /* iiv_name - the name of an implicit IV transform ID, or its number. */
@@ -211,6 +246,7 @@ static void sa_parse(const struct kw *tbl, struct sa_args *a, int argc,
 	memset(a, 0, sizeof(*a));
 	a->proto = IPPROTO_ESP;
 	a->mode = XTFS_MODE_IPTFS;
+	a->payload = -1;
 	parse_keywords(tbl, a, argc, argv, cmd, false);
 	if (need_src && !a->src.set)
 		usage_error("\"%s\" needs \"src ADDR\"", cmd);
@@ -275,18 +311,18 @@ static void put_opt_u32(struct nlmsghdr *nlh, __u16 type,
 }
 
 /*
- * state_add - XFRM_MSG_NEWSA from "state add" words. With "iiv" the
- * implicit IV is staged first over the xtfs family (whose socket stays
- * open until the NEWSA is answered, see sa_stage()) and withdrawn again
- * if the NEWSA fails.
+ * state_add - XFRM_MSG_NEWSA from "state add" words. With "iiv" or
+ * "payload tunnel" these settings are staged first over the xtfs family
+ * (whose socket stays open until the NEWSA is answered, see sa_stage())
+ * and withdrawn again if the NEWSA fails.
  */
 int state_add(int argc, char **argv)
 {
 	struct xfrm_usersa_info *p;
 	struct nlmsghdr *nlh;
 	struct sa_args a;
-	bool esn_attr, was;
-	__u32 iiv = 0;
+	struct sa_ext ext = { 0 };
+	bool esn_attr, was, staged;
 	int ret;
 
 	sa_parse(sa_add_kw, &a, argc, argv, "state add", true);
@@ -297,11 +333,15 @@ int state_add(int argc, char **argv)
 	if ((a.seq_hi.set || a.oseq_hi.set) && !(a.flags & XFRM_STATE_ESN))
 		usage_error("\"replay-seq-hi\" and \"replay-oseq-hi\" need \"flag esn\"");
 	if (a.iiv)
-		iiv = iiv_alg(&a);
+		ext.iiv = iiv_alg(&a);
+	payload_check(&a);
+	if (a.payload > 0)
+		ext.payload = a.payload;
+	staged = ext.iiv || ext.payload;
 
 	/* Before the NEWSA is built: both use the one request buffer. */
-	if (iiv && sa_stage(a.dst.family, &a.dst.a, htonl(a.spi.val), NULL,
-			    iiv))
+	if (staged && sa_stage(a.dst.family, &a.dst.a, htonl(a.spi.val), NULL,
+			       &ext))
 		return -1;
 
 	nlh = nl_msg(XFRM_MSG_NEWSA, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
@@ -357,10 +397,10 @@ int state_add(int argc, char **argv)
 		nl_put_u16(nlh, XTFS_XFRMA_IPTFS_REORDER_WINDOW, a.reorder.val);
 
 	ret = nl_talk(nlh, false, NULL, NULL);
-	if (ret && iiv) {
+	if (ret && staged) {
 		/* The NEWSA error is printed; the withdrawal's is not. */
 		was = nl_quiet(true);
-		sa_stage(a.dst.family, &a.dst.a, htonl(a.spi.val), NULL, 0);
+		sa_stage(a.dst.family, &a.dst.a, htonl(a.spi.val), NULL, NULL);
 		nl_quiet(was);
 	}
 	return ret;
@@ -497,6 +537,8 @@ struct sa_view {
 	const struct sa_stats *xs;	/* what xtfs reported, or NULL */
 	const char *iiv;		/* implicit IV algorithm, or NULL */
 	char iiv_buf[12];
+	const char *payload;		/* what xtfs reported, or NULL */
+	char payload_buf[12];
 };
 
 /* sa_decode - fill a sa_view from an XFRM_MSG_NEWSA message. */
@@ -560,7 +602,28 @@ static int sa_decode(const struct nlmsghdr *nlh, struct sa_view *v)
 	}
 	if (v->xs && v->xs->iiv)
 		v->iiv = iiv_name(v->iiv_buf, sizeof(v->iiv_buf), v->xs->iiv);
+	if (v->xs && v->xs->payload >= 0) {
+		v->payload = val_name(payload_names, v->xs->payload);
+		if (!v->payload) {
+			snprintf(v->payload_buf, sizeof(v->payload_buf), "%d",
+				 v->xs->payload);
+			v->payload = v->payload_buf;
+		}
+	}
 	return 0;
+}
+
+/* iptfs_text_word - start the next word of the text "iptfs" line. */
+static void iptfs_text_word(unsigned int *printed)
+{
+	fputs((*printed)++ ? " " : "\tiptfs ", out);
+}
+
+/* iptfs_json_member - open the JSON "iptfs" object at its first member. */
+static void iptfs_json_member(unsigned int *printed)
+{
+	if (!(*printed)++)
+		jw_obj_open("iptfs");
 }
 
 /* sa_print_text - one SA in the style of "ip xfrm state". */
@@ -629,14 +692,21 @@ static void sa_print_text(const struct sa_view *v)
 	for (i = 0; i < ARRAY_SIZE(iptfs_attrs); i++) {
 		if (!iptfs_value(v->tb, iptfs_attrs[i].type, &val))
 			continue;
-		fputs(printed++ ? " " : "\tiptfs ", out);
+		iptfs_text_word(&printed);
 		if (iptfs_attrs[i].type == XTFS_XFRMA_IPTFS_DONT_FRAG)
 			fputs(iptfs_attrs[i].text, out);
 		else
 			fprintf(out, "%s %u", iptfs_attrs[i].text, val);
 	}
-	if (v->iiv)
-		fprintf(out, "%siiv %s", printed++ ? " " : "\tiptfs ", v->iiv);
+	if (v->iiv) {
+		iptfs_text_word(&printed);
+		fprintf(out, "iiv %s", v->iiv);
+	}
+	/* AGGFRAG, the default, goes without saying. */
+	if (v->payload && v->xs->payload != XTFS_PAYLOAD_AGGFRAG) {
+		iptfs_text_word(&printed);
+		fprintf(out, "payload %s", v->payload);
+	}
 	if (printed)
 		fputc('\n', out);
 	fprintf(out, "\tstats replay-window %u replay %u integrity-failed %u\n",
@@ -712,17 +782,19 @@ static void sa_print_json(const struct sa_view *v)
 	for (i = 0; i < ARRAY_SIZE(iptfs_attrs); i++) {
 		if (!iptfs_value(v->tb, iptfs_attrs[i].type, &val))
 			continue;
-		if (!printed++)
-			jw_obj_open("iptfs");
+		iptfs_json_member(&printed);
 		if (iptfs_attrs[i].type == XTFS_XFRMA_IPTFS_DONT_FRAG)
 			jw_bool(iptfs_attrs[i].json, true);
 		else
 			jw_uint(iptfs_attrs[i].json, val);
 	}
 	if (v->iiv) {
-		if (!printed++)
-			jw_obj_open("iptfs");
+		iptfs_json_member(&printed);
 		jw_str("iiv", v->iiv);
+	}
+	if (v->payload) {
+		iptfs_json_member(&printed);
+		jw_str("payload", v->payload);
 	}
 	if (printed)
 		jw_obj_close();

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The "xtfs" generic netlink family: per-SA counters ("xtfs stats", the
- * counters of "xtfs -s state get/list"), the implicit IV shown by "state
- * get/list", and the extension settings "state add" stages
+ * counters of "xtfs -s state get/list"), the implicit IV and payload
+ * shown by "state get/list", and the settings "state add" stages
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -148,14 +148,14 @@ static void genl_put_sa_id(struct nlmsghdr *nlh, __u16 family,
 
 /*
  * sa_stage - XTFS_CMD_SA_STAGE for the SA (family, daddr, spi in network
- * byte order, optional mark) about to be added: stage implicit IV
- * algorithm iiv, or with iiv 0 withdraw what was staged. The staging
- * socket stays open until the program ends, as the staged settings must
- * outlive the XFRM_MSG_NEWSA that takes them. Returns 0 or -1 after
+ * byte order, optional mark) about to be added: stage the settings of
+ * ext (those that are not 0), or with ext NULL withdraw what was staged.
+ * The staging socket stays open until the program ends, as the staged
+ * settings must outlive the XFRM_MSG_NEWSA that takes them. Returns 0 or -1 after
  * printing why (unless nl_quiet() asked for silence).
  */
 int sa_stage(__u16 family, const xfrm_address_t *daddr, __u32 spi,
-	     const struct opt_u32 *mark, __u32 iiv)
+	     const struct opt_u32 *mark, const struct sa_ext *ext)
 {
 	struct nlmsghdr *nlh;
 	bool was;
@@ -171,8 +171,10 @@ int sa_stage(__u16 family, const xfrm_address_t *daddr, __u32 spi,
 	}
 	nlh = genl_req(id, XTFS_CMD_SA_STAGE, NLM_F_ACK);
 	genl_put_sa_id(nlh, family, daddr, spi, mark);
-	if (iiv)
-		nl_put_u32(nlh, XTFS_A_SA_IIV, iiv);
+	if (ext && ext->iiv)
+		nl_put_u32(nlh, XTFS_A_SA_IIV, ext->iiv);
+	if (ext && ext->payload)
+		nl_put_u8(nlh, XTFS_A_SA_PAYLOAD, ext->payload);
 	return nl_talk_proto(NETLINK_GENERIC, nlh, false, NULL, NULL);
 }
 
@@ -215,6 +217,8 @@ static int sa_stats_decode(const struct nlmsghdr *nlh, struct sa_stats *s)
 	d = nl_attr_data(tb[XTFS_A_SA_IIV], sizeof(s->iiv));
 	if (d)
 		memcpy(&s->iiv, d, sizeof(s->iiv));
+	d = nl_attr_data(tb[XTFS_A_SA_PAYLOAD], sizeof(__u8));
+	s->payload = d ? *(const __u8 *)d : -1;
 	if (!tb[XTFS_A_SA_STATS] ||
 	    nl_attrs_nested(tb[XTFS_A_SA_STATS], st, XTFS_A_STATS_MAX) < 0)
 		return -1;
@@ -276,7 +280,7 @@ static int stats_dump(struct stats_list *l, bool quiet)
 	return ret;
 }
 
-/* --- counters and implicit IV beside "state get/list" -------------------- */
+/* --- counters and settings beside "state get/list" ---------------------- */
 
 static struct stats_list state_stats;
 static bool state_stats_loaded;
@@ -284,7 +288,7 @@ static char state_stats_why[300];
 
 /*
  * stats_for_states - fetch what xtfs reports of every xtfs SA (counters,
- * implicit IV) before the SAs are printed; with --dry-run only for -s. A
+ * implicit IV, payload) before the SAs are printed; with --dry-run only for -s. A
  * failure is not an error here (the module may not be loaded, the SAs may
  * be served by another one): with -s, sa_stats_find() then says why.
  */

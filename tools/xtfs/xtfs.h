@@ -168,7 +168,7 @@ void fill_selector(struct xfrm_selector *sel, const struct xaddr *src,
 
 /* --- stats.c: generic netlink family "xtfs" -------------------------- */
 
-/* One SA's counters (and implicit IV) as the kernel reported them. */
+/* One SA's counters (and settings) as the kernel reported them. */
 struct sa_stats {
 	__u16 family;
 	xfrm_address_t saddr;
@@ -177,6 +177,7 @@ struct sa_stats {
 	__u32 mark;
 	__u8 dir;			/* XTFS_SA_DIR_*, 0 if unknown */
 	__u32 iiv;			/* enum xtfs_iiv_alg, 0 if none */
+	int payload;			/* enum xtfs_payload, -1 if not sent */
 	bool has[XTFS_CNT_MAX];		/* the kernel sent this counter */
 	__u64 cnt[XTFS_CNT_MAX];
 };
@@ -187,8 +188,14 @@ const struct sa_stats *sa_stats_find(__u16 family, const xfrm_address_t *saddr,
 				     __u32 mark, bool iptfs);
 void stats_print_json(const struct sa_stats *s);
 void stats_print_text(const struct sa_stats *s, const char *indent);
+/* Extension settings staged for an SA about to be added; 0: not sent. */
+struct sa_ext {
+	__u32 iiv;			/* enum xtfs_iiv_alg */
+	__u8 payload;			/* enum xtfs_payload */
+};
+
 int sa_stage(__u16 family, const xfrm_address_t *daddr, __u32 spi,
-	     const struct opt_u32 *mark, __u32 iiv);
+	     const struct opt_u32 *mark, const struct sa_ext *ext);
 
 /* --- commands ---------------------------------------------------------- */
 
