@@ -83,6 +83,11 @@ def esp_raw(path):
             elif linktype == 113:      # Linux cooked
                 etype = struct.unpack("!H", data[14:16])[0]
                 ip = data[16:]
+            elif linktype == 276:      # Linux cooked v2 (tcpdump -i any)
+                if len(data) < 20:
+                    continue
+                etype = struct.unpack("!H", data[:2])[0]
+                ip = data[20:]
             else:
                 continue
             if etype == 0x0800 and len(ip) >= 20 and ip[9] == 50:

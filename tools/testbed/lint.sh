@@ -4,9 +4,10 @@
 # lint.sh - checkpatch.pl --strict and sparse (C=2) over xtfs's kernel
 # sources, inside the testbed (the kernel's own scripts, the stock
 # headers), the YNL netlink spec checked against the kernel's schema and
-# our uAPI header (ynl-check.py), and the implicit-IV known-answer vectors
-# checked against their generator and scapy (gen-iiv-kat.py). Any finding
-# fails.
+# our uAPI header (ynl-check.py), the implicit-IV known-answer vectors
+# checked against their generator and scapy (gen-iiv-kat.py), and the
+# selftests' scapy-based implicit-IV ESP checker checking itself offline
+# (selftests/esp_iiv.py selftest). Any finding fails.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -35,6 +36,10 @@ in_chroot "set -e
 	# The KUnit known-answer vectors: made by the script, and opened and
 	# made again by scapy's ESP.
 	python3 tools/testbed/gen-iiv-kat.py --check net/xtfs_iiv_kat.h || fail=1
+	# The selftests' own RFC 8750 ESP, scapy's, against those vectors and
+	# itself (its TAP output only when something fails).
+	out=\$(python3 selftests/esp_iiv.py selftest 2>&1) ||
+		{ fail=1; echo \"\$out\" | grep -v '^ok ' || true; }
 	for spec in Documentation/netlink/specs/*.yaml; do
 		python3 tools/testbed/ynl-check.py \$src \$spec include/uapi || fail=1
 	done
