@@ -75,22 +75,29 @@ SA options, common to open and seal:
       script, the kernel's KUnit vectors): it opens, it fails tampered,
       and sealing its inner packet gives its wire octets. TAP output;
       exit status 1 on a failure.
+
+  esp_iiv.py batch FILE
+      Run the open and seal commands of FILE, one a line (shell words,
+      the first the path of a log, then the command and its options) in
+      this one process, so that scapy loads once: a test suite opens its
+      captures or seals its packets in one go. Each command's stderr and
+      stdout go to its log, its exit status to the log's path with
+      ".rc" added. Exit status 1 if a line cannot be parsed.
 """
 import argparse
 import bisect
 import contextlib
-import errno
 import hashlib
 import io
 import itertools
 import os
 import random
 import re
+import shlex
 import socket
 import struct
 import sys
 import tempfile
-import time
 
 from scapy.layers.inet import IP, UDP
 from scapy.layers.inet6 import IPv6
@@ -544,26 +551,6 @@ def write_pcap(path, ips, linktype=1):
                                 len(frame), len(frame)) + frame)
 
 
-def send_raw(ips, dst, gap_us=0):
-    """Send outer IP packets ips, headers as they are, over a raw socket."""
-    fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
-    # IPPROTO_RAW: the header is the caller's (IP_HDRINCL, IPV6_HDRINCL).
-    with socket.socket(fam, socket.SOCK_RAW, socket.IPPROTO_RAW) as s:
-        for ip in ips:
-            while True:
-                try:
-                    s.sendto(ip, (dst, 0))
-                    break
-                except (BlockingIOError, InterruptedError):
-                    time.sleep(0.001)
-                except OSError as e:
-                    if e.errno != errno.ENOBUFS:    # a full queue
-                        raise
-                    time.sleep(0.001)
-            if gap_us:
-                time.sleep(gap_us / 1e6)
-
-
 def seal_stream(isa, args, inners):
     """Outer IP packets (bytes) carrying inners as args say."""
     if args.tunnel:
@@ -589,7 +576,7 @@ def cmd_seal(args):
     if args.pcap:
         write_pcap(args.pcap, ips)
     else:
-        send_raw(ips, args.outer_dst, args.gap_us)
+        pcap_esp.send_raw(ips, args.outer_dst, args.gap_us)
     print("esp_iiv: sealed %d ESP packets (SN %d..%d)" %
           (len(ips), first, first + len(ips) - 1), file=sys.stderr)
     return 0
@@ -597,8 +584,8 @@ def cmd_seal(args):
 
 # --- selftest ---------------------------------------------------------
 
-KAT_ALGS = {"XTFS_IIV_AES_GCM_16": "gcm", "XTFS_IIV_AES_CCM_8": "ccm",
-            "XTFS_IIV_CHACHA20_POLY1305": "chacha"}
+KAT_ALGS = {"XTFS_IIV_ALG_AES_GCM_16": "gcm", "XTFS_IIV_ALG_AES_CCM_8": "ccm",
+            "XTFS_IIV_ALG_CHACHA20_POLY1305": "chacha"}
 
 
 def read_kats(path):
@@ -883,11 +870,35 @@ def parser():
     se.add_argument("--pcap")
     se.add_argument("--gap-us", type=int, default=0)
 
+    ba = sub.add_parser("batch")
+    ba.add_argument("file")
+
     st = sub.add_parser("selftest")
     st.add_argument("--kat", default=os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "..", "net",
         "xtfs_iiv_kat.h"))
     return p
+
+
+def cmd_batch(args):
+    """Run the commands of args.file, output to the log each one names."""
+    with open(args.file, encoding="utf-8") as f:
+        lines = [shlex.split(ln) for ln in f if ln.strip()]
+    for words in lines:
+        if len(words) < 2 or words[1] not in ("open", "seal"):
+            print("esp_iiv: batch: not a log and a command: %s" %
+                  " ".join(words), file=sys.stderr)
+            return 1
+    for words in lines:
+        with open(words[0], "w", encoding="utf-8") as log, \
+                contextlib.redirect_stderr(log), \
+                contextlib.redirect_stdout(log):
+            try:
+                rc = main(words[1:])
+            except SystemExit as e:     # argparse refusing the options
+                rc = e.code if isinstance(e.code, int) else 2
+        write_lines(words[0] + ".rc", [str(rc)])
+    return 0
 
 
 def main(argv=None):
@@ -897,7 +908,7 @@ def main(argv=None):
         print("esp_iiv: --seq-hi needs --esn", file=sys.stderr)
         return 2
     try:
-        return {"open": cmd_open, "seal": cmd_seal,
+        return {"open": cmd_open, "seal": cmd_seal, "batch": cmd_batch,
                 "selftest": cmd_selftest}[args.cmd](args)
     except ValueError as e:
         print("esp_iiv: %s" % e, file=sys.stderr)

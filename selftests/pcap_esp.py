@@ -50,6 +50,10 @@
                                send SIZE octets with DF on a connected
                                socket; print "sent" or the errno name,
                                then the socket's path MTU (IP_MTU)
+  pcap_esp.py esp-send FILE [GAP_US]
+                               send the ESP packets of FILE again, IP
+                               headers as they are, over a raw socket,
+                               GAP_US microseconds apart
 """
 import errno
 import hashlib
@@ -94,6 +98,26 @@ def esp_raw(path):
                 yield (ip[0] & 15) * 4, ip
             elif etype == 0x86DD and len(ip) >= 40 and ip[6] == 50:
                 yield 40, ip
+
+
+def send_raw(ips, dst, gap_us=0):
+    """Send outer IP packets ips, headers as they are, over a raw socket."""
+    fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
+    # IPPROTO_RAW: the header is the caller's (IP_HDRINCL, IPV6_HDRINCL).
+    with socket.socket(fam, socket.SOCK_RAW, socket.IPPROTO_RAW) as s:
+        for ip in ips:
+            while True:
+                try:
+                    s.sendto(ip, (dst, 0))
+                    break
+                except (BlockingIOError, InterruptedError):
+                    time.sleep(0.001)
+                except OSError as e:
+                    if e.errno != errno.ENOBUFS:    # a full queue
+                        raise
+                    time.sleep(0.001)
+            if gap_us:
+                time.sleep(gap_us / 1e6)
 
 
 def esp_packets(path):
@@ -376,6 +400,12 @@ def main():
                      int(sys.argv[5]), int(sys.argv[6]))
     elif cmd == "udp-mtu":
         udp_mtu(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    elif cmd == "esp-send":
+        ips = [ip for _, ip in esp_raw(sys.argv[2])]
+        if ips:
+            dst = socket.inet_ntop(socket.AF_INET6, ips[0][24:40]) \
+                if ips[0][0] >> 4 == 6 else socket.inet_ntoa(ips[0][16:20])
+            send_raw(ips, dst, int(sys.argv[3]) if len(sys.argv) > 3 else 0)
     elif cmd == "udp-recv-tos":
         udp_recv(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]),
                  sys.argv[5], *sys.argv[6:8], tos=True)

@@ -82,23 +82,71 @@ open_args() {
 		$([ "$IIV_ESN" = 1 ] && echo --esn)
 }
 
-# seal ARGS... - packets sealed by scapy, sent from A to B's SA 0x100
-seal() {
-	# shellcheck disable=SC2046
-	ip netns exec $A python3 "$ESP_IIV" seal $(open_args) --outer-src $OA \
-		--outer-dst $OB --src $IA --dst $IB \
-		$([ "$PAYLOAD" = tunnel ] && echo --tunnel) "$@" \
-		2>>"$TMP/seal.log"
-}
+# COMBOS: ALG ESN OUTER PAYLOAD of every SA pair combo() tries
+COMBOS="gcm:0:4:aggfrag gcm:1:4:aggfrag ccm:0:4:aggfrag ccm:1:4:aggfrag
+	chacha:0:4:aggfrag chacha:1:4:aggfrag gcm:1:6:aggfrag ccm:0:6:aggfrag
+	chacha:1:6:aggfrag gcm:0:4:tunnel ccm:1:6:tunnel chacha:0:6:tunnel"
+# Sequence number of the first packet scapy seals for combo(): above any
+# the SA has seen by then
+SEAL_SEQ=1000
 
-# combo ALG ESN OUTER [PAYLOAD] - traffic and the scapy cross-check for
-# one SA pair
-combo() {
-	local what fail=0 s out nrecv next in=()
+# combo_setup ALG ESN OUTER PAYLOAD - variables of one combo
+combo_setup() {
 	iiv_alg "$1"
 	IIV_ESN=$2
-	PAYLOAD=${4:-aggfrag}
+	PAYLOAD=$4
 	sa_families "$3" "$3"
+	TAG=$1-$2-$3-$4
+}
+
+# seal_line NAME ARGS... - a seal command for seal_batch: packets from A
+# to B's SA 0x100, into $TMP/seal-NAME.pcap, sums in $TMP/seal-NAME.sums
+seal_line() {
+	local name=$1
+	shift
+	# shellcheck disable=SC2046
+	echo "$TMP/seal-$name.log seal $(open_args) --outer-src $OA" \
+		"--outer-dst $OB --src $IA --dst $IB" \
+		"$([ "$PAYLOAD" = tunnel ] && echo --tunnel)" \
+		"--sums $TMP/seal-$name.sums --pcap $TMP/seal-$name.pcap $*"
+}
+
+# seal_batch - scapy seals the packets of every test, in one process
+# (scapy loads slowly under emulation): those of every combo, then SNs
+# 1-10, 1-10 again, 16-20, 11-15 and with the wrong key 21-25 for the
+# replay tests
+seal_batch() {
+	local c
+	for c in $COMBOS; do
+		# shellcheck disable=SC2046
+		combo_setup $(echo "$c" | tr : ' ')
+		seal_line "$TAG" --port 5002 --count 20 --size 200 --seed 9 \
+			--seq $SEAL_SEQ
+	done >"$TMP/seal.batch"
+	combo_setup gcm 0 4 aggfrag
+	{
+		seal_line r1 --port 5020 --count 10 --size 100 --seed 21 --seq 1
+		seal_line r2 --port 5021 --count 10 --size 100 --seed 22 --seq 1
+		seal_line r3 --port 5022 --count 5 --size 100 --seed 23 --seq 16
+		seal_line r4 --port 5022 --count 5 --size 100 --seed 24 --seq 11
+		KEY_AB=$(hexkey 20 50) seal_line r5 --port 5023 --count 5 \
+			--size 100 --seed 25 --seq 21
+	} >>"$TMP/seal.batch"
+	python3 "$ESP_IIV" batch "$TMP/seal.batch"
+}
+
+# seal_send NAME [GAP_US] - send the packets seal_batch sealed as NAME
+seal_send() {
+	ip netns exec $A python3 "$SELFTEST_DIR/pcap_esp.py" esp-send \
+		"$TMP/seal-$1.pcap" "${2:-1000}"
+}
+
+# combo ALG ESN OUTER PAYLOAD - an SA pair, traffic both ways, and the
+# packets scapy sealed before (seal_batch) delivered; the capture of A's
+# packets is opened by scapy at the end (open_batch)
+combo() {
+	local what fail=0 s out nrecv in=()
+	combo_setup "$@"
 	what="$IIV_NAME esn $2 IPv$3 $PAYLOAD"
 	[ "$PAYLOAD" = aggfrag ] && in=(reorder-window 8)
 	sa_flush
@@ -110,7 +158,7 @@ combo() {
 	ok $? "$what: xtfs state get shows iiv $IIV_NAME on both ends"
 
 	for s in 56 3000; do
-		out=$(ip netns exec $A ping -q -c 3 -i 0.2 -W 3 -s $s -p 5a3c \
+		out=$(ip netns exec $A ping -q -c 2 -i 0.2 -W 3 -s $s -p 5a3c \
 			-I $IA $IB 2>&1)
 		if ! echo "$out" | grep -q " 0% packet loss" ||
 		   echo "$out" | grep -q "wrong data"; then
@@ -120,33 +168,43 @@ combo() {
 	done
 	ok $fail "$what: pings of 56 and 3000 octets both ways, intact"
 
-	capture_start $B veth-b "$TMP/c.pcap" 65535 ||
+	capture_start $B veth-b "$TMP/c-$TAG.pcap" 65535 ||
 		diag "capture did not start"
 	udp_recv_start $B 5001 $BURST 5 "$TMP/recv.sums" "$IB"
 	ip netns exec $A python3 "$SELFTEST_DIR/pcap_esp.py" udp-send $IB 5001 \
-		$BURST 300 7 "$TMP/sent.sums" 200
+		$BURST 300 7 "$TMP/sent-$TAG.sums" 200
 	wait "$udp_rpid"
 	capture_stop
 	nrecv=$(wc -l <"$TMP/recv.sums")
-	cmp -s <(sort "$TMP/sent.sums") <(sort "$TMP/recv.sums")
+	cmp -s <(sort "$TMP/sent-$TAG.sums") <(sort "$TMP/recv.sums")
 	ok $? "$what: $nrecv of $BURST UDP datagrams delivered, contents identical"
-
 	# shellcheck disable=SC2046
-	python3 "$ESP_IIV" open "$TMP/c.pcap" $(open_args) --port 5001 \
-		--sums "$TMP/scapy.sums" 2>"$TMP/open.log" >/dev/null
-	out=$?
-	diag "$(cat "$TMP/open.log")"
-	[ $out -eq 0 ] && cmp -s <(sort "$TMP/sent.sums") <(sort "$TMP/scapy.sums")
-	ok $? "$what: scapy opens every captured packet with its IV put back; the datagrams are those sent"
+	echo "$TMP/open-$TAG.log open $TMP/c-$TAG.pcap $(open_args) --port 5001" \
+		"--sums $TMP/scapy-$TAG.sums" >>"$TMP/open.batch"
+	echo "$what" >>"$TMP/open.what"
 
-	next=$(($(sa_json $B $OB 0x100 replay_state seq) + 1))
 	udp_recv_start $B 5002 20 5 "$TMP/recv2.sums" "$IB"
-	seal --port 5002 --count 20 --size 200 --seed 9 \
-		--sums "$TMP/sent2.sums" --seq $next --gap-us 2000
+	seal_send "$TAG" 2000
 	wait "$udp_rpid"
 	nrecv=$(wc -l <"$TMP/recv2.sums")
-	cmp -s <(sort "$TMP/sent2.sums") <(sort "$TMP/recv2.sums")
-	ok $? "$what: $nrecv of 20 packets sealed by scapy (IV taken out, SN from $next) delivered by xtfs"
+	cmp -s <(sort "$TMP/seal-$TAG.sums") <(sort "$TMP/recv2.sums")
+	ok $? "$what: $nrecv of 20 packets sealed by scapy (IV taken out, SN from $SEAL_SEQ) delivered by xtfs"
+}
+
+# open_batch - scapy opens the capture of every combo, in one process:
+# every ICV verifies with the IV put back and the datagrams are those sent
+open_batch() {
+	local i=0 tag what r
+	python3 "$ESP_IIV" batch "$TMP/open.batch"
+	while read -r what; do
+		i=$((i + 1))
+		tag=$(sed -n "${i}p" "$TMP/open.batch" | sed 's|.*/open-\(.*\)\.log open .*|\1|')
+		r=$(cat "$TMP/open-$tag.log.rc" 2>/dev/null)
+		diag "$(grep -v '^[46] ' "$TMP/open-$tag.log" 2>/dev/null)"
+		[ "$r" = 0 ] && cmp -s <(sort "$TMP/sent-$tag.sums") \
+			<(sort "$TMP/scapy-$tag.sums")
+		ok $? "$what: scapy opens every captured packet with its IV put back; the datagrams are those sent"
+	done <"$TMP/open.what"
 }
 
 # one_size IIV PAYLOAD - IP length of the one ESP packet carrying a
@@ -222,20 +280,15 @@ ping_both() {
 tap_plan 93
 setup_ns || { diag "namespace setup failed"; exit $KSFT_FAIL; }
 
-# 1-30: every algorithm, with and without ESN, IPv4
-for alg in gcm ccm chacha; do
-	for esn in 0 1; do
-		combo $alg $esn 4
-	done
+# 1-60: every algorithm with and without ESN over IPv4, each over IPv6,
+# each with the tunnel payload (next header 4/41)
+seal_batch || diag "scapy did not seal"
+: >"$TMP/open.batch"
+: >"$TMP/open.what"
+for c in $COMBOS; do
+	# shellcheck disable=SC2046
+	combo $(echo "$c" | tr : ' ')
 done
-# 31-45: IPv6, ESN on and off between the algorithms
-combo gcm 1 6
-combo ccm 0 6
-combo chacha 1 6
-# 46-60: the tunnel payload (next header 4/41), both outer families
-combo gcm 0 4 tunnel
-combo ccm 1 6 tunnel
-combo chacha 0 4 tunnel
 
 # 61-62: octets on the wire for a 64-octet inner packet
 sa_families 4 4
@@ -295,34 +348,30 @@ ok $? "tunnel payload to and from kernel tunnel mode: pings both ways"
 udp_check $A $IB $B 5013 200 1000 && udp_check $B $IA $A 5014 200 1000
 ok $? "tunnel payload to and from kernel tunnel mode: 200 UDP datagrams each way intact"
 
-# 69-72: replay, reorder and tampering, on packets scapy seals
-iiv_alg gcm
-IIV_ESN=0
-PAYLOAD=aggfrag
-sa_families 4 4
+# 69-72: replay, reorder and tampering, on packets scapy sealed
+combo_setup gcm 0 4 aggfrag
 sa_flush
 iiv_pair 0 -- reorder-window 16
 udp_recv_start $B 5020 10 3 "$TMP/r1" $IB
-seal --port 5020 --count 10 --size 100 --seed 21 --sums "$TMP/s1" --seq 1 \
-	--gap-us 1000
+seal_send r1
 wait "$udp_rpid"
-cmp -s <(sort "$TMP/s1") <(sort "$TMP/r1")
+cmp -s <(sort "$TMP/seal-r1.sums") <(sort "$TMP/r1")
 ok $? "SNs 1-10 sealed by scapy: $(wc -l <"$TMP/r1") of 10 delivered"
 udp_recv_start $B 5021 10 3 "$TMP/r2" $IB
-seal --port 5021 --count 10 --size 100 --seed 22 --seq 1 --gap-us 1000
+seal_send r2
 wait "$udp_rpid"
 n=$(wc -l <"$TMP/r2")
 replays=$(sa_json $B $OB 0x100 stats replay)
 [ "$n" = 0 ] && [ "$replays" = 10 ]
 ok $? "SNs 1-10 replayed: $n delivered, $replays counted as replays on the SA"
 udp_recv_start $B 5022 10 5 "$TMP/r3" $IB
-seal --port 5022 --count 5 --size 100 --seed 23 --sums "$TMP/s3" --seq 16
-seal --port 5022 --count 5 --size 100 --seed 24 --sums "$TMP/s4" --seq 11
+seal_send r3
+seal_send r4
 wait "$udp_rpid"
-cmp -s <(sort "$TMP/s3" "$TMP/s4") <(sort "$TMP/r3")
+cmp -s <(sort "$TMP/seal-r3.sums" "$TMP/seal-r4.sums") <(sort "$TMP/r3")
 ok $? "SNs 16-20 then 11-15 (reordered within the windows): $(wc -l <"$TMP/r3") of 10 delivered"
 udp_recv_start $B 5023 5 3 "$TMP/r5" $IB
-KEY_AB=$(hexkey 20 50) seal --port 5023 --count 5 --size 100 --seed 25 --seq 21
+seal_send r5
 wait "$udp_rpid"
 n=$(wc -l <"$TMP/r5")
 bad=$(sa_json $B $OB 0x100 stats integrity_failed)
@@ -330,9 +379,9 @@ pkts=$(sa_json $B $OB 0x100 curlft packets)
 [ "$n" = 0 ] && [ "$bad" = 5 ] && [ "$pkts" = 20 ]
 ok $? "SNs 21-25 sealed with another key: $n delivered, $bad integrity failures; lifetime $pkts packets (the 20 accepted)"
 
-# 73-75: an ESN wrap: both SAs start 32 below 2^32
-iiv_alg chacha
-IIV_ESN=1
+# 73-74: an ESN wrap: both SAs start 32 below 2^32 (scapy opens the
+# capture with the others, at the end)
+combo_setup chacha 1 4 aggfrag
 sa_flush
 iiv_pair 1 replay-oseq 0xffffffe0 -- replay-seq 0xffffffe0 reorder-window 8
 ok $? "$IIV_NAME SA pair with ESN, sequence numbers from 2^32 - 32"
@@ -344,13 +393,14 @@ ohi=$(sa_json $A $OB 0x100 replay_state oseq_hi)
 ihi=$(sa_json $B $OB 0x100 replay_state seq_hi)
 [ $r -eq 0 ] && [ "$ohi" = 1 ] && [ "$ihi" = 1 ]
 ok $? "64 datagrams across the wrap delivered intact; sender oseq-hi $ohi, receiver seq-hi $ihi"
+cp "$TMP/u.sent" "$TMP/sent-wrap.sums"
 # shellcheck disable=SC2046
-python3 "$ESP_IIV" open "$TMP/w.pcap" $(open_args) 2>"$TMP/open.log" >/dev/null
-r=$?
-diag "$(cat "$TMP/open.log")"
-ok $r "scapy opens every packet across the wrap (high half 0, then 1)"
+echo "$TMP/open-wrap.log open $TMP/w.pcap $(open_args) --port 5030" \
+	"--sums $TMP/scapy-wrap.sums" >>"$TMP/open.batch"
+echo "$IIV_NAME esn across the 2^32 wrap (high half 0, then 1)" \
+	>>"$TMP/open.what"
 
-# 76-81: settings that do not fit are refused with a message, and no SA
+# 75-80: settings that do not fit are refused with a message, and no SA
 # is left behind
 sa_flush
 sa_get() {
@@ -407,5 +457,8 @@ for c in stage-iiv-range stage-iiv-short stage-saddr stage-missing-spi \
 	esac
 done
 ok $fail "malformed stage requests refused, each with an extended ACK message"
+
+# 81-93: what scapy makes of the captures
+open_batch
 
 tap_done
