@@ -48,18 +48,42 @@ static atomic_t xtfs_esp_sas = ATOMIC_INIT(0);
  */
 struct xtfs_esp_alg {
 	enum xtfs_iiv_alg	alg;
-	const char		*name;
 	const char		*aead;
 	unsigned int		icv_bits;
 };
 
 /* RFC 8750 section 7. */
 static const struct xtfs_esp_alg xtfs_esp_algs[] = {
-	{ XTFS_IIV_ALG_AES_CCM_8, "ENCR_AES_CCM_8_IIV", "rfc4309(ccm(aes))", 64 },
-	{ XTFS_IIV_ALG_AES_GCM_16, "ENCR_AES_GCM_16_IIV", "rfc4106(gcm(aes))", 128 },
-	{ XTFS_IIV_ALG_CHACHA20_POLY1305, "ENCR_CHACHA20_POLY1305_IIV",
-	  "rfc7539esp(chacha20,poly1305)", 128 },
+	{ XTFS_IIV_ALG_AES_CCM_8, "rfc4309(ccm(aes))", 64 },
+	{ XTFS_IIV_ALG_AES_GCM_16, "rfc4106(gcm(aes))", 128 },
+	{ XTFS_IIV_ALG_CHACHA20_POLY1305, "rfc7539esp(chacha20,poly1305)", 128 },
 };
+
+/**
+ * xtfs_esp_need_msg() - say which SA an implicit-IV algorithm needs
+ * @alg: the algorithm
+ * @extack: where to say it
+ *
+ * Whole messages: a formatted extended ACK message is cut at 80 characters.
+ */
+static void xtfs_esp_need_msg(enum xtfs_iiv_alg alg,
+			      struct netlink_ext_ack *extack)
+{
+	switch (alg) {
+	case XTFS_IIV_ALG_AES_CCM_8:
+		NL_SET_ERR_MSG_MOD(extack,
+				   "implicit IV ENCR_AES_CCM_8_IIV needs an SA with AEAD rfc4309(ccm(aes)) and a 64-bit ICV");
+		break;
+	case XTFS_IIV_ALG_AES_GCM_16:
+		NL_SET_ERR_MSG_MOD(extack,
+				   "implicit IV ENCR_AES_GCM_16_IIV needs an SA with AEAD rfc4106(gcm(aes)) and a 128-bit ICV");
+		break;
+	case XTFS_IIV_ALG_CHACHA20_POLY1305:
+		NL_SET_ERR_MSG_MOD(extack,
+				   "implicit IV ENCR_CHACHA20_POLY1305_IIV needs an SA with AEAD rfc7539esp(chacha20,poly1305) and a 128-bit ICV");
+		break;
+	}
+}
 
 /**
  * xtfs_esp_bind() - make an SA being created use ESP with implicit IV
@@ -94,18 +118,9 @@ int xtfs_esp_bind(struct xfrm_state *x, struct xtfs_sa *sa, u32 alg,
 				       alg);
 		return -EINVAL;
 	}
-	if (!x->aead) {
-		NL_SET_ERR_MSG_FMT_MOD(extack,
-				       "implicit IV needs an AEAD SA: %s is %s with a %u-bit ICV",
-				       e->name, e->aead, e->icv_bits);
-		return -EINVAL;
-	}
-	if (strcmp(x->aead->alg_name, e->aead) ||
+	if (!x->aead || strcmp(x->aead->alg_name, e->aead) ||
 	    x->aead->alg_icv_len != e->icv_bits) {
-		NL_SET_ERR_MSG_FMT_MOD(extack,
-				       "implicit IV: %s needs AEAD %s with a %u-bit ICV, the SA has %s with %u",
-				       e->name, e->aead, e->icv_bits,
-				       x->aead->alg_name, x->aead->alg_icv_len);
+		xtfs_esp_need_msg(e->alg, extack);
 		return -EINVAL;
 	}
 	mcast = x->props.family == AF_INET ?

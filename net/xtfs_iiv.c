@@ -72,6 +72,32 @@ static const struct xtfs_iiv_desc *xtfs_iiv_desc(enum xtfs_iiv_alg alg)
 }
 
 /**
+ * xtfs_iiv_key_msg() - say what key material an algorithm takes
+ * @alg: the algorithm
+ * @extack: where to say it
+ *
+ * Whole messages: a formatted extended ACK message is cut at 80 characters.
+ */
+static void xtfs_iiv_key_msg(enum xtfs_iiv_alg alg,
+			     struct netlink_ext_ack *extack)
+{
+	switch (alg) {
+	case XTFS_IIV_ALG_AES_GCM_16:
+		NL_SET_ERR_MSG(extack,
+			       "xtfs: AES-GCM key material is 16, 24 or 32 octets of key, then 4 of salt");
+		break;
+	case XTFS_IIV_ALG_AES_CCM_8:
+		NL_SET_ERR_MSG(extack,
+			       "xtfs: AES-CCM key material is 16, 24 or 32 octets of key, then 3 of salt");
+		break;
+	case XTFS_IIV_ALG_CHACHA20_POLY1305:
+		NL_SET_ERR_MSG(extack,
+			       "xtfs: ChaCha20-Poly1305 key material is 32 octets of key, then 4 of salt");
+		break;
+	}
+}
+
+/**
  * xtfs_iiv_init() - set up the AEAD of an implicit-IV SA
  * @a: the transform to fill in
  * @alg: the algorithm (IKEv2 transform ID)
@@ -107,10 +133,7 @@ int xtfs_iiv_init(struct xtfs_iiv *a, enum xtfs_iiv_alg alg, const u8 *key,
 		if (keylen > d->salt_len && klen == d->key_lens[i])
 			break;
 	if (i == ARRAY_SIZE(d->key_lens) || !d->key_lens[i]) {
-		NL_SET_ERR_MSG_FMT(extack,
-				   "xtfs: %s key material is a key of %s octets and a %u-octet salt, not %u octets",
-				   d->name, d->key_lens[1] ? "16, 24 or 32" : "32",
-				   d->salt_len, keylen);
+		xtfs_iiv_key_msg(alg, extack);
 		return -EINVAL;
 	}
 

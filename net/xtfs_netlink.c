@@ -23,18 +23,19 @@ static_assert(XTFS_A_STATS_CNT(0) == XTFS_A_STATS_INNER_OUT_PKTS);
 static_assert(XTFS_A_STATS_CNT(XTFS_CNT_MAX - 1) == XTFS_A_STATS_MAX);
 static_assert(XTFS_A_STATS_CNT(0) > XTFS_A_STATS_PAD);
 
+/* An outer address: 4 octets for AF_INET, 16 for AF_INET6. */
+#define XTFS_POLICY_ADDR \
+	NLA_POLICY_RANGE(NLA_BINARY, sizeof(struct in_addr), \
+			 sizeof(struct in6_addr))
+
 /* An attribute refused in a request, with the extended ACK message @msg. */
 #define XTFS_REJECT(msg)	{ .type = NLA_REJECT, .reject_message = (msg) }
 
 /* Request policy of XTFS_CMD_SA_GET (do): exact types and lengths. */
 static const struct nla_policy xtfs_sa_get_do_policy[XTFS_A_SA_MAX + 1] = {
 	[XTFS_A_SA_FAMILY]	= { .type = NLA_U16 },
-	[XTFS_A_SA_SADDR]	= NLA_POLICY_RANGE(NLA_BINARY,
-						   sizeof(struct in_addr),
-						   sizeof(struct in6_addr)),
-	[XTFS_A_SA_DADDR]	= NLA_POLICY_RANGE(NLA_BINARY,
-						   sizeof(struct in_addr),
-						   sizeof(struct in6_addr)),
+	[XTFS_A_SA_SADDR]	= XTFS_POLICY_ADDR,
+	[XTFS_A_SA_DADDR]	= XTFS_POLICY_ADDR,
 	[XTFS_A_SA_SPI]		= { .type = NLA_BE32 },
 	[XTFS_A_SA_MARK]	= { .type = NLA_U32 },
 	/* Reply-only attributes are refused in requests. */
@@ -48,9 +49,7 @@ static const struct nla_policy xtfs_sa_get_do_policy[XTFS_A_SA_MAX + 1] = {
 static const struct nla_policy xtfs_sa_stage_policy[XTFS_A_SA_MAX + 1] = {
 	[XTFS_A_SA_FAMILY]	= { .type = NLA_U16 },
 	[XTFS_A_SA_SADDR]	= XTFS_REJECT("an SA is staged by destination, SPI and mark"),
-	[XTFS_A_SA_DADDR]	= NLA_POLICY_RANGE(NLA_BINARY,
-						   sizeof(struct in_addr),
-						   sizeof(struct in6_addr)),
+	[XTFS_A_SA_DADDR]	= XTFS_POLICY_ADDR,
 	[XTFS_A_SA_SPI]		= { .type = NLA_BE32 },
 	[XTFS_A_SA_MARK]	= { .type = NLA_U32 },
 	[XTFS_A_SA_DIR]		= XTFS_REJECT("SA direction is reply-only"),

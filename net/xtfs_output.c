@@ -677,10 +677,10 @@ static int xtfs_frag_output(struct net *net, struct sock *sk,
  *
  * With dont-frag or the tunnel payload, a packet larger than the space of
  * one outer packet is handled as by a plain ESP tunnel (RFC 9347 section
- * 2.2.6): IPv4 without DF is IP fragmented to that size (RFC 4301 section
- * 8.1), IPv4 with DF and IPv6 get a "too big" error carrying that size as
- * MTU. With fragmentation allowed any packet goes, split across outer
- * packets.
+ * 2.2.6): IPv4 without DF, and IPv6 from a local socket that lets the
+ * stack fragment, are IP fragmented to that size (RFC 4301 section 8.1),
+ * other packets get a "too big" error carrying that size as MTU. With
+ * fragmentation allowed any packet goes, split across outer packets.
  *
  * Return: 0, or the error of IP fragmentation or of sending.
  */
@@ -716,6 +716,14 @@ int xtfs_output(struct net *net, struct sock *sk, struct sk_buff *skb)
 		 */
 		IPCB(skb)->frag_max_size = space;
 		return ip_do_fragment(net, sk, skb, xtfs_frag_output);
+	}
+	if (!gso && ip_hdr(skb)->version == 6 && skb->ignore_df &&
+	    space >= IPV6_MIN_MTU) {
+		/* A local socket that lets the stack fragment (as
+		 * __xfrm6_output() does for tunnel mode); frees @skb.
+		 */
+		IP6CB(skb)->frag_max_size = space;
+		return ip6_fragment(net, sk, skb, xtfs_frag_output);
 	}
 	xtfs_too_big(skb, space);
 	xtfs_inc(sa, XTFS_CNT_DROP_TOO_BIG, 1);

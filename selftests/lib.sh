@@ -32,6 +32,9 @@ KEY_AB=0x0102030405060708090a0b0c0d0e0f1011121314
 KEY_BA=0x1112131415161718191a1b1c1d1e1f2021222324
 AEAD="rfc4106(gcm(aes))"
 SA_ICV=128
+# SPIs of the SAs sa_pair makes, A to B and B to A
+SPI_AB=0x100
+SPI_BA=0x200
 SELFTEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TMP=$(mktemp -d /tmp/xtfs-test.XXXXXX)
 
@@ -202,14 +205,14 @@ sa_pair() {
 		in_opts+=(flag af-unspec) ;;
 	esac
 	for ns in $A $B; do
-		for spi in 0x100 0x200; do
-			if [ $spi = 0x100 ]; then
+		for spi in "$SPI_AB" "$SPI_BA"; do
+			if [ "$spi" = "$SPI_AB" ]; then
 				src=$OA dst=$OB key=$KEY_AB
 			else
 				src=$OB dst=$OA key=$KEY_BA
 			fi
-			if { [ $ns = $A ] && [ $spi = 0x100 ]; } ||
-			   { [ $ns = $B ] && [ $spi = 0x200 ]; }; then
+			if { [ $ns = $A ] && [ "$spi" = "$SPI_AB" ]; } ||
+			   { [ $ns = $B ] && [ "$spi" = "$SPI_BA" ]; }; then
 				dir=out
 				ip netns exec $ns xtfs state add src $src dst $dst \
 					proto esp spi $spi reqid 1 dir out mode iptfs \

@@ -8,6 +8,9 @@ attributes) can be tried.
 
   xtfs_genl.py bad CASE     send the bad request CASE, print
                             "ERRNO-NAME|extended ACK message"
+  xtfs_genl.py bad-each CASE...
+                            the same for each CASE, one line each:
+                            "CASE ERRNO-NAME|extended ACK message"
   xtfs_genl.py cases        list the CASE names
   xtfs_genl.py stage FAMILY DADDR SPI IIV [PAYLOAD] -- CMD [ARG...]
                             stage implicit IV IIV (a transform ID, sent as
@@ -158,7 +161,6 @@ CASES = {
                           XTFS_CMD_SA_STAGE),
     "stage-stats": (False, STAGE_ID + [attr(A_STATS, b"")],
                     XTFS_CMD_SA_STAGE),
-    "stage-dump": (True, [], XTFS_CMD_SA_STAGE),
     "stage-payload-range": (False, STAGE_ID + [attr(A_PAYLOAD, b"\2")],
                             XTFS_CMD_SA_STAGE),
 }
@@ -192,14 +194,17 @@ def main():
         return
     if sys.argv[1] == "stage":
         stage(sys.argv[2:])
-    if sys.argv[1] != "bad":
+    if sys.argv[1] not in ("bad", "bad-each"):
         sys.exit(__doc__)
     g = Genl()
     fid = g.family("xtfs")
-    case = CASES[sys.argv[2]]
-    cmd = case[2] if len(case) > 2 else XTFS_CMD_SA_GET
-    err, text, _ = g.request(fid, cmd, NLM_F_DUMP if case[0] else 0, case[1])
-    print("%s|%s" % (errno.errorcode.get(err, str(err)), text))
+    for name in sys.argv[2:] if sys.argv[1] == "bad-each" else sys.argv[2:3]:
+        case = CASES[name]
+        cmd = case[2] if len(case) > 2 else XTFS_CMD_SA_GET
+        err, text, _ = g.request(fid, cmd, NLM_F_DUMP if case[0] else 0,
+                                 case[1])
+        print("%s%s|%s" % (name + " " if sys.argv[1] == "bad-each" else "",
+                           errno.errorcode.get(err, str(err)), text))
 
 
 if __name__ == "__main__":

@@ -124,10 +124,9 @@ enum xtfs_counter {
  *	SA's mark, if any, in %XTFS_A_SA_MARK) and carries the settings:
  *	%XTFS_A_SA_IIV, %XTFS_A_SA_PAYLOAD. The next XFRM_MSG_NEWSA of an
  *	IP-TFS mode SA with that identity in the namespace takes the
- *	settings, or is refused
- *	with an extended ACK message when they do not fit the SA; either
- *	way they are then gone. A request without settings withdraws what
- *	was staged for the identity. Staged settings also go when the
+ *	settings, or is refused with an extended ACK message when they do
+ *	not fit the SA; either way they are then gone. A request without
+ *	settings withdraws what was staged for the identity. Staged settings also go when the
  *	netlink socket that staged them is closed, and at most
  *	%XTFS_STAGE_MAX identities are staged per namespace. Needs
  *	CAP_NET_ADMIN in the namespace's user namespace, as adding an SA
