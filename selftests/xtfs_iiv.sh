@@ -236,6 +236,18 @@ one_packet() {
 	ip netns exec $A ping -q -c 1 -W 1 -s 36 -I $IA $IB >/dev/null
 }
 
+# sealed_recv PORT N OUT NAME... - send the packets seal_batch sealed as
+# NAME... to B, where a receiver on PORT takes up to N datagrams into OUT
+sealed_recv() {
+	local port=$1 n=$2 out=$3 name
+	shift 3
+	udp_recv_start $B "$port" "$n" 3 "$out" $IB || return 1
+	for name; do
+		seal_send "$name"
+	done
+	wait "$udp_rpid"
+}
+
 # stock_pair IA IB SPI-AB SPI-BA REQID - kernel tunnel-mode SAs (made with
 # ip xfrm, no dir) and policies on both ends for inner addresses IA, IB
 stock_pair() {
@@ -389,27 +401,18 @@ combo_setup gcm 0 4 aggfrag
 sa_flush
 # A long drop time: IP-TFS holds 16-20 until 11-15 come (a second sender)
 iiv_pair 0 -- reorder-window 16 drop-time 10000000
-udp_recv_start $B 5020 10 3 "$TMP/r1" $IB
-seal_send r1
-wait "$udp_rpid"
+sealed_recv 5020 10 "$TMP/r1" r1
 cmp -s <(sort "$TMP/seal-r1.sums") <(sort "$TMP/r1")
 ok $? "SNs 1-10 sealed by scapy: $(wc -l <"$TMP/r1") of 10 delivered"
-udp_recv_start $B 5021 10 3 "$TMP/r2" $IB
-seal_send r2
-wait "$udp_rpid"
+sealed_recv 5021 10 "$TMP/r2" r2
 n=$(wc -l <"$TMP/r2")
 replays=$(sa_json $B $OB 0x100 stats replay)
 [ "$n" = 0 ] && [ "$replays" = 10 ]
 ok $? "SNs 1-10 replayed: $n delivered, $replays counted as replays on the SA"
-udp_recv_start $B 5022 10 5 "$TMP/r3" $IB
-seal_send r3
-seal_send r4
-wait "$udp_rpid"
+sealed_recv 5022 10 "$TMP/r3" r3 r4
 cmp -s <(sort "$TMP/seal-r3.sums" "$TMP/seal-r4.sums") <(sort "$TMP/r3")
 ok $? "SNs 16-20 then 11-15 (reordered within the windows): $(wc -l <"$TMP/r3") of 10 delivered"
-udp_recv_start $B 5023 5 3 "$TMP/r5" $IB
-seal_send r5
-wait "$udp_rpid"
+sealed_recv 5023 5 "$TMP/r5" r5
 n=$(wc -l <"$TMP/r5")
 bad=$(sa_json $B $OB 0x100 stats integrity_failed)
 pkts=$(sa_json $B $OB 0x100 curlft packets)
