@@ -35,24 +35,42 @@ kernel_for() {
 
 # build_for RELEASE - build this tree's module and helper for RELEASE in
 # the rootfs and install them (module under updates/xtfs, helper in
-# /usr/local/sbin). Call with the run lock held.
+# /usr/local/sbin). Runs for different releases may overlap: each release
+# has its own build directory and lock, a module identical to the one
+# installed is left in place (a guest of a concurrent run may be loading
+# it), and the helper is installed under a lock of its own.
 build_for() {
 	local rel=$1 bdir=/var/lib/xtfs/build/$1
-	in_chroot "set -e
+	mkdir -p "$XTFS_CACHE"
+	(
+		flock 8
+		in_chroot "set -e
 		mkdir -p $bdir
 		rsync -a --delete --exclude .git --exclude 'tools/xtfs/xtfs' /xtfs/ $bdir/
 		make -s -C /lib/modules/$rel/build M=$bdir modules >$bdir/build.log 2>&1 ||
 			{ cat $bdir/build.log; exit 1; }
-		# Only this build: drop copies left by other installs (make install).
-		find /lib/modules/$rel -name 'xfrm_xtfs.ko*' -delete
-		find /lib/modules/$rel -name 'xtfs_test.ko*' -delete
-		install -D -m 644 $bdir/xfrm_xtfs.ko /lib/modules/$rel/updates/xtfs/xfrm_xtfs.ko
-		if [ -f $bdir/xtfs_test.ko ]; then
-			install -D -m 644 $bdir/xtfs_test.ko /lib/modules/$rel/updates/xtfs/xtfs_test.ko
+		dst=/lib/modules/$rel/updates/xtfs
+		same=1
+		for m in xfrm_xtfs xtfs_test; do
+			[ -f $bdir/\$m.ko ] || continue
+			cmp -s $bdir/\$m.ko \$dst/\$m.ko || same=0
+		done
+		if [ \$same = 0 ]; then
+			# Only this build: drop copies left by other installs
+			# (make install).
+			find /lib/modules/$rel -name 'xfrm_xtfs.ko*' -delete
+			find /lib/modules/$rel -name 'xtfs_test.ko*' -delete
+			install -D -m 644 $bdir/xfrm_xtfs.ko \$dst/xfrm_xtfs.ko
+			if [ -f $bdir/xtfs_test.ko ]; then
+				install -D -m 644 $bdir/xtfs_test.ko \$dst/xtfs_test.ko
+			fi
+			depmod -a $rel
 		fi
-		depmod -a $rel
 		make -s -C $bdir/tools/xtfs >/dev/null
-		install -m 755 $bdir/tools/xtfs/xtfs /usr/local/sbin/xtfs" >&2 ||
+		flock /var/lib/xtfs/.helper-lock \
+			sh -c 'cmp -s $bdir/tools/xtfs/xtfs /usr/local/sbin/xtfs ||
+				install -m 755 $bdir/tools/xtfs/xtfs /usr/local/sbin/xtfs'" >&2
+	) 8>"$XTFS_CACHE/.lock-build-$rel" ||
 		{ echo "build for $rel failed" >&2; return 1; }
 }
 
@@ -72,8 +90,15 @@ boot_vm() {
 	# ends, and nothing on the host changes the rootfs during a run. The
 	# stock kernel boots through virtme's initramfs, which mounts the root
 	# with options of its own.
-	[ "$kind" = debug ] &&
+	# The stock kernel's 9p is a module, mounted by virtme's initramfs
+	# without a cache: export the root a second time under the tag
+	# "xtfsroot" for guest-run.sh to mount with caching and run from.
+	if [ "$kind" = debug ]; then
 		qopts_k="-a rootflags=version=9p2000.L,trans=virtio,access=any,cache=loose,msize=512000"
+	else
+		qopts="${qopts:+$qopts }-fsdev local,id=xr,path=/,security_model=none,multidevs=remap"
+		qopts+=" -device virtio-9p-pci,fsdev=xr,mount_tag=xtfsroot"
+	fi
 	# Kernel errors, oopses and panics on the console (vng's "quiet
 	# loglevel=1" hides them): a guest that dies then says why.
 	qopts_k+=" -a loglevel=4"

@@ -3,7 +3,7 @@
 #
 # vm-run.sh - boot a testbed kernel with this tree's xtfs and run a command.
 #
-# Usage: vm-run.sh [--peer] stock|debug COMMAND...
+# Usage: vm-run.sh [--peer] [--name NAME] stock|debug COMMAND...
 #
 # Makes the rootfs (and for "debug" the debug kernel) when missing, builds
 # the module and the helper for that kernel inside the rootfs, installs the
@@ -15,6 +15,11 @@
 # suite (selftests/xtfs_interop.sh): the two modules serve the same xfrm
 # mode and cannot share a kernel.
 #
+# Runs may overlap (check.sh boots several guests at once): each has its
+# own run directory, /var/lib/xtfs/run/NAME in the rootfs (NAME defaults
+# to the kernel kind, with "-interop" for --peer), and runs of one NAME
+# are serialised.
+#
 # Each guest's kernel log is then checked: any WARN, BUG, oops, KASAN,
 # UBSAN, lockdep or kmemleak report fails the run whatever COMMAND
 # returned. Exit status: COMMAND's, or 3 for a splat, 5 for a guest that
@@ -24,15 +29,22 @@ set -euo pipefail
 . "$(dirname "$0")/vm-lib.sh"
 
 PEER=0
-if [ "${1:-}" = --peer ]; then
-	PEER=1
+NAME=""
+while [ $# -gt 0 ]; do
+	case $1 in
+	--peer) PEER=1 ;;
+	--name) NAME=${2:?--name needs a value}; shift ;;
+	*) break ;;
+	esac
 	shift
-fi
-KIND=${1:?usage: vm-run.sh [--peer] stock|debug COMMAND...}
+done
+USAGE="usage: vm-run.sh [--peer] [--name NAME] stock|debug COMMAND..."
+KIND=${1:?$USAGE}
 shift
-[ $# -gt 0 ] || die "usage: vm-run.sh [--peer] stock|debug COMMAND..."
-RUNDIR=/var/lib/xtfs/run/$KIND
-PEER_RUNDIR=/var/lib/xtfs/run/peer-$KIND
+[ $# -gt 0 ] || die "$USAGE"
+[ -n "$NAME" ] || NAME=$KIND$([ $PEER = 1 ] && echo -interop)
+RUNDIR=/var/lib/xtfs/run/$NAME
+PEER_RUNDIR=/var/lib/xtfs/run/peer-$NAME
 
 main() {
 	[ "$(id -u)" = 0 ] || die "must run as root"
@@ -44,7 +56,7 @@ main() {
 		k=$(kernel_for debug)
 		read -r prel pimage <<<"$k"
 	fi
-	with_lock run
+	with_lock "run-$NAME"
 	build_for "$rel" || exit 1
 	if [ $PEER = 1 ]; then
 		log "$(date +%T) booting $KIND kernel $rel, peer: in-tree xfrm_iptfs on $prel"
