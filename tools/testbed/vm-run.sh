@@ -42,7 +42,10 @@ USAGE="usage: vm-run.sh [--peer] [--name NAME] stock|debug COMMAND..."
 KIND=${1:?$USAGE}
 shift
 [ $# -gt 0 ] || die "$USAGE"
-[ -n "$NAME" ] || NAME=$KIND$([ $PEER = 1 ] && echo -interop)
+if [ -z "$NAME" ]; then
+	NAME=$KIND
+	[ $PEER = 0 ] || NAME=$KIND-interop
+fi
 RUNDIR=/var/lib/xtfs/run/$NAME
 PEER_RUNDIR=/var/lib/xtfs/run/peer-$NAME
 
