@@ -11,8 +11,11 @@ KSFT_PASS=0
 KSFT_FAIL=1
 KSFT_SKIP=4
 
-A=xtfs-a
-B=xtfs-b
+# Namespace names unique to this test process: suites may run side by
+# side, and a test left behind by a crash does not collide with the next.
+XTFS_NS_ID=${XTFS_NS_ID:-$$}
+A=xtfs-a-$XTFS_NS_ID
+B=xtfs-b-$XTFS_NS_ID
 OA4=192.0.2.1
 OB4=192.0.2.2
 IA4=198.51.100.1
@@ -42,10 +45,11 @@ _ntests=0
 _nfail=0
 _nskip=0
 
-# tap_plan N - print the TAP header.
+# tap_plan - print the TAP header. The plan ("1..N") is computed and
+# printed by tap_done at the end, so it always matches the tests run; a
+# suite that dies on the way prints none, and check.sh fails it.
 tap_plan() {
 	echo "TAP version 13"
-	echo "1..$1"
 }
 
 # ok COND_STATUS DESC - report one test from the status of the last check.
@@ -71,19 +75,42 @@ diag() {
 	echo "# $*"
 }
 
-# tap_done - exit with the kselftest status.
+# tap_done - print the plan and exit with the kselftest status (the EXIT
+# trap cleans up).
 tap_done() {
-	cleanup_ns
-	rm -rf "$TMP"
+	echo "1..$_ntests"
 	[ "$_nfail" -eq 0 ] || exit $KSFT_FAIL
 	exit $KSFT_PASS
 }
 
+# cleanup_ns - delete the namespaces of this test process.
 cleanup_ns() {
 	ip netns del $A 2>/dev/null
 	ip netns del $B 2>/dev/null
 	return 0
 }
+
+# at_exit CMD - also run shell command CMD when the test exits, before the
+# namespaces and the temporary directory go (last added runs first).
+_at_exit=""
+at_exit() {
+	_at_exit="$1; $_at_exit"
+}
+
+# _lib_exit - the EXIT trap: whatever way a test ends, it leaves no
+# namespace, background job or temporary file behind.
+_lib_exit() {
+	local rc=$?
+	trap - EXIT
+	eval "$_at_exit"
+	# shellcheck disable=SC2046
+	kill $(jobs -p) 2>/dev/null
+	cleanup_ns
+	rm -rf "$TMP"
+	exit $rc
+}
+trap _lib_exit EXIT
+trap 'exit 130' INT TERM
 
 # setup_ns - two namespaces over veth, inner addresses routed over it.
 setup_ns() {
@@ -127,6 +154,11 @@ setup_ns() {
 		ip -n $A neigh replace $OB6 lladdr "$mb" dev veth-a nud permanent &&
 		ip -n $B neigh replace $OA4 lladdr "$ma" dev veth-b nud permanent &&
 		ip -n $B neigh replace $OA6 lladdr "$ma" dev veth-b nud permanent
+}
+
+# ns_veth NS - the veth of namespace A or B toward the other.
+ns_veth() {
+	if [ "$1" = "$A" ]; then echo veth-a; else echo veth-b; fi
 }
 
 # neigh_discards TABLE - packets dropped while waiting for address
@@ -195,7 +227,7 @@ sa_pair() {
 		out_opts+=("$1")
 		shift
 	done
-	[ "$1" = -- ] && shift
+	[ "${1:-}" = -- ] && shift
 	in_opts=("$@")
 	# An inner family other than the outer one needs an SA whose
 	# selector is AF_UNSPEC: the kernel would give it the outer family.
@@ -243,7 +275,7 @@ sa_flush() {
 # (then with a 32 MiB capture buffer, for long captures of whole packets).
 capture_start() {
 	local opt="-s 128"
-	[ -n "$4" ] && opt="-s $4 -B 32768"
+	[ -n "${4:-}" ] && opt="-s $4 -B 32768"
 	# shellcheck disable=SC2086
 	ip netns exec "$1" tcpdump -i "$2" -U $opt -w "$3" esp \
 		>"$3.log" 2>&1 &
@@ -314,7 +346,7 @@ import json, sys
 for s in json.load(sys.stdin):
     c = " ".join("%s=%s" % kv for kv in s.get("stats", {}).items() if kv[1])
     print("[%s 0x%x: %s]" % (s.get("dir"), s.get("spi", 0), c), end=" ")')"
-		dev=veth-${ns#xtfs-}
+		dev=$(ns_veth "$ns")
 		diag "$dev drops: rx $(ip netns exec $ns cat /sys/class/net/$dev/statistics/rx_dropped)" \
 			"tx $(ip netns exec $ns cat /sys/class/net/$dev/statistics/tx_dropped)"
 	done
@@ -336,7 +368,7 @@ addr_of() {
 netem() {
 	local ns dev
 	for ns in $A $B; do
-		dev=veth-${ns#xtfs-}
+		dev=$(ns_veth "$ns")
 		ip netns exec $ns tc qdisc del dev $dev root 2>/dev/null
 		if [ "$1" != off ]; then
 			ip netns exec $ns tc qdisc add dev $dev root netem \

@@ -16,7 +16,7 @@ PINGS=2		# echo requests A -> B ...
 PSIZE=3000	# ... of this ICMP payload: split across outer packets
 PKT=1400	# outer packet size
 
-tap_plan 16
+tap_plan
 modprobe -q esp4; modprobe -q xfrm_user
 
 # 1: module not loaded, and not loadable: the family's module alias would

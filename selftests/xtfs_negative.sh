@@ -6,7 +6,7 @@
 # a usage error from xtfs itself, before any netlink request.
 . "$(dirname "$0")/lib.sh"
 
-tap_plan 20
+tap_plan
 modprobe -q xfrm_xtfs
 setup_ns || { diag "namespace setup failed"; exit $KSFT_FAIL; }
 

@@ -14,7 +14,7 @@
 PKT=1400
 _port=6000
 
-tap_plan 19
+tap_plan
 modprobe -q sch_netem
 setup_ns || { diag "namespace setup failed"; exit $KSFT_FAIL; }
 if ! ip netns exec $A tc qdisc add dev veth-a root netem delay 1ms 2>/dev/null; then

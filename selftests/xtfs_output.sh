@@ -12,11 +12,11 @@
 # its traffic to B is forwarded by A into the tunnel.
 . "$(dirname "$0")/lib.sh"
 
-C=xtfs-c
+C=xtfs-c-$XTFS_NS_ID
 CA=203.0.113.1
 CC=203.0.113.2
 
-tap_plan 17
+tap_plan
 
 cleanup_c() {
 	ip netns del $C 2>/dev/null
@@ -101,10 +101,7 @@ print(e.get("sum_sent", {}).get("bytes", -1),
 		echo "-1 -1"
 }
 
-cleanup_all() {
-	cleanup_c
-}
-trap cleanup_all EXIT
+at_exit cleanup_c
 
 setup_ns || { diag "namespace setup failed"; exit $KSFT_FAIL; }
 setup_c || { diag "namespace C setup failed"; exit $KSFT_FAIL; }

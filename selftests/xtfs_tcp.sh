@@ -12,7 +12,7 @@ STREAM=2000000
 IPERF=1048576	# a multiple of iperf3's 128 KiB TCP block
 _port=7000
 
-tap_plan 10
+tap_plan
 modprobe -q sch_netem
 setup_ns || { diag "namespace setup failed"; exit $KSFT_FAIL; }
 

@@ -1,39 +1,65 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# check.sh - everything `make check` runs: lint (checkpatch, sparse), then
-# every selftest and KUnit suite on the stock and on the debug kernel.
+# check.sh - everything `make check` runs: lint (checkpatch, sparse, the
+# netlink spec), the README's demo with its output checked, and every
+# selftest and KUnit suite on the stock and on the debug kernel, each
+# kernel also beside the peer guest running the in-tree xfrm_iptfs
+# (xtfs_interop).
 #
-# XTFS_KERNELS="stock debug" picks kernels. For each, the suites run in
-# one boot, then xtfs_interop in a second boot beside the peer guest (the
-# debug kernel running the in-tree xfrm_iptfs) for the kernels named in
-# XTFS_PEER_KERNELS (default: all of XTFS_KERNELS; empty skips interop).
+# The guests spend most of their time waiting (emulated timers, sleeps in
+# the tests): one keeps about one of the two cores busy. So the runs are
+# jobs, up to XTFS_JOBS (default 4) at a time: the stock kernel's suites
+# and the demo start at once, beside the debug kernel's build on a cold
+# machine; the debug kernel's suites, lint and the two interop runs once
+# that kernel exists. Each job has its own log in XTFS_LOGDIR (default
+# /var/cache/xtfs/logs); results are printed in a fixed order when all
+# are done, with each suite's seconds, each boot's seconds and each job's
+# wall time.
+#
+# XTFS_KERNELS="stock debug" picks kernels; XTFS_PEER_KERNELS (default:
+# all of XTFS_KERNELS; empty skips interop) those run beside the peer.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 KERNELS=${XTFS_KERNELS:-"stock debug"}
 PEER_KERNELS=${XTFS_PEER_KERNELS-$KERNELS}
+MAXJOBS=${XTFS_JOBS:-4}
 LOGDIR=${XTFS_LOGDIR:-$XTFS_CACHE/logs}
 mkdir -p "$LOGDIR"
 pass=0 fail=0 skipped=0
+t_start=$(date +%s)
 
-# count_tap FILE - add up TAP results of every suite in a guest log.
+# count_tap FILE - add up TAP results of every suite in a guest log. A
+# suite passes only with its plan ("1..N", N the number of results seen)
+# and a kselftest status of pass or skip.
 count_tap() {
-	local suite="" line p=0 f=0 s=0 dur
+	local suite="" line p=0 f=0 s=0 dur plan rc
 	while IFS= read -r line; do
 		case $line in
 		"=== suite "*)
 			suite=${line#=== suite }
-			p=0 f=0 s=0
+			p=0 f=0 s=0 plan=""
 			;;
 		"=== end "*)
-			dur=""
+			dur="" rc=${line#*rc=}
+			rc=${rc%% *}
 			case $line in *" s)") dur=" (${line##*(}" ;; esac
 			printf '  %-16s %d passed, %d failed, %d skipped%s\n' \
 				"$suite" "$p" "$f" "$s" "$dur"
+			if [ "$plan" != "$((p + f + s))" ]; then
+				echo "    FAIL: $suite: plan 1..${plan:-(none)} for $((p + f + s)) results"
+				f=$((f + 1))
+			elif [ "$rc" != 0 ] && [ "$rc" != 4 ]; then
+				echo "    FAIL: $suite: exit status $rc"
+				f=$((f + 1))
+			fi
 			pass=$((pass + p)) fail=$((fail + f)) skipped=$((skipped + s))
 			suite=""
+			;;
+		"1.."*)
+			[ -n "$suite" ] && plan=${line#1..}
 			;;
 		"not ok "*)
 			[ -n "$suite" ] && f=$((f + 1))
@@ -53,16 +79,6 @@ count_tap() {
 	fi
 }
 
-echo "== lint"
-if "$here/lint.sh" >"$LOGDIR/lint.log" 2>&1; then
-	echo "  checkpatch --strict and sparse: clean"
-	pass=$((pass + 1))
-else
-	echo "  checkpatch/sparse findings:"
-	sed 's/^/    /' "$LOGDIR/lint.log" | tail -n 40
-	fail=$((fail + 1))
-fi
-
 # judge LOG RC - count a guest run's TAP results and its failure modes.
 judge() {
 	count_tap "$1"
@@ -79,33 +95,122 @@ judge() {
 	fi
 }
 
-# guest_run TITLE LOG VM-RUN-ARGS... - one boot of vm-run.sh, judged.
-guest_run() {
-	local title=$1 log=$2 rc=0
-	shift 2
-	# Through a pipe: virtme-ng reopens its output by path, and on a
-	# file that new descriptor (offset 0) overwrote the testbed's own
-	# log lines (a rebooted peer guest went unreported that way).
-	"$here/vm-run.sh" "$@" 2>&1 | cat >"$log"
-	rc=${PIPESTATUS[0]}
-	echo "== $title: $(sed -n 's/^kernel \(.*\)/\1/p' "$log" | head -n1)"
-	judge "$log" $rc
+# Jobs: NAME runs COMMAND... in the background, output to LOGDIR/NAME.log,
+# exit status to NAME.rc, start and end times to NAME.time.
+declare -a running=()
+job() {
+	local name=$1
+	shift
+	while [ "$(jobs -rp | wc -l)" -ge "$MAXJOBS" ]; do
+		wait -n
+	done
+	rm -f "$LOGDIR/$name.rc"
+	(
+		t0=$(date +%s)
+		# Through a pipe: virtme-ng reopens its output by path, and on
+		# a file that new descriptor (offset 0) overwrote the
+		# testbed's own log lines.
+		"$@" 2>&1 | cat >"$LOGDIR/$name.log"
+		echo "${PIPESTATUS[0]}" >"$LOGDIR/$name.rc"
+		echo "$t0 $(date +%s)" >"$LOGDIR/$name.time"
+	) &
+	running+=("$name")
+	log "$(date +%T) started $name"
 }
 
+# job_rc NAME - the job's exit status (5: it left none).
+job_rc() {
+	cat "$LOGDIR/$1.rc" 2>/dev/null || echo 5
+}
+
+# job_wall NAME - seconds the job took.
+job_wall() {
+	local t0 t1
+	read -r t0 t1 <"$LOGDIR/$1.time" 2>/dev/null || { echo "?"; return; }
+	echo $((t1 - t0))
+}
+
+# boot_secs LOG - the guest's uptime when its command started, per guest.
+boot_secs() {
+	sed -n 's/^boot: \(.*\) s$/\1/p' "$1" | head -n1
+}
+
+vmrun() {
+	"$here/vm-run.sh" "$@"
+}
+
+"$here/mkrootfs.sh" || { echo "0 passed, 1 failed"; exit 1; }
+
+in_list() { case " $2 " in *" $1 "*) return 0 ;; esac; return 1; }
+
+# The stock kernel needs nothing built: its runs start at once.
+if in_list stock "$KERNELS"; then
+	job stock vmrun --name stock stock /xtfs/selftests/run_all.sh
+	job demo "$here/demo.sh"
+fi
+# The debug kernel (also the peer's, and the tree sparse runs in).
+t0=$(date +%s)
+if "$here/mkkernel.sh" >"$LOGDIR/kernel.log" 2>&1; then
+	kernel_ok=1
+else
+	kernel_ok=0
+fi
+kernel_secs=$(($(date +%s) - t0))
+if [ $kernel_ok = 1 ]; then
+	in_list debug "$KERNELS" &&
+		job debug vmrun --name debug debug /xtfs/selftests/run_all.sh
+	for k in $KERNELS; do
+		in_list "$k" "$PEER_KERNELS" &&
+			job "$k-interop" vmrun --peer --name "$k-interop" "$k" \
+				/xtfs/selftests/run_all.sh xtfs_interop
+	done
+	job lint "$here/lint.sh"
+fi
+wait
+
+echo "== debug kernel: $([ $kernel_ok = 1 ] && echo ready || echo BUILD FAILED) ($kernel_secs s)"
+[ $kernel_ok = 1 ] || { tail -n 30 "$LOGDIR/kernel.log" | sed 's/^/    /'; fail=$((fail + 1)); }
+
+if in_list lint "${running[*]}"; then
+	echo "== lint ($(job_wall lint) s)"
+	if [ "$(job_rc lint)" = 0 ]; then
+		echo "  checkpatch --strict, sparse, netlink spec, KAT vectors: clean"
+		pass=$((pass + 1))
+	else
+		echo "  lint findings:"
+		tail -n 40 "$LOGDIR/lint.log" | sed 's/^/    /'
+		fail=$((fail + 1))
+	fi
+fi
+
+if in_list demo "${running[*]}"; then
+	echo "== demo: make demo's output checked ($(job_wall demo) s)"
+	if out=$("$here/demo-check.sh" "$LOGDIR/demo.log" "$(job_rc demo)" 2>&1); then
+		echo "$out" | sed 's/^/  /'
+		pass=$((pass + 1))
+	else
+		echo "$out" | sed 's/^/  /'
+		echo "    FAIL: demo (its output: $LOGDIR/demo.log)"
+		fail=$((fail + 1))
+	fi
+fi
+
 for k in $KERNELS; do
-	guest_run "kernel $k" "$LOGDIR/$k.log" "$k" /xtfs/selftests/run_all.sh
-	case " $PEER_KERNELS " in
-	*" $k "*)
-		guest_run "kernel $k beside the in-tree module's guest" \
-			"$LOGDIR/$k-interop.log" --peer "$k" \
-			/xtfs/selftests/run_all.sh xtfs_interop
-		;;
-	*)
-		echo "  xtfs_interop on $k: not run (XTFS_PEER_KERNELS leaves it out)"
-		skipped=$((skipped + 1))
-		;;
-	esac
+	for name in "$k" "$k-interop"; do
+		if ! in_list "$name" "${running[*]}"; then
+			if [ "$name" = "$k-interop" ]; then
+				echo "== xtfs_interop on $k: not run"
+				skipped=$((skipped + 1))
+			fi
+			continue
+		fi
+		log=$LOGDIR/$name.log
+		echo "== $name: $(sed -n 's/^kernel \(.*\)/\1/p' "$log" | head -n1)," \
+			"$(sed -n 's/^cpus: //p' "$log" | head -n1) CPUs (boot $(boot_secs "$log" | tr '\n' ' ')s, job $(job_wall "$name") s)"
+		judge "$log" "$(job_rc "$name")"
+	done
 done
 
+echo "== wall time: $(($(date +%s) - t_start)) s"
 echo "$pass passed, $fail failed, $skipped skipped"
 [ "$fail" -eq 0 ]

@@ -33,8 +33,13 @@ printf '   inner packets per outer: %s\n' "$(awk -v n="$n" 'BEGIN { if (n) print
 
 say "ping with 3000 octets of payload: fragmented across outer packets, reassembled"
 capture_start $B veth-b "$TMP/ping.pcap" || echo "   (capture did not start)"
-ip netns exec $A ping -c 1 -s 3000 -p a5c3 -I $IA $IB | sed 's/^/   /'
+ip netns exec $A ping -c 1 -s 3000 -p a5c3 -I $IA $IB >"$TMP/ping.out" 2>&1
+sed 's/^/   /' "$TMP/ping.out"
 capture_stop
+# ping checks every octet of the reply against the pattern it sent.
+printf '   echo replies: %s, contents %s\n' \
+	"$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$TMP/ping.out")" \
+	"$(grep -q 'wrong data' "$TMP/ping.out" && echo DIFFERENT || echo identical)"
 printf '   outer ESP packets for one echo request and its reply: %s (%s)\n' \
 	"$(pcap_esp_sizes "$TMP/ping.pcap" | wc -l)" \
 	"$(pcap_esp_sizes "$TMP/ping.pcap" | tr '\n' ' ')"

@@ -6,4 +6,4 @@
 # show what went in and what came out on the wire.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-exec "$here/vm-run.sh" stock /xtfs/tools/testbed/demo-guest.sh
+exec "$here/vm-run.sh" --name demo stock /xtfs/tools/testbed/demo-guest.sh

@@ -37,6 +37,8 @@ mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 # "unable to create a new stream").
 mountpoint -q /tmp || mount -t tmpfs -o size=512m tmpfs /tmp
 echo "kernel $(uname -r)"
+echo "cpus: $(nproc)"
+echo "boot: $(cut -d' ' -f1 /proc/uptime) s"
 # kmemleak's periodic scan walks all memory every ten minutes, which under
 # TCG costs a minute of the only CPU time the tests have; the explicit scans
 # at the end are the ones that count.
