@@ -54,6 +54,14 @@
                                send the ESP packets of FILE again, IP
                                headers as they are, over a raw socket,
                                GAP_US microseconds apart
+  pcap_esp.py esp-replay FILE STEP START T0 GAP_US
+                               send the ESP packets of FILE numbered START,
+                               START + STEP, ... (from 0): packet K at wall
+                               clock time T0 + K * GAP_US microseconds, so
+                               that STEP processes replay the whole file
+                               interleaved in order; an IPv6 packet gets
+                               flow label K + 1 (not covered by ESP's ICV),
+                               so that RPS spreads the packets of one SA
 """
 import errno
 import hashlib
@@ -118,6 +126,38 @@ def send_raw(ips, dst, gap_us=0):
                     time.sleep(0.001)
             if gap_us:
                 time.sleep(gap_us / 1e6)
+
+
+def esp_replay(path, step, start, t0, gap_us):
+    """Send every STEP-th ESP packet of PATH from START, packet K at
+    T0 + K * GAP_US us, IPv6 packets with flow label K + 1."""
+    ips = [ip for _, ip in esp_raw(path)]
+    if not ips:
+        return
+    v6 = ips[0][0] >> 4 == 6
+    dst = socket.inet_ntop(socket.AF_INET6, ips[0][24:40]) if v6 \
+        else socket.inet_ntoa(ips[0][16:20])
+    fam = socket.AF_INET6 if v6 else socket.AF_INET
+    with socket.socket(fam, socket.SOCK_RAW, socket.IPPROTO_RAW) as s:
+        for k in range(start, len(ips), step):
+            ip = bytearray(ips[k])
+            if v6:
+                label = (k + 1) & 0xfffff
+                ip[1] = (ip[1] & 0xf0) | (label >> 16)
+                ip[2:4] = struct.pack("!H", label & 0xffff)
+            wait = t0 + k * gap_us / 1e6 - time.time()
+            if wait > 0:
+                time.sleep(wait)
+            while True:
+                try:
+                    s.sendto(bytes(ip), (dst, 0))
+                    break
+                except (BlockingIOError, InterruptedError):
+                    time.sleep(0.001)
+                except OSError as e:
+                    if e.errno != errno.ENOBUFS:
+                        raise
+                    time.sleep(0.001)
 
 
 def esp_packets(path):
@@ -406,6 +446,9 @@ def main():
             dst = socket.inet_ntop(socket.AF_INET6, ips[0][24:40]) \
                 if ips[0][0] >> 4 == 6 else socket.inet_ntoa(ips[0][16:20])
             send_raw(ips, dst, int(sys.argv[3]) if len(sys.argv) > 3 else 0)
+    elif cmd == "esp-replay":
+        esp_replay(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]),
+                   float(sys.argv[5]), int(sys.argv[6]))
     elif cmd == "udp-recv-tos":
         udp_recv(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]),
                  sys.argv[5], *sys.argv[6:8], tos=True)

@@ -10,7 +10,7 @@
 # other suite.
 dir=$(cd "$(dirname "$0")" && pwd)
 suites=${*:-"xtfs_kunit xtfs_module xtfs_negative xtfs_tunnel xtfs_counters
-	xtfs_output xtfs_families xtfs_netem xtfs_tcp xtfs_iiv"}
+	xtfs_output xtfs_families xtfs_netem xtfs_tcp xtfs_iiv xtfs_smp"}
 rc=0
 for s in $suites; do
 	echo "=== suite $s"
