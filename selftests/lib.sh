@@ -377,6 +377,13 @@ netem() {
 	done
 }
 
+# udp_sent OUT - tell the receiver writing OUT that nothing more is sent:
+# it stops after IDLE seconds of silence from now on, also when nothing
+# came (a test that expects no delivery then waits IDLE, not a minute).
+udp_sent() {
+	touch "$1.done"
+}
+
 # udp_recv_start [--tos] NS PORT N IDLE OUT [ADDR] - a UDP receiver in
 # namespace NS ("-": this one) for N datagrams on PORT (ADDR, default any
 # IPv4), SHA-256 of each to OUT (with --tos, each one's IP TOS octet); it
@@ -391,7 +398,7 @@ udp_recv_start() {
 	fi
 	local ready=$5.ready ns=()
 	[ "$1" = - ] || ns=(ip netns exec "$1")
-	rm -f "$ready"
+	rm -f "$ready" "$5.done"
 	"${ns[@]}" python3 "$SELFTEST_DIR/pcap_esp.py" $cmd "$2" \
 		"$3" "$4" "$5" "${6:-0.0.0.0}" "$ready" &
 	udp_rpid=$!

@@ -18,7 +18,9 @@
                                SHA-256 of each payload to OUT, one a line;
                                bound to ADDR (default 0.0.0.0; an IPv6
                                address such as :: makes an IPv6 socket)
-                               stop after TIMEOUT seconds without one;
+                               stop after TIMEOUT seconds without one
+                               once one came or the file OUT.done exists
+                               (the sender is done), else after 60 s;
                                create the file READY once listening
   pcap_esp.py udp-send DST PORT N SIZE SEED OUT [GAP_US]
                                send N datagrams of SIZE random octets,
@@ -65,6 +67,7 @@
 """
 import errno
 import hashlib
+import os
 import random
 import socket
 import struct
@@ -250,23 +253,35 @@ def udp_recv(port, count, timeout, out, addr="0.0.0.0", ready=None,
     s.bind((addr, port))
     if ready:
         open(ready, "w").close()
-    # TIMEOUT is the silence that ends the stream once it began; the first
-    # datagram may take longer (the sender's python starts slowly under
-    # emulation).
-    s.settimeout(max(timeout, 60))
+    # TIMEOUT is the silence that ends the stream once it began, or once
+    # the sender said it is done (the file OUT.done); before either, the
+    # first datagram may take up to a minute (the sender's python starts
+    # slowly under emulation).
+    done_file = out + ".done"
+    first_by = time.monotonic() + max(timeout, 60)
+    last = done_at = None
+    s.settimeout(0.2)
     got = []
-    try:
-        while len(got) < count:
+    while len(got) < count:
+        try:
             data, anc, _, _ = s.recvmsg(65535, socket.CMSG_SPACE(4))
-            if not tos:
-                got.append(hashlib.sha256(data).hexdigest())
-            else:
-                got.append(str(next((v[0] for lv, k, v in anc
-                                     if lv == socket.IPPROTO_IP and
-                                     k == socket.IP_TOS), -1)))
-            s.settimeout(timeout)
-    except socket.timeout:
-        pass
+        except socket.timeout:
+            now = time.monotonic()
+            if done_at is None and os.path.exists(done_file):
+                done_at = now
+            ref = max((t for t in (last, done_at) if t is not None),
+                      default=None)
+            if (ref is None and now >= first_by) or \
+               (ref is not None and now - ref >= timeout):
+                break
+            continue
+        last = time.monotonic()
+        if not tos:
+            got.append(hashlib.sha256(data).hexdigest())
+        else:
+            got.append(str(next((v[0] for lv, k, v in anc
+                                 if lv == socket.IPPROTO_IP and
+                                 k == socket.IP_TOS), -1)))
     with open(out, "w") as f:
         f.write("\n".join(got) + ("\n" if got else ""))
 

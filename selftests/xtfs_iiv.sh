@@ -190,6 +190,7 @@ combo() {
 	ip netns exec $A python3 "$SELFTEST_DIR/pcap_esp.py" udp-send $IB 5001 \
 		$BURST 300 7 "$TMP/sent-$TAG.sums" 200
 	seal_send "$TAG" 2000
+	udp_sent "$TMP/recv.sums"
 	wait "$udp_rpid"
 	nrecv=$(grep -cxFf "$TMP/sent-$TAG.sums" "$TMP/recv.sums")
 	[ "$nrecv" = $BURST ]
@@ -245,6 +246,7 @@ sealed_recv() {
 	for name; do
 		seal_send "$name"
 	done
+	udp_sent "$out"
 	wait "$udp_rpid"
 }
 
@@ -282,6 +284,7 @@ udp_check() {
 	udp_recv_start "$3" "$4" "$5" 5 "$TMP/u.recv" "$2" || return 1
 	ip netns exec "$1" python3 "$SELFTEST_DIR/pcap_esp.py" udp-send "$2" \
 		"$4" "$5" "$6" 3 "$TMP/u.sent" 200
+	udp_sent "$TMP/u.recv"
 	wait "$udp_rpid"
 	cmp -s <(sort "$TMP/u.sent") <(sort "$TMP/u.recv") && return 0
 	diag "udp $1 -> $2:$4: $(wc -l <"$TMP/u.recv") of $5 delivered intact"
