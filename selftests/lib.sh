@@ -83,6 +83,48 @@ tap_done() {
 	exit $KSFT_PASS
 }
 
+# py [-n NS] [-i] PYTHON3-ARGS... - python3 PYTHON3-ARGS, in namespace NS
+# when given, through this test's selftests/pyd.py: one Python started
+# once, which forks for each command (a python3 start costs seconds under
+# emulation). -i passes standard input (text) to the command; "-" as the
+# script (a heredoc) implies it. Output and exit status as python3's.
+_pyd_pid=""
+_pyd_port=""
+py() {
+	local ns=- in="" fd line rc=1
+	while :; do
+		case $1 in
+		-n) ns=$2; shift 2 ;;
+		-i) IFS= read -r -d '' in; shift ;;
+		*) break ;;
+		esac
+	done
+	[ "$1" = - ] && IFS= read -r -d '' in
+	[ -n "$_pyd_port" ] || { echo "py: pyd.py is not running" >&2; return 1; }
+	exec {fd}<>"/dev/tcp/127.0.0.1/$_pyd_port" || return 1
+	printf '%s\0' "$#" "$ns" "$PWD" "$in" "$@" >&$fd
+	while IFS= read -r -u $fd line; do
+		case $line in
+		O*) printf '%s\n' "${line#O}" ;;
+		E*) printf '%s\n' "${line#E}" >&2 ;;
+		R*) rc=${line#R}; break ;;
+		esac
+	done
+	exec {fd}>&-
+	return "$rc"
+}
+
+# _pyd_start - start this test process's pyd.py (see py).
+_pyd_start() {
+	local fd flags
+	read -r flags </sys/class/net/lo/flags
+	[ $((flags & 1)) = 1 ] || ip link set lo up
+	exec {fd}< <(exec python3 "$SELFTEST_DIR/pyd.py")
+	_pyd_pid=$!
+	read -r _pyd_port <&$fd
+	exec {fd}<&-
+}
+
 # cleanup_ns - delete the namespaces of this test process.
 cleanup_ns() {
 	ip netns del $A 2>/dev/null
@@ -105,12 +147,15 @@ _lib_exit() {
 	eval "$_at_exit"
 	# shellcheck disable=SC2046
 	kill $(jobs -p) 2>/dev/null
+	# pyd.py and its children: a process group of their own.
+	[ -n "$_pyd_pid" ] && kill -- -"$_pyd_pid" 2>/dev/null
 	cleanup_ns
 	rm -rf "$TMP"
 	exit $rc
 }
 trap _lib_exit EXIT
 trap 'exit 130' INT TERM
+_pyd_start
 
 # setup_ns - two namespaces over veth, inner addresses routed over it.
 setup_ns() {
@@ -318,7 +363,7 @@ udp_rcvbuf_errors() {
 
 # pcap_esp_sizes FILE - print the IP total length of each ESP packet.
 pcap_esp_sizes() {
-	python3 "$SELFTEST_DIR/pcap_esp.py" sizes "$1"
+	py "$SELFTEST_DIR/pcap_esp.py" sizes "$1"
 }
 
 # xtfs_counter NS DIR NAME - print counter NAME (a key of the "stats"
@@ -326,7 +371,7 @@ pcap_esp_sizes() {
 # direction DIR (in or out) in namespace NS. Prints nothing and fails
 # unless exactly one such SA has that counter.
 xtfs_counter() {
-	ip netns exec "$1" xtfs -j stats | python3 -c '
+	ip netns exec "$1" xtfs -j stats | py -i -c '
 import json, sys
 d, name = sys.argv[1], sys.argv[2]
 sas = [s for s in json.load(sys.stdin) if s.get("dir") == d]
@@ -341,7 +386,7 @@ print(sas[0]["stats"][name])' "$2" "$3"
 diag_path() {
 	local ns dev
 	for ns in $A $B; do
-		diag "$ns SAs: $(ip netns exec $ns xtfs -j stats | python3 -c '
+		diag "$ns SAs: $(ip netns exec $ns xtfs -j stats | py -i -c '
 import json, sys
 for s in json.load(sys.stdin):
     c = " ".join("%s=%s" % kv for kv in s.get("stats", {}).items() if kv[1])
@@ -397,9 +442,9 @@ udp_recv_start() {
 		shift
 	fi
 	local ready=$5.ready ns=()
-	[ "$1" = - ] || ns=(ip netns exec "$1")
+	[ "$1" = - ] || ns=(-n "$1")
 	rm -f "$ready" "$5.done"
-	"${ns[@]}" python3 "$SELFTEST_DIR/pcap_esp.py" $cmd "$2" \
+	py "${ns[@]}" "$SELFTEST_DIR/pcap_esp.py" $cmd "$2" \
 		"$3" "$4" "$5" "${6:-0.0.0.0}" "$ready" &
 	udp_rpid=$!
 	for _ in $(seq 600); do

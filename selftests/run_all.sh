@@ -4,13 +4,30 @@
 # Run the xtfs selftests in the guest, one TAP stream each, framed by
 # "=== suite NAME" lines for tools/testbed/check.sh to count. Suites may
 # be named as arguments; the default is every suite that needs one guest.
+# "--half 1" or "--half 2" runs half of the default suites, so that one
+# kernel's suites can run in two guests at once (check.sh does that for
+# the debug kernel): half 1 is HALF1, half 2 every other default suite.
 # xtfs_interop needs the peer guest of `tools/testbed/vm-run.sh --peer`
 # and runs in a boot of its own (`run_all.sh xtfs_interop`): the peer,
 # an emulated debug kernel, would otherwise take CPU time from every
 # other suite.
 dir=$(cd "$(dirname "$0")" && pwd)
-suites=${*:-"xtfs_kunit xtfs_module xtfs_negative xtfs_tunnel xtfs_counters
-	xtfs_output xtfs_families xtfs_netem xtfs_tcp xtfs_iiv xtfs_smp"}
+ALL="xtfs_kunit xtfs_module xtfs_negative xtfs_tunnel xtfs_counters
+	xtfs_output xtfs_families xtfs_netem xtfs_tcp xtfs_iiv xtfs_smp"
+# The longest suite with the short ones; about as long as the rest.
+HALF1="xtfs_kunit xtfs_module xtfs_negative xtfs_tunnel xtfs_iiv"
+if [ "${1:-}" = --half ]; then
+	suites=""
+	for s in $ALL; do
+		case " $(echo $HALF1) " in
+		*" $s "*) [ "$2" = 1 ] && suites="$suites $s" ;;
+		*) [ "$2" = 2 ] && suites="$suites $s" ;;
+		esac
+	done
+	[ -n "$suites" ] || { echo "run_all.sh: --half 1 or 2" >&2; exit 2; }
+else
+	suites=${*:-$ALL}
+fi
 rc=0
 for s in $suites; do
 	echo "=== suite $s"

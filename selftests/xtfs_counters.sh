@@ -50,7 +50,7 @@ json_sas() {
 }
 
 # 3: before any traffic every counter of every SA is there and 0
-python3 - "$(json_sas $A)" "$(json_sas $B)" <<'PY'
+py - "$(json_sas $A)" "$(json_sas $B)" <<'PY'
 import json, sys
 keys = ["inner_out_pkts", "inner_out_bytes", "outer_out_pkts", "frags_out",
         "pad_out_bytes", "drop_queue_full", "drop_too_big", "drop_out_err",
@@ -74,7 +74,7 @@ ok $? "xtfs -j -s state list: all 19 counters on each of 4 SAs, all 0"
 # Traffic: N datagrams A -> B, then PINGS large echo requests A -> B.
 udp_recv_start $B 5001 $N 10 "$TMP/recv.sums"
 rpid=$udp_rpid
-ip netns exec $A python3 "$SELFTEST_DIR/pcap_esp.py" udp-send $IB 5001 $N $SIZE 3 \
+py -n $A "$SELFTEST_DIR/pcap_esp.py" udp-send $IB 5001 $N $SIZE 3 \
 	"$TMP/sent.sums"
 wait $rpid
 sort "$TMP/sent.sums" >"$TMP/a"
@@ -95,7 +95,7 @@ for f in a b; do diag "$f: $(tr -d '\n' <"$TMP/$f.json")"; done
 # In the expression, ao/ai/bo/bi are the stats of A's out SA, A's in SA,
 # B's out SA, B's in SA; lft_ao... the kernel's curlft of those SAs.
 check() {
-	python3 - "$TMP/a.json" "$TMP/b.json" "$2" $N $SIZE $PINGS $PSIZE <<'PY'
+	py - "$TMP/a.json" "$TMP/b.json" "$2" $N $SIZE $PINGS $PSIZE <<'PY'
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])
 expr = sys.argv[3]
@@ -144,7 +144,7 @@ check "no drops, nothing lost on any SA" \
 # 12: one SA by name (the kernel looks it up), text and JSON, and the
 # xtfs_counter helper of lib.sh, all agree with the dump
 one=$(ip netns exec $A xtfs -j stats show src $OA dst $OB spi 0x100 |
-	python3 -c 'import json,sys; print(json.load(sys.stdin)["stats"]["inner_out_pkts"])')
+	py -i -c 'import json,sys; print(json.load(sys.stdin)["stats"]["inner_out_pkts"])')
 viahelper=$(xtfs_counter $A out inner_out_pkts)
 text=$(ip netns exec $A xtfs -s state get src $OA dst $OB proto esp spi 0x100)
 diag "xtfs -s state get: $(echo "$text" | grep xtfs | tr '\n\t' '  ')"
@@ -165,7 +165,7 @@ ip netns exec $A xtfs state add src $OA dst $OB proto esp spi 0x300 reqid 3 \
 out=$(ip netns exec $A xtfs stats show dst $OB spi 0x300 2>&1)
 rc=$?
 diag "stats for a tunnel-mode SA: exit $rc: $out"
-n=$(ip netns exec $A xtfs -j stats | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+n=$(ip netns exec $A xtfs -j stats | py -i -c 'import json,sys; print(len(json.load(sys.stdin)))')
 lst=$(ip netns exec $A xtfs -j -s state list 2>&1 >/dev/null)
 [ $rc -eq 1 ] && echo "$out" | grep -q "SA is not in IP-TFS mode" && [ "$n" = 2 ] &&
 	[ -z "$lst" ]
@@ -174,7 +174,7 @@ ok $? "tunnel-mode SA: stats refused with a message, not in the dump ($n SAs), n
 # 15: malformed requests, each refused with an extended ACK message
 fail=0
 while read -r case want pat; do
-	got=$(python3 "$SELFTEST_DIR/xtfs_genl.py" bad "$case" 2>&1)
+	got=$(py "$SELFTEST_DIR/xtfs_genl.py" bad "$case" 2>&1)
 	diag "$case: $got"
 	case $got in
 	"$want|"*"$pat"*) ;;
@@ -204,7 +204,7 @@ if [ -f $ynl ] && python3 -c 'import yaml' 2>/dev/null; then
 		--output-json >"$TMP/ynl.json" 2>"$TMP/ynl.err"
 	diag "ynl: $(tr -d '\n' <"$TMP/ynl.json") $(cat "$TMP/ynl.err")"
 	ip netns exec $A xtfs -j stats >"$TMP/helper.json"
-	python3 - "$TMP/ynl.json" "$TMP/helper.json" <<'PY'
+	py - "$TMP/ynl.json" "$TMP/helper.json" <<'PY'
 import json, sys
 ynl = json.load(open(sys.argv[1]))
 helper = json.load(open(sys.argv[2]))

@@ -55,7 +55,7 @@ run_combo() {
 		rpids+=($udp_rpid)
 	done
 	for f in "$@"; do
-		ip netns exec $A python3 "$SELFTEST_DIR/pcap_esp.py" udp-send \
+		py -n $A "$SELFTEST_DIR/pcap_esp.py" udp-send \
 			"$(addr_of b "$f")" $((5000 + f)) $BURST $DGRAM $((f + outer)) \
 			"$TMP/sent$f.sums" &
 		spids+=($!)
@@ -70,10 +70,10 @@ run_combo() {
 	done
 
 	capture_stop
-	python3 "$SELFTEST_DIR/pcap_esp.py" esp "$TMP/cap.pcap" >"$TMP/esp"
+	py "$SELFTEST_DIR/pcap_esp.py" esp "$TMP/cap.pcap" >"$TMP/esp"
 	nout=$(wc -l <"$TMP/esp")
 	nbad=$(grep -cvx "$outer $PKT" "$TMP/esp")
-	seqs=$(python3 "$SELFTEST_DIR/pcap_esp.py" esp-seq "$TMP/cap.pcap" 0x100)
+	seqs=$(py "$SELFTEST_DIR/pcap_esp.py" esp-seq "$TMP/cap.pcap" 0x100)
 	diag "$tag: A to B on the wire: $seqs"
 	# Nothing on this path reorders or loses: what the sender put out
 	# must be in sequence, whichever CPUs the inner packets came from.

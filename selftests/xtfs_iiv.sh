@@ -49,7 +49,7 @@ sa_json() {
 	local ns=$1 dst=$2 spi=$3
 	shift 3
 	ip netns exec "$ns" xtfs -j state get dst "$dst" proto esp spi "$spi" |
-		python3 -c '
+		py -i -c '
 import json, sys
 v = json.load(sys.stdin)
 v = v[0] if isinstance(v, list) else v
@@ -154,12 +154,12 @@ seal_batch() {
 		KEY_AB=$(hexkey 20 50) seal_line r5 --port 5023 --count 5 \
 			--size 100 --seed 25 --seq 21
 	} >>"$TMP/seal.batch"
-	python3 "$ESP_IIV" batch "$TMP/seal.batch"
+	py "$ESP_IIV" batch "$TMP/seal.batch"
 }
 
 # seal_send NAME [GAP_US] - send the packets seal_batch sealed as NAME
 seal_send() {
-	ip netns exec $A python3 "$SELFTEST_DIR/pcap_esp.py" esp-send \
+	py -n $A "$SELFTEST_DIR/pcap_esp.py" esp-send \
 		"$TMP/seal-$1.pcap" "${2:-1000}"
 }
 
@@ -187,7 +187,7 @@ combo() {
 	echo "$out" | grep -q " 0% packet loss" || { diag "$out"; diag_xfrm; }
 
 	udp_recv_start $B 5001 $((BURST + SEALED)) 5 "$TMP/recv.sums" "$IB"
-	ip netns exec $A python3 "$SELFTEST_DIR/pcap_esp.py" udp-send $IB 5001 \
+	py -n $A "$SELFTEST_DIR/pcap_esp.py" udp-send $IB 5001 \
 		$BURST 300 7 "$TMP/sent-$TAG.sums" 200
 	seal_send "$TAG" 2000
 	udp_sent "$TMP/recv.sums"
@@ -209,7 +209,7 @@ combo() {
 # every ICV verifies with the IV put back and the datagrams are those sent
 open_batch() {
 	local i=0 tag what r
-	python3 "$ESP_IIV" batch "$TMP/open.batch"
+	py "$ESP_IIV" batch "$TMP/open.batch"
 	while read -r what; do
 		i=$((i + 1))
 		tag=$(sed -n "${i}p" "$TMP/open.batch" | sed 's|.*/open-\(.*\)\.log open .*|\1|')
@@ -282,7 +282,7 @@ stock_pol() {
 # udp_check NS-FROM DST NS-TO PORT N SIZE - N datagrams delivered intact
 udp_check() {
 	udp_recv_start "$3" "$4" "$5" 5 "$TMP/u.recv" "$2" || return 1
-	ip netns exec "$1" python3 "$SELFTEST_DIR/pcap_esp.py" udp-send "$2" \
+	py -n "$1" "$SELFTEST_DIR/pcap_esp.py" udp-send "$2" \
 		"$4" "$5" "$6" 3 "$TMP/u.sent" 200
 	udp_sent "$TMP/u.recv"
 	wait "$udp_rpid"
@@ -461,7 +461,7 @@ diag "multicast: $out"
 	! sa_get 239.1.2.3 0x600
 ok $? "implicit IV on a multicast SA refused (RFC 8750 section 7), no SA made"
 iiv_alg gcm
-out=$(add python3 "$SELFTEST_DIR/xtfs_genl.py" stage 4 $OB 0x601 29 -- \
+out=$(add py "$SELFTEST_DIR/xtfs_genl.py" stage 4 $OB 0x601 29 -- \
 	xtfs state add src $OA dst $OB proto esp spi 0x601 reqid 6 dir out \
 	mode iptfs aead "$AEAD" $KEY_AB $SA_ICV)
 r=$?
@@ -469,7 +469,7 @@ diag "ccm staged for gcm: $out"
 [ $r -ne 0 ] && echo "$out" | grep -q "ENCR_AES_CCM_8_IIV needs an SA with AEAD rfc4309(ccm(aes)) and a 64-bit ICV" &&
 	! sa_get $OB 0x601
 ok $? "staged ENCR_AES_CCM_8_IIV for an rfc4106 SA refused by the kernel, no SA made"
-out=$(add python3 "$SELFTEST_DIR/xtfs_genl.py" stage 4 $OB 0x602 30 -- \
+out=$(add py "$SELFTEST_DIR/xtfs_genl.py" stage 4 $OB 0x602 30 -- \
 	xtfs state add src $OA dst $OB proto esp spi 0x602 reqid 6 dir out \
 	mode iptfs enc "cbc(aes)" 0x$(hexkey 16 1 | cut -c3-) \
 	auth "hmac(sha256)" $(hexkey 32 1))
@@ -478,7 +478,7 @@ diag "staged for cbc/hmac: $out"
 [ $r -ne 0 ] && echo "$out" | grep -q "ENCR_AES_GCM_16_IIV needs an SA with AEAD rfc4106(gcm(aes))" &&
 	! sa_get $OB 0x602
 ok $? "staged implicit IV for a non-AEAD SA refused by the kernel, no SA made"
-out=$(add python3 "$SELFTEST_DIR/xtfs_genl.py" stage 4 $OB 0x603 0 1 -- \
+out=$(add py "$SELFTEST_DIR/xtfs_genl.py" stage 4 $OB 0x603 0 1 -- \
 	xtfs state add src $OA dst $OB proto esp spi 0x603 reqid 6 dir out \
 	mode iptfs aead "$AEAD" $KEY_AB $SA_ICV pkt-size 1000)
 r=$?
@@ -486,7 +486,7 @@ diag "tunnel payload with pkt-size: $out"
 [ $r -ne 0 ] && echo "$out" | grep -q "IP-TFS parameters do not apply" &&
 	! sa_get $OB 0x603
 ok $? "staged tunnel payload with an IP-TFS parameter refused by the kernel, no SA made"
-python3 "$SELFTEST_DIR/xtfs_genl.py" stage 4 $OB 0x604 30 -- true &&
+py "$SELFTEST_DIR/xtfs_genl.py" stage 4 $OB 0x604 30 -- true &&
 	add xtfs state add src $OA dst $OB proto esp spi 0x604 reqid 6 dir out \
 	mode iptfs aead "$AEAD" $KEY_AB $SA_ICV >/dev/null &&
 	[ -z "$(sa_json $A $OB 0x604 iptfs iiv)" ]
@@ -499,7 +499,7 @@ while read -r c out; do
 	case $out in
 	OK*|*"|") fail=1 ;;
 	esac
-done < <(python3 "$SELFTEST_DIR/xtfs_genl.py" bad-each stage-iiv-range \
+done < <(py "$SELFTEST_DIR/xtfs_genl.py" bad-each stage-iiv-range \
 	stage-iiv-short stage-saddr stage-missing-spi stage-stats \
 	stage-payload-range get-with-iiv 2>&1)
 [ "$last" = get-with-iiv ] || fail=1

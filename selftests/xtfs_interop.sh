@@ -29,7 +29,7 @@ GAP_TO_PEER=2000	# us between datagrams sent to the in-tree receiver
 
 # peer CMD - run CMD in the peer guest, in its selftests directory.
 peer() {
-	python3 "$SELFTEST_DIR/interop_ctl.py" call $IOP_OPEER $IOP_CTL_PORT 30 \
+	py "$SELFTEST_DIR/interop_ctl.py" call $IOP_OPEER $IOP_CTL_PORT 30 \
 		"cd /xtfs/selftests && export XTFS_ROLE=peer && . ./interop_lib.sh && $1"
 }
 
@@ -51,7 +51,7 @@ udp_xfer() {
 		peer "rm -f $rf $rf.ready; setsid $py udp-recv $port $n 30 $rf 0.0.0.0 $rf.ready \
 			</dev/null >/dev/null 2>&1 &
 			for i in \$(seq 300); do test -f $rf.ready && break; sleep 0.2; done" >/dev/null
-		$py udp-send $IOP_IPEER $port "$n" "$size" 7 "$TMP/$tag.sent" "$gap"
+		py "$SELFTEST_DIR/pcap_esp.py" udp-send $IOP_IPEER $port "$n" "$size" 7 "$TMP/$tag.sent" "$gap"
 		for _ in $(seq 120); do
 			peer "test -f $rf" >/dev/null && break
 			sleep 1
@@ -126,7 +126,7 @@ pings() {
 # inner data.
 fill() {
 	tcpdump -r "$TMP/$1.pcap" -w "$TMP/$1.src.pcap" "src host $2" 2>/dev/null
-	python3 "$SELFTEST_DIR/pcap_esp.py" sizes "$TMP/$1.src.pcap" >"$TMP/$1.sizes"
+	py "$SELFTEST_DIR/pcap_esp.py" sizes "$TMP/$1.src.pcap" >"$TMP/$1.sizes"
 	awk -v b="$3" -v cap=$((PKT - 58)) '{ n++ }
 		END { printf "%d %.4f\n", n, n ? b / (n * cap) : 0 }' "$TMP/$1.sizes"
 }
@@ -143,7 +143,7 @@ SIZES="0 1 56 500 1300 1372 1400 1500 2000 3000"
 # 1: the peer is reachable and runs the in-tree module. Both guests boot
 # at once; the peer (debug kernel) can take many minutes under emulation.
 iop_link_setup || diag "link setup failed"
-python3 "$SELFTEST_DIR/interop_ctl.py" call $IOP_OPEER $IOP_CTL_PORT 1500 true ||
+py "$SELFTEST_DIR/interop_ctl.py" call $IOP_OPEER $IOP_CTL_PORT 1500 true ||
 	diag "peer guest not reachable"
 out=$(peer "grep -E '^xfrm_(iptfs|xtfs) ' /proc/modules")
 r=$?

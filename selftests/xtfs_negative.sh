@@ -19,7 +19,7 @@ expect_refused() {
 	out=$(ip netns exec $A xtfs state add src $OA dst $OB proto esp \
 		spi 0x300 reqid 3 "$@" 2>&1)
 	rc=$?
-	n=$(ip netns exec $A xtfs -j state list | python3 -c \
+	n=$(ip netns exec $A xtfs -j state list | py -i -c \
 		'import json,sys; print(len(json.load(sys.stdin)))')
 	diag "$desc: exit $rc: $out"
 	ip netns exec $A xtfs state flush

@@ -33,7 +33,7 @@ stream() {
 	_port=$((_port + 1))
 	udp_recv_start $B $_port "$n" "$idle" "$TMP/$name.recv"
 	rpid=$udp_rpid
-	ip netns exec $A python3 "$SELFTEST_DIR/pcap_esp.py" udp-send $IB \
+	py -n $A "$SELFTEST_DIR/pcap_esp.py" udp-send $IB \
 		$_port "$n" "$size" $_port "$TMP/$name.sent"
 	wait $rpid
 	nrecv=$(wc -l <"$TMP/$name.recv")
@@ -60,7 +60,7 @@ intact() {
 # 0x100); missing packets count from sequence number FIRST when given
 # (the capture began before the SA sent anything).
 wire() {
-	python3 "$SELFTEST_DIR/pcap_esp.py" esp-seq "$1" 0x100 $2
+	py "$SELFTEST_DIR/pcap_esp.py" esp-seq "$1" 0x100 $2
 }
 
 # cnt NAME - counter NAME of B's inbound SA (the A to B direction).

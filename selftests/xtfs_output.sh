@@ -92,7 +92,7 @@ iperf_tcp() {
 	ip netns exec "$1" env TMPDIR="$TMP" timeout 120 iperf3 -c $IB -B "$2" -n "$3" -J \
 		>"$TMP/iperf.json" 2>"$TMP/iperf.err"
 	wait $spid
-	python3 -c '
+	py -c '
 import json, sys
 j = json.load(open(sys.argv[1]))
 e = j.get("end", {})
@@ -120,7 +120,7 @@ if sa_pair_null pkt-size 1400 init-delay $DELAY_US 2>"$TMP/null.err"; then
 	capture_start $B veth-b "$TMP/fill.pcap" 2000 || diag "capture did not start"
 	udp_recv_start $B 5001 $N 30 "$TMP/recv.sums"
 	rpid=$udp_rpid
-	read -r sent secs < <(ip netns exec $A python3 "$SELFTEST_DIR/pcap_esp.py" \
+	read -r sent secs < <(py -n $A "$SELFTEST_DIR/pcap_esp.py" \
 		udp-mix $IB 5001 $N 12 1372 11 "$TMP/sent.sums")
 	wait $rpid
 	capture_stop
@@ -135,7 +135,7 @@ if sa_pair_null pkt-size 1400 init-delay $DELAY_US 2>"$TMP/null.err"; then
 	# Datagrams the receiving socket overflowed on are not the tunnel's.
 	[ "$extra" -eq 0 ] && [ "$lost" -le "$rcvbuf" ]
 	ok $? "mixed UDP 40..1400 octets: $nrecv of $N delivered intact ($lost missing, $rcvbuf socket overflows)"
-	python3 "$SELFTEST_DIR/pcap_esp.py" aggfrag "$TMP/fill.pcap" >"$TMP/fill" ||
+	py "$SELFTEST_DIR/pcap_esp.py" aggfrag "$TMP/fill.pcap" >"$TMP/fill" ||
 		diag "aggfrag decode failed"
 	read -r nout cap data npad padb < <(awk '{ n++; c += $1; d += $2;
 		if ($3 > 0) { p++; pb += $3 } } END { print n+0, c+0, d+0, p+0, pb+0 }' \
@@ -167,7 +167,7 @@ fi
 # above it (marked CE if ECN-capable), the rest are dropped.
 ecn_burst() {
 	udp_recv_start --tos $B 5002 40 8 "$TMP/tos" || return 1
-	ecn_secs=$(ip netns exec $A python3 "$SELFTEST_DIR/pcap_esp.py" \
+	ecn_secs=$(py -n $A "$SELFTEST_DIR/pcap_esp.py" \
 		udp-send-tos $IB 5002 40 12 "$1")
 	wait $udp_rpid
 	ecn_n=$(wc -l <"$TMP/tos")
@@ -203,7 +203,7 @@ ecn_case 0 0 "not-ECT burst: 35 of 40 queued up to the hard limit, none marked, 
 sa_flush
 sa_pair pkt-size 1400 dont-frag
 c_policies || diag "C policies failed"
-read -r res mtu < <(ip netns exec $A python3 "$SELFTEST_DIR/pcap_esp.py" \
+read -r res mtu < <(py -n $A "$SELFTEST_DIR/pcap_esp.py" \
 	udp-mtu $IB 5003 2000)
 [ "$res" = EMSGSIZE ] && [ "$mtu" = 1342 ]
 ok $? "dont-frag: local DF datagram of 2028 octets refused ($res), socket path MTU ${mtu:-none} = 1342"
@@ -221,7 +221,7 @@ ok $? "dont-frag: forwarded 3028-octet IPv4 without DF is IP fragmented and deli
 sa_flush
 sa_families 4 6
 sa_pair pkt-size 1400 dont-frag
-read -r res mtu < <(ip netns exec $A python3 "$SELFTEST_DIR/pcap_esp.py" \
+read -r res mtu < <(py -n $A "$SELFTEST_DIR/pcap_esp.py" \
 	udp-mtu $IB6 5004 2000)
 out=$(ip netns exec $A ping -6 -c 1 -W 3 -M do -s 2000 $IB6 2>&1)
 diag "local IPv6 ping of 2048 octets: $(echo "$out" | grep -iE "mtu|too" | head -n 1)"
@@ -233,12 +233,12 @@ sa_families 4 4
 sa_flush
 sa_pair dont-frag
 ip -n $A route add $OB/32 dev veth-a mtu 1400
-read -r res mtu < <(ip netns exec $A python3 "$SELFTEST_DIR/pcap_esp.py" \
+read -r res mtu < <(py -n $A "$SELFTEST_DIR/pcap_esp.py" \
 	udp-mtu $IB 5003 2000)
 [ "$res" = EMSGSIZE ] && [ "$mtu" = 1342 ]
 ok $? "pkt-size 0, route MTU 1400: inner MTU ${mtu:-none} = 1342 ($res)"
 ip -n $A route change $OB/32 dev veth-a mtu 1300
-read -r res mtu < <(ip netns exec $A python3 "$SELFTEST_DIR/pcap_esp.py" \
+read -r res mtu < <(py -n $A "$SELFTEST_DIR/pcap_esp.py" \
 	udp-mtu $IB 5003 2000)
 [ "$res" = EMSGSIZE ] && [ "$mtu" = 1242 ]
 ok $? "route MTU changed to 1300: inner MTU ${mtu:-none} = 1242 ($res)"
@@ -278,10 +278,10 @@ iperf_ok() {
 }
 iperf_ok $A $IA "from A"
 ip netns exec $C ethtool -K veth-c tso on gso on >/dev/null 2>&1
-ip netns exec $B python3 "$SELFTEST_DIR/pcap_esp.py" tcp-recv $IB 5005 60 \
+py -n $B "$SELFTEST_DIR/pcap_esp.py" tcp-recv $IB 5005 60 \
 	"$TMP/tcp.recv" &
 rpid=$!
-ip netns exec $C python3 "$SELFTEST_DIR/pcap_esp.py" tcp-send $IB 5005 \
+py -n $C "$SELFTEST_DIR/pcap_esp.py" tcp-send $IB 5005 \
 	$BYTES 5 "$TMP/tcp.sent"
 wait $rpid
 diag "TCP stream from C: sent $(cut -c1-24 "$TMP/tcp.sent"), received $(cut -c1-24 "$TMP/tcp.recv")"

@@ -60,12 +60,12 @@ sa_families 6 4
 sa_pair pkt-size 800 init-delay 2000 -- reorder-window 64 || diag "sa_pair failed"
 capture_start $B veth-b "$TMP/in.pcap" 2000 || diag "capture did not start"
 udp_recv_start $B 5003 $N 20 "$TMP/r2"
-ip netns exec $A python3 "$PCAP" udp-mix $IB 5003 $N 20 1800 11 "$TMP/s2" >/dev/null
+py -n $A "$PCAP" udp-mix $IB 5003 $N 20 1800 11 "$TMP/s2" >/dev/null
 wait "$udp_rpid"
 capture_stop
 cmp -s <(sort "$TMP/s2") <(sort "$TMP/r2")
 ok $? "IPv6 outer, captured run: $(wc -l <"$TMP/r2") of $N datagrams delivered"
-nout=$(python3 "$PCAP" esp "$TMP/in.pcap" | wc -l)
+nout=$(py "$PCAP" esp "$TMP/in.pcap" | wc -l)
 
 ip netns exec $B xtfs state del src $OA dst $OB proto esp spi $SPI_AB &&
 	ip netns exec $B xtfs state add src $OA dst $OB proto esp spi $SPI_AB \
@@ -75,7 +75,7 @@ ok $? "B's inbound SA made again for the replay"
 ip netns exec $B sh -c 'echo 3 >/sys/class/net/veth-b/queues/rx-0/rps_cpus'
 udp_recv_start $B 5003 $N 20 "$TMP/r3"
 mapfile -t before < <(softnet_processed)
-t0=$(python3 -c 'import time; print(time.time() + 15)')
+t0=$(py -c 'import time; print(time.time() + 15)')
 for c in 0 1; do
 	ip netns exec $A taskset -c $c python3 "$PCAP" esp-replay "$TMP/in.pcap" \
 		2 $c "$t0" 3000 &
@@ -115,7 +115,7 @@ wait $s0; r0=$?
 wait $s1; r1=$?
 [ $r0 = 0 ] && [ $r1 = 0 ]
 ok $? "two processes staged and added $STAGED implicit-IV SAs each"
-n=$(ip netns exec $A xtfs -j state list | python3 -c '
+n=$(ip netns exec $A xtfs -j state list | py -i -c '
 import json, sys
 print(sum(1 for s in json.load(sys.stdin) if s.get("iptfs", {}).get("iiv")))')
 [ "$n" = $((2 * STAGED)) ]

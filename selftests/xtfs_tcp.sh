@@ -52,7 +52,7 @@ iperf() {
 	ip netns exec $A timeout 300 iperf3 -c "$(addr_of b "$f")" -p $_port \
 		-B "$(addr_of a "$f")" -n $IPERF -J >"$TMP/iperf.cli" 2>&1
 	wait $spid
-	res=$(python3 - "$TMP/iperf.cli" "$TMP/iperf.srv" <<'PY'
+	res=$(py - "$TMP/iperf.cli" "$TMP/iperf.srv" <<'PY'
 import json, sys
 try:
     cli = json.load(open(sys.argv[1]))

@@ -33,7 +33,7 @@ sa_pair pkt-size 1400 init-delay 20000
 capture_start $B veth-b "$TMP/burst.pcap" || diag "capture did not start"
 udp_recv_start $B 5001 $BURST 5 "$TMP/recv.sums"
 rpid=$udp_rpid
-ip netns exec $A python3 "$SELFTEST_DIR/pcap_esp.py" udp-send $IB 5001 $BURST 64 7 \
+py -n $A "$SELFTEST_DIR/pcap_esp.py" udp-send $IB 5001 $BURST 64 7 \
 	"$TMP/sent.sums"
 wait $rpid
 capture_stop

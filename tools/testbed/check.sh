@@ -7,12 +7,12 @@
 # kernel also beside the peer guest running the in-tree xfrm_iptfs
 # (xtfs_interop).
 #
-# The guests spend most of their time waiting (emulated timers, sleeps in
-# the tests): one keeps about one of the two cores busy. So the runs are
-# jobs, up to XTFS_JOBS (default 4) at a time: the stock kernel's suites
-# and the demo start at once, beside the debug kernel's build on a cold
-# machine; the debug kernel's suites, lint and the two interop runs once
-# that kernel exists. Each job has its own log in XTFS_LOGDIR (default
+# A guest under TCG keeps at most about one of the two cores busy (its
+# tests run one command at a time), so the runs are jobs, up to XTFS_JOBS
+# (default 3) at a time, longest first: the stock kernel's suites and the
+# demo start at once, beside the debug kernel's build on a cold machine;
+# once that kernel exists, its suites in two guests (run_all.sh --half),
+# the two interop runs and lint. Each job has its own log in XTFS_LOGDIR (default
 # /var/cache/xtfs/logs); results are printed in a fixed order when all
 # are done, with each suite's seconds, each boot's seconds and each job's
 # wall time.
@@ -25,7 +25,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 KERNELS=${XTFS_KERNELS:-"stock debug"}
 PEER_KERNELS=${XTFS_PEER_KERNELS-$KERNELS}
-MAXJOBS=${XTFS_JOBS:-4}
+MAXJOBS=${XTFS_JOBS:-3}
 LOGDIR=${XTFS_LOGDIR:-$XTFS_CACHE/logs}
 mkdir -p "$LOGDIR"
 pass=0 fail=0 skipped=0
@@ -157,10 +157,16 @@ else
 fi
 kernel_secs=$(($(date +%s) - t0))
 if [ $kernel_ok = 1 ]; then
-	in_list debug "$KERNELS" &&
-		job debug vmrun --name debug debug /xtfs/selftests/run_all.sh
-	for k in $KERNELS; do
-		in_list "$k" "$PEER_KERNELS" &&
+	# Longest first: the debug kernel's suites in two guests, then the
+	# interop runs (two guests each), then lint.
+	if in_list debug "$KERNELS"; then
+		for h in 1 2; do
+			job debug-$h vmrun --name debug-$h debug \
+				/xtfs/selftests/run_all.sh --half $h
+		done
+	fi
+	for k in debug stock; do
+		in_list "$k" "$KERNELS" && in_list "$k" "$PEER_KERNELS" &&
 			job "$k-interop" vmrun --peer --name "$k-interop" "$k" \
 				/xtfs/selftests/run_all.sh xtfs_interop
 	done
@@ -196,7 +202,9 @@ if in_list demo "${running[*]}"; then
 fi
 
 for k in $KERNELS; do
-	for name in "$k" "$k-interop"; do
+	names="$k"
+	[ "$k" = debug ] && names="debug-1 debug-2"
+	for name in $names "$k-interop"; do
 		if ! in_list "$name" "${running[*]}"; then
 			if [ "$name" = "$k-interop" ]; then
 				echo "== xtfs_interop on $k: not run"
