@@ -505,13 +505,15 @@ static void xtfs_tx_work(struct work_struct *work)
  * @mtu: the largest inner packet the SA can send, in octets
  *
  * Only with dont-frag (RFC 9347 section 2.2.6): the sender learns the
- * inner MTU as from a plain ESP tunnel: a local socket through
+ * inner MTU as from a plain ESP tunnel: a local full socket through
  * xfrm_local_error(), others by ICMP "fragmentation needed" (IPv4) or
- * ICMPv6 "packet too big".
+ * ICMPv6 "packet too big". A packet of a request or TIME_WAIT socket
+ * (a SYN-ACK, a RST) is one of the others: xfrm_local_error() would read
+ * it as a full socket.
  */
 static void xtfs_too_big(struct sk_buff *skb, u32 mtu)
 {
-	if (skb->sk) {
+	if (skb->sk && sk_fullsock(skb->sk)) {
 		xfrm_local_error(skb, mtu);
 	} else if (ip_hdr(skb)->version == 4) {
 		memset(IPCB(skb), 0, sizeof(*IPCB(skb)));

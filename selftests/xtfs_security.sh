@@ -20,12 +20,14 @@ out_sa_again() {
 			$KEY_AB $SA_ICV "$@"
 }
 
-# 1-2: a SYN-ACK that does not fit a dont-frag SA. The SYN-ACK of a
+# 1: a SYN-ACK that does not fit a dont-frag SA. The SYN-ACK of a
 # listener carries a request socket, not a full one: the "too big" report
 # must not treat it as one (it did: ip_local_error() read past the
 # request socket, KASAN slab-out-of-bounds, reached by a remote SYN).
 # The report goes out as ICMP instead, as the kernel's tunnel mode does.
-for fam in 4 6; do
+# IPv4 only: an IPv6 SYN-ACK too big for the path is refused by
+# ip6_xmit() before it reaches the SA.
+for fam in 4; do
 	sa_families $fam $fam
 	sa_flush
 	sa_pair && out_sa_again pkt-size 100 dont-frag || diag "SAs not made"

@@ -104,7 +104,7 @@ job() {
 	while [ "$(jobs -rp | wc -l)" -ge "$MAXJOBS" ]; do
 		wait -n
 	done
-	rm -f "$LOGDIR/$name.rc"
+	rm -f "$LOGDIR/$name.rc" "$LOGDIR/$name.time"
 	(
 		t0=$(date +%s)
 		# Through a pipe: virtme-ng reopens its output by path, and on
