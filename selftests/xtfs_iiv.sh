@@ -461,32 +461,33 @@ diag "multicast: $out"
 	! sa_get 239.1.2.3 0x600
 ok $? "implicit IV on a multicast SA refused (RFC 8750 section 7), no SA made"
 iiv_alg gcm
-out=$(add py "$SELFTEST_DIR/xtfs_genl.py" stage 4 $OB 0x601 29 -- \
+out=$(py -n $A "$SELFTEST_DIR/xtfs_genl.py" stage 4 $OB 0x601 29 -- \
 	xtfs state add src $OA dst $OB proto esp spi 0x601 reqid 6 dir out \
-	mode iptfs aead "$AEAD" $KEY_AB $SA_ICV)
+	mode iptfs aead "$AEAD" $KEY_AB $SA_ICV 2>&1)
 r=$?
 diag "ccm staged for gcm: $out"
 [ $r -ne 0 ] && echo "$out" | grep -q "ENCR_AES_CCM_8_IIV needs an SA with AEAD rfc4309(ccm(aes)) and a 64-bit ICV" &&
 	! sa_get $OB 0x601
 ok $? "staged ENCR_AES_CCM_8_IIV for an rfc4106 SA refused by the kernel, no SA made"
-out=$(add py "$SELFTEST_DIR/xtfs_genl.py" stage 4 $OB 0x602 30 -- \
+out=$(py -n $A "$SELFTEST_DIR/xtfs_genl.py" stage 4 $OB 0x602 30 -- \
 	xtfs state add src $OA dst $OB proto esp spi 0x602 reqid 6 dir out \
 	mode iptfs enc "cbc(aes)" 0x$(hexkey 16 1 | cut -c3-) \
-	auth "hmac(sha256)" $(hexkey 32 1))
+	auth "hmac(sha256)" $(hexkey 32 1) 2>&1)
 r=$?
 diag "staged for cbc/hmac: $out"
 [ $r -ne 0 ] && echo "$out" | grep -q "ENCR_AES_GCM_16_IIV needs an SA with AEAD rfc4106(gcm(aes))" &&
 	! sa_get $OB 0x602
 ok $? "staged implicit IV for a non-AEAD SA refused by the kernel, no SA made"
-out=$(add py "$SELFTEST_DIR/xtfs_genl.py" stage 4 $OB 0x603 0 1 -- \
+out=$(py -n $A "$SELFTEST_DIR/xtfs_genl.py" stage 4 $OB 0x603 0 1 -- \
 	xtfs state add src $OA dst $OB proto esp spi 0x603 reqid 6 dir out \
-	mode iptfs aead "$AEAD" $KEY_AB $SA_ICV pkt-size 1000)
+	mode iptfs aead "$AEAD" $KEY_AB $SA_ICV pkt-size 1000 2>&1)
 r=$?
 diag "tunnel payload with pkt-size: $out"
 [ $r -ne 0 ] && echo "$out" | grep -q "IP-TFS parameters do not apply" &&
 	! sa_get $OB 0x603
 ok $? "staged tunnel payload with an IP-TFS parameter refused by the kernel, no SA made"
-py "$SELFTEST_DIR/xtfs_genl.py" stage 4 $OB 0x604 30 -- true &&
+# Staged in A, where the SA is made: staging is per namespace.
+py -n $A "$SELFTEST_DIR/xtfs_genl.py" stage 4 $OB 0x604 30 -- true &&
 	add xtfs state add src $OA dst $OB proto esp spi 0x604 reqid 6 dir out \
 	mode iptfs aead "$AEAD" $KEY_AB $SA_ICV >/dev/null &&
 	[ -z "$(sa_json $A $OB 0x604 iptfs iiv)" ]
