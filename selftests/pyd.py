@@ -157,6 +157,10 @@ def main():
             conn.close()
             continue
         if os.fork() == 0:
+            # The parent reaps its children by ignoring SIGCHLD; with that
+            # inherited, a command's own subprocess would have no exit
+            # status to wait for (subprocess reports 0).
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             srv.close()
             child(conn, netns, cwd, stdin, argv)
             os._exit(0)
