@@ -429,7 +429,10 @@ sa_flush
 iiv_pair 1 replay-oseq 0xffffffe0 -- replay-seq 0xffffffe0 reorder-window 8
 ok $? "$IIV_NAME SA pair with ESN, sequence numbers from 2^32 - 32"
 capture_start $B veth-b "$TMP/w.pcap" 65535 || diag "capture did not start"
-udp_check $A $IB $B 5030 64 200
+# 1400 octets: each datagram needs an outer packet of its own, so the 64
+# cross the wrap however many a busy sender would otherwise aggregate
+# (with 200 octets, a slow debug guest packed them into fewer than 32).
+udp_check $A $IB $B 5030 64 1400
 r=$?
 capture_stop
 ohi=$(sa_json $A $OB 0x100 replay_state oseq_hi)
