@@ -111,12 +111,24 @@ def esp_raw(path):
                 yield 40, ip
 
 
-def send_raw(ips, dst, gap_us=0):
-    """Send outer IP packets ips, headers as they are, over a raw socket."""
+def ip_dst(ip):
+    """The destination address of IPv4 or IPv6 packet IP, as text."""
+    if ip[0] >> 4 == 6:
+        return socket.inet_ntop(socket.AF_INET6, ip[24:40])
+    return socket.inet_ntoa(ip[16:20])
+
+
+def send_raw(ips, dst, gap_us=0, times=None):
+    """Send outer IP packets ips, headers as they are, over a raw socket,
+    GAP_US microseconds apart, or each at its wall clock time in TIMES."""
     fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
     # IPPROTO_RAW: the header is the caller's (IP_HDRINCL, IPV6_HDRINCL).
     with socket.socket(fam, socket.SOCK_RAW, socket.IPPROTO_RAW) as s:
-        for ip in ips:
+        for i, ip in enumerate(ips):
+            if times:
+                wait = times[i] - time.time()
+                if wait > 0:
+                    time.sleep(wait)
             while True:
                 try:
                     s.sendto(ip, (dst, 0))
@@ -137,30 +149,16 @@ def esp_replay(path, step, start, t0, gap_us):
     ips = [ip for _, ip in esp_raw(path)]
     if not ips:
         return
-    v6 = ips[0][0] >> 4 == 6
-    dst = socket.inet_ntop(socket.AF_INET6, ips[0][24:40]) if v6 \
-        else socket.inet_ntoa(ips[0][16:20])
-    fam = socket.AF_INET6 if v6 else socket.AF_INET
-    with socket.socket(fam, socket.SOCK_RAW, socket.IPPROTO_RAW) as s:
-        for k in range(start, len(ips), step):
-            ip = bytearray(ips[k])
-            if v6:
-                label = (k + 1) & 0xfffff
-                ip[1] = (ip[1] & 0xf0) | (label >> 16)
-                ip[2:4] = struct.pack("!H", label & 0xffff)
-            wait = t0 + k * gap_us / 1e6 - time.time()
-            if wait > 0:
-                time.sleep(wait)
-            while True:
-                try:
-                    s.sendto(bytes(ip), (dst, 0))
-                    break
-                except (BlockingIOError, InterruptedError):
-                    time.sleep(0.001)
-                except OSError as e:
-                    if e.errno != errno.ENOBUFS:
-                        raise
-                    time.sleep(0.001)
+    pkts, times = [], []
+    for k in range(start, len(ips), step):
+        ip = bytearray(ips[k])
+        if ip[0] >> 4 == 6:
+            label = (k + 1) & 0xfffff
+            ip[1] = (ip[1] & 0xf0) | (label >> 16)
+            ip[2:4] = struct.pack("!H", label & 0xffff)
+        pkts.append(bytes(ip))
+        times.append(t0 + k * gap_us / 1e6)
+    send_raw(pkts, ip_dst(ips[0]), times=times)
 
 
 def esp_packets(path):
@@ -458,9 +456,8 @@ def main():
     elif cmd == "esp-send":
         ips = [ip for _, ip in esp_raw(sys.argv[2])]
         if ips:
-            dst = socket.inet_ntop(socket.AF_INET6, ips[0][24:40]) \
-                if ips[0][0] >> 4 == 6 else socket.inet_ntoa(ips[0][16:20])
-            send_raw(ips, dst, int(sys.argv[3]) if len(sys.argv) > 3 else 0)
+            send_raw(ips, ip_dst(ips[0]),
+                     int(sys.argv[3]) if len(sys.argv) > 3 else 0)
     elif cmd == "esp-replay":
         esp_replay(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]),
                    float(sys.argv[5]), int(sys.argv[6]))
