@@ -57,6 +57,8 @@ struct xtfs_config {
 	u8	payload;
 };
 
+struct xtfs_iiv_key;
+
 /* Octets of the implicit IV (RFC 8750 section 4). */
 #define XTFS_IIV_LEN		8
 
@@ -69,6 +71,11 @@ struct xtfs_config {
  * @salt_len: octets in @salt (3 for CCM, else 4)
  * @icv_len: octets of ICV
  * @iv_len: octets of the crypto API IV the nonce goes into
+ * @tx_last: outbound: the highest sequence number taken for a packet (or
+ *	reserved at creation), under the SA's lock; no later packet gets one
+ *	at or below it, whatever is written to the replay state
+ * @key: outbound: the SA's entry in the table of implicit-IV keys in use
+ *	(xtfs_esp.c), or NULL
  */
 struct xtfs_iiv {
 	struct crypto_aead	*tfm;
@@ -78,6 +85,8 @@ struct xtfs_iiv {
 	u8			salt_len;
 	u8			icv_len;
 	u8			iv_len;
+	u64			tx_last;
+	struct xtfs_iiv_key	*key;
 };
 
 /**
@@ -160,6 +169,26 @@ static inline void xtfs_inc(struct xtfs_sa *sa, enum xtfs_counter c, u64 n)
 	atomic64_add(n, &sa->cnt[c]);
 }
 
+/**
+ * xtfs_seq_infer() - the 64-bit sequence number nearest to a reference
+ * @ref: a 64-bit sequence number known to be close (the next one expected)
+ * @low: the low 32 bits of the number received
+ *
+ * RFC 4303 Appendix A2 infers the high half from the replay window; this
+ * does the same from @ref, taking the candidate within 2^31 of it. A
+ * candidate below 0 (an epoch before the first) is taken in epoch 0.
+ *
+ * Return: the full sequence number.
+ */
+static inline u64 xtfs_seq_infer(u64 ref, u32 low)
+{
+	s32 d = low - lower_32_bits(ref);
+
+	if (d < 0 && ref < (u64)-(s64)d)
+		return low;
+	return ref + d;
+}
+
 /* xtfs_main.c */
 struct xtfs_sa *xtfs_state_sa(const struct xfrm_state *x);
 
@@ -182,8 +211,6 @@ void xtfs_stage_take(struct net *net, const struct xfrm_state *x,
 /* xtfs_esp.c */
 int xtfs_esp_bind(struct xfrm_state *x, struct xtfs_sa *sa, u32 alg,
 		  struct netlink_ext_ack *extack);
-int xtfs_esp_clone(struct xfrm_state *x, struct xtfs_sa *sa,
-		   const struct xtfs_sa *orig);
 void xtfs_esp_destroy(struct xtfs_sa *sa);
 void xtfs_esp_output(struct xtfs_sa *sa, struct sk_buff *skb);
 int xtfs_esp_init(void);

@@ -18,8 +18,10 @@
  *   the mode's input. Every other packet goes on to the next handler
  *   untouched.
  */
+#include <linux/hashtable.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/siphash.h>
 #include <linux/skbuff.h>
 #include <net/esp.h>
 #include <net/ip.h>
@@ -38,6 +40,43 @@
 
 /* Implicit-IV SAs in existence: the receive handlers do nothing without. */
 static atomic_t xtfs_esp_sas = ATOMIC_INIT(0);
+
+/**
+ * struct xtfs_iiv_key - a key that outbound implicit-IV SAs send under
+ * @node: in xtfs_iiv_keys, by @digest
+ * @lru: in xtfs_iiv_retired, oldest first, while @x is NULL
+ * @digest: keyed hash of the algorithm and the key material (salt too)
+ * @x: the live outbound SA using the key, or NULL once it has died
+ * @hi: the highest sequence number sent (or reserved) under the key by
+ *	SAs that have died
+ *
+ * The nonce is the salt and the sequence number (RFC 8750 section 3), so
+ * under one key a sequence number must never be sent twice (section 7):
+ * not by two SAs at once, and not by an SA made again with the key of one
+ * that has gone (an SA moved by deleting and adding it again, with a
+ * sequence number read before the old one stopped sending).
+ */
+struct xtfs_iiv_key {
+	struct hlist_node	node;
+	struct list_head	lru;
+	u64			digest;
+	struct xfrm_state	*x;
+	u64			hi;
+};
+
+/*
+ * Keys of dead SAs remembered, at most: the oldest is forgotten first.
+ * Documentation/xtfs.rst, "Security", says what this does and does not
+ * cover.
+ */
+#define XTFS_IIV_RETIRED_MAX	4096
+
+/* Keys in use, and retired ones, of every namespace: one key, one sender. */
+static DEFINE_HASHTABLE(xtfs_iiv_keys, 8);
+static LIST_HEAD(xtfs_iiv_retired);
+static unsigned int xtfs_iiv_nretired;
+static DEFINE_SPINLOCK(xtfs_iiv_keys_lock);
+static siphash_key_t xtfs_iiv_hash_key __read_mostly;
 
 /**
  * struct xtfs_esp_alg - an implicit-IV algorithm and the SA AEAD it needs
@@ -83,6 +122,186 @@ static void xtfs_esp_need_msg(enum xtfs_iiv_alg alg,
 				   "implicit IV ENCR_CHACHA20_POLY1305_IIV needs an SA with AEAD rfc7539esp(chacha20,poly1305) and a 128-bit ICV");
 		break;
 	}
+}
+
+/**
+ * xtfs_esp_oseq() - the SA's outbound sequence number counter, 64 bits
+ * @x: the SA; its lock held, or the SA not yet visible to packets
+ *
+ * Return: the last sequence number sent (high half 0 without ESN).
+ */
+static u64 xtfs_esp_oseq(const struct xfrm_state *x)
+{
+	if (x->repl_mode == XFRM_REPLAY_MODE_ESN)
+		return (u64)x->replay_esn->oseq_hi << 32 | x->replay_esn->oseq;
+	if (x->repl_mode == XFRM_REPLAY_MODE_BMP)
+		return x->replay_esn->oseq;
+	return x->replay.oseq;
+}
+
+/**
+ * xtfs_esp_set_oseq() - set the SA's outbound sequence number counter
+ * @x: the SA; its lock held, or the SA not yet visible to packets
+ * @seq: the last sequence number sent; it fits the SA's counter
+ */
+static void xtfs_esp_set_oseq(struct xfrm_state *x, u64 seq)
+{
+	if (x->repl_mode == XFRM_REPLAY_MODE_ESN) {
+		x->replay_esn->oseq = lower_32_bits(seq);
+		x->replay_esn->oseq_hi = upper_32_bits(seq);
+	} else if (x->repl_mode == XFRM_REPLAY_MODE_BMP) {
+		x->replay_esn->oseq = seq;
+	} else {
+		x->replay.oseq = seq;
+	}
+}
+
+/**
+ * xtfs_iiv_key_lookup() - the entry of a key
+ * @digest: the key's digest
+ *
+ * Return: the entry or NULL. Called with xtfs_iiv_keys_lock held.
+ */
+static struct xtfs_iiv_key *xtfs_iiv_key_lookup(u64 digest)
+{
+	struct xtfs_iiv_key *k;
+
+	lockdep_assert_held(&xtfs_iiv_keys_lock);
+	hash_for_each_possible(xtfs_iiv_keys, k, node, digest)
+		if (k->digest == digest)
+			return k;
+	return NULL;
+}
+
+/**
+ * xtfs_iiv_key_retire() - remember a key no live SA sends under any more
+ * @k: the entry; @k->x already NULL and @k->hi final
+ *
+ * The oldest retired key is forgotten beyond XTFS_IIV_RETIRED_MAX.
+ * Called with xtfs_iiv_keys_lock held.
+ */
+static void xtfs_iiv_key_retire(struct xtfs_iiv_key *k)
+{
+	struct xtfs_iiv_key *old;
+
+	lockdep_assert_held(&xtfs_iiv_keys_lock);
+	list_add_tail(&k->lru, &xtfs_iiv_retired);
+	if (++xtfs_iiv_nretired <= XTFS_IIV_RETIRED_MAX)
+		return;
+	old = list_first_entry(&xtfs_iiv_retired, struct xtfs_iiv_key, lru);
+	list_del(&old->lru);
+	hash_del(&old->node);
+	xtfs_iiv_nretired--;
+	kfree(old);
+}
+
+/**
+ * xtfs_iiv_key_claim() - make a new outbound SA the only sender under its key
+ * @x: the SA being created (user_init), not yet visible to packets
+ * @sa: its xtfs state, @sa->iiv keyed
+ * @extack: where to say why the SA is refused
+ *
+ * RFC 8750 section 7: the nonce must not repeat under a key. An SA whose
+ * key a live outbound SA already sends under is refused, except an update
+ * of that same SA (XFRM_MSG_UPDSA copies into the live SA and discards
+ * this one). An SA made with the key of one that has died starts above
+ * the highest sequence number sent under it: its counter is raised and
+ * the skipped numbers counted, or, when that does not fit its counter
+ * (no ESN), the SA is refused.
+ *
+ * Return: 0, or a negative error with an extended ACK message.
+ */
+static int xtfs_iiv_key_claim(struct xfrm_state *x, struct xtfs_sa *sa,
+			      struct netlink_ext_ack *extack)
+{
+	u64 digest, hi, start = xtfs_esp_oseq(x);
+	u64 max = x->repl_mode == XFRM_REPLAY_MODE_ESN ? U64_MAX : U32_MAX;
+	struct xtfs_iiv_key *k, *nk;
+	struct xfrm_state *old;
+	int err = 0;
+
+	digest = siphash(x->aead->alg_key, x->aead->alg_key_len / 8,
+			 &xtfs_iiv_hash_key) ^ sa->iiv.alg;
+	nk = kzalloc_obj(*nk, GFP_KERNEL_ACCOUNT);
+	if (!nk)
+		return -ENOMEM;
+
+	spin_lock(&xtfs_iiv_keys_lock);
+	k = xtfs_iiv_key_lookup(digest);
+	old = k ? k->x : NULL;
+	if (old) {
+		spin_lock_bh(&old->lock);
+		if (old->km.state == XFRM_STATE_DEAD) {
+			/* Deleted, not yet destroyed: it sends no more. */
+			k->hi = max(k->hi, xtfs_state_sa(old)->iiv.tx_last);
+			xtfs_state_sa(old)->iiv.key = NULL;
+			k->x = NULL;
+			xtfs_iiv_key_retire(k);
+		}
+		spin_unlock_bh(&old->lock);
+	}
+	if (k && k->x) {
+		if (k->x->id.spi == x->id.spi &&
+		    k->x->props.family == x->props.family &&
+		    xfrm_addr_equal(&k->x->id.daddr, &x->id.daddr,
+				    x->props.family) &&
+		    k->x->mark.v == x->mark.v) {
+			/* An update: this SA never sends. */
+			goto out;
+		}
+		NL_SET_ERR_MSG_MOD(extack,
+				   "implicit IV: another outbound SA sends under this key; a nonce must not repeat (RFC 8750 section 7)");
+		err = -EEXIST;
+		goto out;
+	}
+	hi = k ? k->hi : 0;
+	if (start < hi) {
+		if (hi >= max) {
+			NL_SET_ERR_MSG_FMT_MOD(extack,
+					       "implicit IV: key already sent SN %llu, past this SA's counter",
+					       hi);
+			err = -EINVAL;
+			goto out;
+		}
+		xtfs_inc(sa, XTFS_CNT_IIV_SEQ_SKIPPED, hi - start);
+		xtfs_esp_set_oseq(x, hi);
+		start = hi;
+	}
+	if (k) {
+		list_del(&k->lru);
+		xtfs_iiv_nretired--;
+	} else {
+		k = nk;
+		nk = NULL;
+		k->digest = digest;
+		hash_add(xtfs_iiv_keys, &k->node, digest);
+	}
+	k->x = x;
+	sa->iiv.key = k;
+	sa->iiv.tx_last = start;
+out:
+	spin_unlock(&xtfs_iiv_keys_lock);
+	kfree(nk);
+	return err;
+}
+
+/**
+ * xtfs_iiv_key_release() - a dying outbound SA stops sending under its key
+ * @sa: the SA's state (destroy_state: nothing sends on it any more)
+ */
+static void xtfs_iiv_key_release(struct xtfs_sa *sa)
+{
+	struct xtfs_iiv_key *k;
+
+	spin_lock(&xtfs_iiv_keys_lock);
+	k = sa->iiv.key;
+	if (k) {
+		k->hi = max(k->hi, sa->iiv.tx_last);
+		k->x = NULL;
+		sa->iiv.key = NULL;
+		xtfs_iiv_key_retire(k);
+	}
+	spin_unlock(&xtfs_iiv_keys_lock);
 }
 
 /**
@@ -151,34 +370,17 @@ int xtfs_esp_bind(struct xfrm_state *x, struct xtfs_sa *sa, u32 alg,
 			    x->props.flags & XFRM_STATE_ESN, extack);
 	if (err)
 		return err;
+	if (x->dir == XFRM_SA_DIR_OUT) {
+		err = xtfs_iiv_key_claim(x, sa, extack);
+		if (err) {
+			xtfs_iiv_destroy(&sa->iiv);
+			return err;
+		}
+	}
 	/* RFC 8750 section 4: the 8-octet IV is not on the wire. */
 	x->props.header_len -= XTFS_IIV_LEN;
 	atomic_inc(&xtfs_esp_sas);
 	return 0;
-}
-
-/**
- * xtfs_esp_clone() - implicit IV for an SA cloned for migration
- * @x: the new SA, its AEAD already copied from @orig
- * @sa: its xtfs state
- * @orig: the xtfs state of the SA it is cloned from
- *
- * The caller (init_state) takes the IV out of the header length.
- *
- * Return: 0 or a negative error.
- */
-int xtfs_esp_clone(struct xfrm_state *x, struct xtfs_sa *sa,
-		   const struct xtfs_sa *orig)
-{
-	int err;
-
-	if (!orig->iiv.tfm)
-		return 0;
-	err = xtfs_iiv_init(&sa->iiv, orig->iiv.alg, x->aead->alg_key,
-			    x->aead->alg_key_len / 8, orig->iiv.esn, NULL);
-	if (!err)
-		atomic_inc(&xtfs_esp_sas);
-	return err;
 }
 
 /**
@@ -189,41 +391,43 @@ void xtfs_esp_destroy(struct xtfs_sa *sa)
 {
 	if (!sa->iiv.tfm)
 		return;
+	xtfs_iiv_key_release(sa);
 	xtfs_iiv_destroy(&sa->iiv);
 	atomic_dec(&xtfs_esp_sas);
 }
 
 /**
  * xtfs_esp_next_seq() - take the next outbound sequence number
- * @x: the SA, @x->lock held
+ * @sa: the SA's state, its SA's lock held
  * @seq: out, the 64-bit sequence number (high half 0 without ESN)
  *
  * What xfrm_replay_overflow() does for the kernel's ESP, which modules
- * cannot call: the counter lives in @x, in whichever form its replay mode
- * keeps it, so "ip xfrm state" shows it. A counter that would cycle is
- * refused (RFC 4303 section 3.3.3): with implicit IV the IV would repeat
- * (RFC 8750 section 7), so xtfs_esp_bind() refused
- * XFRM_SA_XFLAG_OSEQ_MAY_WRAP.
+ * cannot call: the counter lives in the SA, in whichever form its replay
+ * mode keeps it, so "ip xfrm state" shows it. A counter that would cycle
+ * is refused (RFC 4303 section 3.3.3): with implicit IV the IV would
+ * repeat (RFC 8750 section 7), so xtfs_esp_bind() refused
+ * XFRM_SA_XFLAG_OSEQ_MAY_WRAP. For the same reason the number is always
+ * above @sa->iiv.tx_last: a replay state written lower since
+ * (XFRM_MSG_NEWAE) is raised back, and the numbers skipped counted.
  *
  * Return: 0 or -EOVERFLOW.
  */
-static int xtfs_esp_next_seq(struct xfrm_state *x, u64 *seq)
+static int xtfs_esp_next_seq(struct xtfs_sa *sa, u64 *seq)
 {
-	struct xfrm_replay_state_esn *r = x->replay_esn;
-	u32 *oseq = x->repl_mode == XFRM_REPLAY_MODE_LEGACY ?
-		    &x->replay.oseq : &r->oseq;
+	struct xfrm_state *x = sa->x;
+	u64 max = x->repl_mode == XFRM_REPLAY_MODE_ESN ? U64_MAX : U32_MAX;
+	u64 last = xtfs_esp_oseq(x);
 
-	if (x->repl_mode == XFRM_REPLAY_MODE_ESN) {
-		if (*oseq == U32_MAX && r->oseq_hi == U32_MAX)
-			return -EOVERFLOW;
-		if (++*oseq == 0)
-			r->oseq_hi++;
-		*seq = (u64)r->oseq_hi << 32 | *oseq;
-		return 0;
+	lockdep_assert_held(&x->lock);
+	if (last < sa->iiv.tx_last) {
+		xtfs_inc(sa, XTFS_CNT_IIV_SEQ_SKIPPED, sa->iiv.tx_last - last);
+		last = sa->iiv.tx_last;
 	}
-	if (*oseq == U32_MAX)
+	if (last >= max)
 		return -EOVERFLOW;
-	*seq = ++*oseq;
+	*seq = last + 1;
+	xtfs_esp_set_oseq(x, *seq);
+	sa->iiv.tx_last = *seq;
 	return 0;
 }
 
@@ -345,7 +549,7 @@ void xtfs_esp_output(struct xtfs_sa *sa, struct sk_buff *skb)
 		XFRM_INC_STATS(net, LINUX_MIB_XFRMOUTSTATEEXPIRED);
 		goto drop_unlock;
 	}
-	if (xtfs_esp_next_seq(x, &seq)) {
+	if (xtfs_esp_next_seq(sa, &seq)) {
 		xfrm_audit_state_replay_overflow(x, skb);
 		XFRM_INC_STATS(net, LINUX_MIB_XFRMOUTSTATESEQERROR);
 		goto drop_unlock;
@@ -473,14 +677,17 @@ static int xtfs_esp_rcv(struct sk_buff *skb, unsigned short family)
 		goto drop;
 	}
 
+	spin_lock(&x->lock);
+	/* The high half from the replay state, read under the lock that
+	 * writers of that state hold: a torn read would pick the wrong half
+	 * and fail the ICV.
+	 */
 	XFRM_SKB_CB(skb)->seq.input.low = esph->seq_no;
 	XFRM_SKB_CB(skb)->seq.input.hi =
 		htonl(xfrm_replay_seqhi(x, esph->seq_no));
 	seq = ntohl(esph->seq_no);
 	if (sa->iiv.esn)
 		seq |= (u64)ntohl(XFRM_SKB_CB(skb)->seq.input.hi) << 32;
-
-	spin_lock(&x->lock);
 	if (unlikely(x->km.state != XFRM_STATE_VALID)) {
 		XFRM_INC_STATS(net, LINUX_MIB_XFRMINSTATEINVALID);
 		goto drop_unlock;
@@ -621,6 +828,7 @@ int __init xtfs_esp_init(void)
 {
 	int err;
 
+	get_random_bytes(&xtfs_iiv_hash_key, sizeof(xtfs_iiv_hash_key));
 	err = xfrm4_protocol_register(&xtfs_esp4_protocol, IPPROTO_ESP);
 	if (err)
 		return err;
@@ -633,10 +841,19 @@ int __init xtfs_esp_init(void)
 /**
  * xtfs_esp_exit() - remove the receive handlers
  *
- * Deregistration waits for handlers running on other CPUs.
+ * Deregistration waits for handlers running on other CPUs. The keys
+ * remembered are forgotten: a new load starts with none.
  */
 void xtfs_esp_exit(void)
 {
+	struct xtfs_iiv_key *k, *tmp;
+
 	xfrm6_protocol_deregister(&xtfs_esp6_protocol, IPPROTO_ESP);
 	xfrm4_protocol_deregister(&xtfs_esp4_protocol, IPPROTO_ESP);
+	/* No SA is left (each holds a module reference): all are retired. */
+	list_for_each_entry_safe(k, tmp, &xtfs_iiv_retired, lru) {
+		hash_del(&k->node);
+		kfree(k);
+	}
+	xtfs_iiv_nretired = 0;
 }

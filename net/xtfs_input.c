@@ -748,7 +748,11 @@ int xtfs_input(struct xfrm_state *x, struct sk_buff *skb)
 	 */
 	xfrm_state_hold(x);
 	/* The mode control block overlays the high half of the sequence
-	 * number, so infer it from the replay state as ESP did.
+	 * number, so infer it again. The replay state has already advanced
+	 * past this packet, and other CPUs may have advanced it further since:
+	 * with ESN, the number nearest to the next one the reorder window
+	 * expects is the right one (the window drops anything farther), and
+	 * the replay state only serves for the first packet.
 	 */
 	low = XFRM_SKB_CB(skb)->seq.input.low;
 	spin_lock_bh(&x->lock);
@@ -759,6 +763,8 @@ int xtfs_input(struct xfrm_state *x, struct sk_buff *skb)
 
 	__skb_queue_head_init(&out);
 	spin_lock_bh(&sa->rlock);
+	if (sa->rx_started && (x->props.flags & XFRM_STATE_ESN))
+		seq = xtfs_seq_infer(sa->rx_next, ntohl(low));
 	xtfs_rx_seq(sa, skb, seq, ktime_get(), &out);
 	spin_unlock_bh(&sa->rlock);
 

@@ -10,7 +10,6 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
-#include <linux/namei.h>
 #include <linux/netlink.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
@@ -89,11 +88,9 @@ static int xtfs_init_state(struct xfrm_state *x)
 			       (x->props.family == AF_INET6 ?
 				sizeof(struct ipv6hdr) : sizeof(struct iphdr));
 	x->props.enc_hdr_len = sizeof(struct xtfs_aggfrag_hdr);
-	/* A clone (xtfs_settings_apply() for a new SA). */
+	/* A clone (xtfs_settings_apply() for a new SA); never implicit IV. */
 	if (sa->cfg.payload == XTFS_PAYLOAD_TUNNEL)
 		xtfs_tunnel_payload(x);
-	if (sa->iiv.tfm)
-		x->props.header_len -= XTFS_IIV_LEN;
 	return 0;
 }
 
@@ -102,29 +99,29 @@ static int xtfs_init_state(struct xfrm_state *x)
  * @x: the new SA
  * @orig: the SA it is cloned from
  *
- * The clone gets the configuration, its own implicit-IV transform, and
- * fresh queues, timers and counters; nothing in flight is shared with
- * @orig.
+ * The clone gets the configuration and fresh queues, timers and counters;
+ * nothing in flight is shared with @orig. An implicit-IV SA is not
+ * migrated: the clone would send under @orig's key while @orig stays
+ * valid and keeps sending, and the two would repeat nonces (RFC 8750
+ * section 7); its new addresses and encapsulation would also skip the
+ * checks xtfs_esp_bind() makes. Documentation/xtfs.rst, "Security".
  *
- * Return: 0 or -ENOMEM.
+ * Return: 0, -EOPNOTSUPP for an implicit-IV SA, or -ENOMEM.
  */
 static int xtfs_clone_state(struct xfrm_state *x, struct xfrm_state *orig)
 {
 	struct xtfs_sa *o = orig->mode_data;
 	struct xtfs_sa *sa;
 
+	if (o->iiv.tfm)
+		return -EOPNOTSUPP;
 	sa = kzalloc_obj(*sa, GFP_KERNEL);
 	if (!sa)
 		return -ENOMEM;
 	sa->x = x;
 	sa->cfg = o->cfg;
-	if (xtfs_esp_clone(x, sa, o)) {
-		kfree(sa);
-		return -ENOMEM;
-	}
 	xtfs_output_init(sa);
 	if (xtfs_input_init(sa, GFP_KERNEL)) {
-		xtfs_esp_destroy(sa);
 		kfree(sa);
 		return -ENOMEM;
 	}
@@ -345,19 +342,28 @@ struct xtfs_sa *xtfs_state_sa(const struct xfrm_state *x)
 /**
  * xtfs_intree_loaded() - is the in-tree IP-TFS module loaded?
  *
- * The mode slot has no reader, so look for the module itself.
+ * The mode slot has no reader, so look for the module itself: in the
+ * kernel's set of module objects (the one THIS_MODULE is in), not through
+ * a path, which would depend on the loader's mount namespace.
  *
- * Return: true when /sys/module/xfrm_iptfs exists.
+ * Return: true when a module named xfrm_iptfs is loaded or loading.
  */
 static bool xtfs_intree_loaded(void)
 {
-	struct path path;
+	struct kset *modules = THIS_MODULE->mkobj.kobj.kset;
+	struct kobject *kobj;
 
-	if (kern_path("/sys/module/" XTFS_INTREE_NAME, LOOKUP_FOLLOW, &path))
+	if (!modules)
 		return false;
-	path_put(&path);
+	kobj = kset_find_obj(modules, XTFS_INTREE_NAME);
+	if (!kobj)
+		return false;
+	kobject_put(kobj);
 	return true;
 }
+
+/* xtfs's callbacks are in the mode slot (between init and exit). */
+static bool xtfs_registered;
 
 /**
  * xtfs_module_event() - refuse the in-tree module while xtfs owns the slot
@@ -367,7 +373,10 @@ static bool xtfs_intree_loaded(void)
  *
  * xfrm_register_mode_cbs() overwrites the slot without a word, so a later
  * xfrm_iptfs would take every IP-TFS SA away from xtfs (and clear the slot
- * when unloaded).
+ * when unloaded). Its load is refused when it is coming. A load that was
+ * past that point when this notifier was registered is only seen when it
+ * is live, after it took the slot: xtfs then takes the slot back, so that
+ * the module the administrator loaded first keeps serving new SAs.
  *
  * Return: NOTIFY_DONE, or an -EBUSY notification that stops the load.
  */
@@ -376,11 +385,19 @@ static int xtfs_module_event(struct notifier_block *nb, unsigned long action,
 {
 	struct module *mod = data;
 
-	if (action != MODULE_STATE_COMING || strcmp(mod->name, XTFS_INTREE_NAME))
+	if (strcmp(mod->name, XTFS_INTREE_NAME))
 		return NOTIFY_DONE;
-	pr_err("refusing to let %s take the IP-TFS mode from xtfs; unload xtfs first\n",
-	       XTFS_INTREE_NAME);
-	return notifier_from_errno(-EBUSY);
+	if (action == MODULE_STATE_COMING) {
+		pr_err("refusing to let %s take the IP-TFS mode from xtfs; unload xtfs first\n",
+		       XTFS_INTREE_NAME);
+		return notifier_from_errno(-EBUSY);
+	}
+	if (action == MODULE_STATE_LIVE && READ_ONCE(xtfs_registered)) {
+		pr_err("%s loaded beside xtfs: xtfs keeps the IP-TFS mode; unload %s\n",
+		       XTFS_INTREE_NAME, XTFS_INTREE_NAME);
+		xfrm_register_mode_cbs(XFRM_MODE_IPTFS, &xtfs_mode_cbs);
+	}
+	return NOTIFY_DONE;
 }
 
 static struct notifier_block xtfs_module_nb = {
@@ -400,6 +417,11 @@ static int __init xtfs_init(void)
 {
 	int err;
 
+	if (IS_BUILTIN(CONFIG_XFRM_IPTFS)) {
+		pr_err("this kernel has %s built in (CONFIG_XFRM_IPTFS=y), which serves IP-TFS\n",
+		       XTFS_INTREE_NAME);
+		return -EBUSY;
+	}
 	err = register_module_notifier(&xtfs_module_nb);
 	if (err)
 		return err;
@@ -419,6 +441,7 @@ static int __init xtfs_init(void)
 	err = xfrm_register_mode_cbs(XFRM_MODE_IPTFS, &xtfs_mode_cbs);
 	if (err)
 		goto err_esp;
+	WRITE_ONCE(xtfs_registered, true);
 	pr_info("IP-TFS (RFC 9347) mode registered\n");
 	return 0;
 
@@ -439,10 +462,16 @@ err_notifier:
  */
 static void __exit xtfs_exit(void)
 {
+	WRITE_ONCE(xtfs_registered, false);
 	xfrm_unregister_mode_cbs(XFRM_MODE_IPTFS);
 	xtfs_esp_exit();
 	xtfs_netlink_exit();
 	unregister_module_notifier(&xtfs_module_nb);
+	/* The last SA's destroy_state() put the module reference as its
+	 * last statement, from the state garbage collector's work: let that
+	 * work return before the module text goes.
+	 */
+	xfrm_flush_gc();
 }
 
 module_init(xtfs_init);

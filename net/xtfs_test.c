@@ -519,6 +519,37 @@ static void xtfs_test_block_len(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, xtfs_block_len(pad, 4), -EINVAL);
 }
 
+/*
+ * The high half of an ESN sequence number, inferred from the next number
+ * the reorder window expects (xtfs_input()): right on both sides of each
+ * 2^32 boundary, whatever the replay state did meanwhile on other CPUs.
+ */
+static void xtfs_test_seq_infer(struct kunit *test)
+{
+	const u64 wrap = 1ULL << 32;
+
+	KUNIT_EXPECT_EQ(test, xtfs_seq_infer(1, 1), 1ULL);
+	KUNIT_EXPECT_EQ(test, xtfs_seq_infer(1, 5), 5ULL);
+	/* Before the first epoch: taken in epoch 0, far ahead. */
+	KUNIT_EXPECT_EQ(test, xtfs_seq_infer(5, 0xfffffff0U), 0xfffffff0ULL);
+	/* Late packets of the old epoch after the window crossed 2^32. */
+	KUNIT_EXPECT_EQ(test, xtfs_seq_infer(wrap + 3, 0xfffffffeU),
+			wrap - 2);
+	KUNIT_EXPECT_EQ(test, xtfs_seq_infer(wrap, 0xffffffffU), wrap - 1);
+	/* Early packets of the new epoch before the window crossed it. */
+	KUNIT_EXPECT_EQ(test, xtfs_seq_infer(wrap - 3, 2), wrap + 2);
+	KUNIT_EXPECT_EQ(test, xtfs_seq_infer(wrap - 1, 0), wrap);
+	/* Far from a boundary, in a later epoch. */
+	KUNIT_EXPECT_EQ(test, xtfs_seq_infer(5 * wrap + 100, 90),
+			5 * wrap + 90);
+	KUNIT_EXPECT_EQ(test, xtfs_seq_infer(5 * wrap + 100, 0x80000063U),
+			5 * wrap + 0x80000063ULL);
+	KUNIT_EXPECT_EQ(test, xtfs_seq_infer(5 * wrap + 100, 0x80000065U),
+			4 * wrap + 0x80000065ULL);
+	KUNIT_EXPECT_EQ(test, xtfs_seq_infer(U64_MAX - 1, 0xffffffffU),
+			U64_MAX);
+}
+
 /**
  * pack() - one xtfs_fill_payload() call
  * @test: test context
@@ -1302,6 +1333,7 @@ static void xtfs_test_destroy_busy(struct kunit *test)
 
 static struct kunit_case xtfs_aggfrag_cases[] = {
 	KUNIT_CASE(xtfs_test_block_len),
+	KUNIT_CASE(xtfs_test_seq_infer),
 	KUNIT_CASE(xtfs_test_pack_aggregates),
 	KUNIT_CASE(xtfs_test_pack_dont_frag),
 	KUNIT_CASE(xtfs_test_pack_fill_exact),

@@ -380,6 +380,32 @@ if len(sas) != 1 or name not in sas[0]["stats"]:
 print(sas[0]["stats"][name])' "$2" "$3"
 }
 
+# sa_json NS DST SPI KEY... - a field of "xtfs -j state get", by path
+sa_json() {
+	local ns=$1 dst=$2 spi=$3
+	shift 3
+	ip netns exec "$ns" xtfs -j state get dst "$dst" proto esp spi "$spi" |
+		py -i -c '
+import json, sys
+v = json.load(sys.stdin)
+v = v[0] if isinstance(v, list) else v
+for k in sys.argv[1:]:
+    v = v.get(k, "") if isinstance(v, dict) else ""
+print(v)' "$@"
+}
+
+# udp_check NS-FROM DST NS-TO PORT N SIZE - N datagrams delivered intact
+udp_check() {
+	udp_recv_start "$3" "$4" "$5" 5 "$TMP/u.recv" "$2" || return 1
+	py -n "$1" "$SELFTEST_DIR/pcap_esp.py" udp-send "$2" \
+		"$4" "$5" "$6" 3 "$TMP/u.sent" 200
+	udp_sent "$TMP/u.recv"
+	wait "$udp_rpid"
+	cmp -s <(sort "$TMP/u.sent") <(sort "$TMP/u.recv") && return 0
+	diag "udp $1 -> $2:$4: $(wc -l <"$TMP/u.recv") of $5 delivered intact"
+	return 1
+}
+
 # diag_path - diagnostics for a datagram that did not arrive: the non-zero
 # counters of every xtfs SA in A and B, the veths' drop counts and the
 # backlog drops of each CPU (/proc/net/softnet_stat, second column).

@@ -44,20 +44,6 @@ iiv_alg() {
 	esac
 }
 
-# sa_json NS DST SPI KEY... - a field of "xtfs -j state get", by path
-sa_json() {
-	local ns=$1 dst=$2 spi=$3
-	shift 3
-	ip netns exec "$ns" xtfs -j state get dst "$dst" proto esp spi "$spi" |
-		py -i -c '
-import json, sys
-v = json.load(sys.stdin)
-v = v[0] if isinstance(v, list) else v
-for k in sys.argv[1:]:
-    v = v.get(k, "") if isinstance(v, dict) else ""
-print(v)' "$@"
-}
-
 # iiv_pair ESN [OUT-OPTS [-- IN-OPTS]] - an implicit-IV SA pair, with the
 # tunnel payload when PAYLOAD is "tunnel"
 iiv_pair() {
@@ -277,18 +263,6 @@ stock_pol() {
 		tmpl src "$4" dst "$5" proto esp reqid "$6" mode tunnel &&
 	ip -n "$1" xfrm policy add src "$3/$plen" dst "$2/$plen" dir in \
 		tmpl src "$5" dst "$4" proto esp reqid "$6" mode tunnel
-}
-
-# udp_check NS-FROM DST NS-TO PORT N SIZE - N datagrams delivered intact
-udp_check() {
-	udp_recv_start "$3" "$4" "$5" 5 "$TMP/u.recv" "$2" || return 1
-	py -n "$1" "$SELFTEST_DIR/pcap_esp.py" udp-send "$2" \
-		"$4" "$5" "$6" 3 "$TMP/u.sent" 200
-	udp_sent "$TMP/u.recv"
-	wait "$udp_rpid"
-	cmp -s <(sort "$TMP/u.sent") <(sort "$TMP/u.recv") && return 0
-	diag "udp $1 -> $2:$4: $(wc -l <"$TMP/u.recv") of $5 delivered intact"
-	return 1
 }
 
 # ping_both A-ADDR B-ADDR - pings both ways, replies intact

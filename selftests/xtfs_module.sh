@@ -39,6 +39,12 @@ if [ -n "$intree" ]; then
 	rc=$?
 	[ $rc -ne 0 ] && ! loaded && dmesg | tail -n 5 | grep -q "in-tree xfrm_iptfs module serves IP-TFS"
 	ok $? "refuses to load while in-tree xfrm_iptfs holds the mode ($out)"
+	# The guard does not depend on the loader's view of /sys (a
+	# container or chroot without it).
+	out=$(unshare -m sh -c 'mount -t tmpfs none /sys && modprobe xfrm_xtfs' 2>&1)
+	rc=$?
+	[ $rc -ne 0 ] && ! loaded
+	ok $? "refuses as well when loaded from a mount namespace without /sys ($out)"
 	rmmod xfrm_iptfs
 	modprobe xfrm_xtfs && ! insmod "$intree" 2>/dev/null &&
 		! [ -d /sys/module/xfrm_iptfs ] && loaded
@@ -46,6 +52,8 @@ if [ -n "$intree" ]; then
 	modprobe -r xfrm_xtfs
 else
 	skip "refuses to load while in-tree xfrm_iptfs holds the mode" \
+		"kernel has no xfrm_iptfs module"
+	skip "refuses as well when loaded from a mount namespace without /sys" \
 		"kernel has no xfrm_iptfs module"
 	skip "in-tree xfrm_iptfs cannot load while xtfs holds the mode" \
 		"kernel has no xfrm_iptfs module"

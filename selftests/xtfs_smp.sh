@@ -99,14 +99,16 @@ ok $? "B's new inbound SA: $(xtfs_counter $B in inner_in_pkts) inner packets, $r
 ip netns exec $B sh -c 'echo 0 >/sys/class/net/veth-b/queues/rx-0/rps_cpus'
 
 # 8-9: staging (XTFS_CMD_SA_STAGE) and NEWSA from two processes at once,
-# each adding implicit-IV SAs of its own SPIs in the same namespace.
+# each adding implicit-IV SAs of its own SPIs in the same namespace, each
+# with a key of its own (one key, one sender: RFC 8750 section 7).
 sa_flush
 stage_many() {
 	local base=$1 i
 	for i in $(seq 0 $((STAGED - 1))); do
 		ip netns exec $A taskset -c "$2" xtfs state add src $OA dst $OB \
 			proto esp spi $((base + i)) reqid 9 dir out mode iptfs \
-			aead "$AEAD" $KEY_AB $SA_ICV iiv || return 1
+			aead "$AEAD" "$(printf '0x%032x%08x' $((base + i)) 1)" \
+			$SA_ICV iiv || return 1
 	done
 }
 stage_many 0x1000 0 & s0=$!

@@ -47,6 +47,7 @@ static const struct {
 	[XTFS_CNT_DROP_PARTIAL] = { "drop_partial", "drop-partial" },
 	[XTFS_CNT_DROP_NOMEM] = { "drop_nomem", "drop-nomem" },
 	[XTFS_CNT_ECN_MARKED] = { "ecn_marked", "ecn-marked" },
+	[XTFS_CNT_IIV_SEQ_SKIPPED] = { "iiv_seq_skipped", "iiv-seq-skipped" },
 };
 
 static_assert(ARRAY_SIZE(counter_names) == XTFS_CNT_MAX,

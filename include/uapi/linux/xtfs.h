@@ -83,6 +83,10 @@ enum xtfs_payload {
  * @XTFS_CNT_ECN_MARKED: ECN-capable inner packets marked CE because the
  *	send queue was above its ECN threshold (95 % of max-queue-size)
  *	when they were queued
+ * @XTFS_CNT_IIV_SEQ_SKIPPED: outbound sequence numbers skipped on an
+ *	implicit-IV SA so that no nonce repeats under its key: a replay
+ *	state written below what the SA (or an earlier SA with the same
+ *	key) already sent
  * @XTFS_CNT_MAX: number of counters
  */
 enum xtfs_counter {
@@ -105,6 +109,7 @@ enum xtfs_counter {
 	XTFS_CNT_DROP_PARTIAL,
 	XTFS_CNT_DROP_NOMEM,
 	XTFS_CNT_ECN_MARKED,
+	XTFS_CNT_IIV_SEQ_SKIPPED,
 	XTFS_CNT_MAX,
 };
 
@@ -215,6 +220,8 @@ enum xtfs_a_sa {
  * @XTFS_A_STATS_DROP_PARTIAL: %XTFS_CNT_DROP_PARTIAL, packets
  * @XTFS_A_STATS_DROP_NOMEM: %XTFS_CNT_DROP_NOMEM, packets
  * @XTFS_A_STATS_ECN_MARKED: %XTFS_CNT_ECN_MARKED, packets
+ * @XTFS_A_STATS_IIV_SEQ_SKIPPED: %XTFS_CNT_IIV_SEQ_SKIPPED, sequence
+ *	numbers
  * @__XTFS_A_STATS_MAX: one past the last attribute
  * @XTFS_A_STATS_MAX: the last attribute
  *
@@ -244,6 +251,7 @@ enum xtfs_a_stats {
 	XTFS_A_STATS_DROP_PARTIAL = XTFS_A_STATS_CNT(XTFS_CNT_DROP_PARTIAL),
 	XTFS_A_STATS_DROP_NOMEM = XTFS_A_STATS_CNT(XTFS_CNT_DROP_NOMEM),
 	XTFS_A_STATS_ECN_MARKED = XTFS_A_STATS_CNT(XTFS_CNT_ECN_MARKED),
+	XTFS_A_STATS_IIV_SEQ_SKIPPED = XTFS_A_STATS_CNT(XTFS_CNT_IIV_SEQ_SKIPPED),
 
 	__XTFS_A_STATS_MAX,
 	XTFS_A_STATS_MAX = __XTFS_A_STATS_MAX - 1
