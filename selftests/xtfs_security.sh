@@ -105,7 +105,8 @@ ok $? "held octets bounded by 4 MiB (peak $peak), $limit gaps given up early, no
 # (the guest's init exited, "Attempted to kill init! exitcode=0x0") before
 # any of its results were printed; the cause is not found yet.
 if [ "${XTFS_NETNS_DEL_TEST:-0}" != 1 ]; then
-	skip "namespace deletion with held and queued packets (XTFS_NETNS_DEL_TEST=1 runs it; it stopped the stock guest, cause not found)"
+	skip "namespace deletion with held and queued packets" \
+		"XTFS_NETNS_DEL_TEST=1 runs it; it stopped the stock guest, cause not found"
 	tap_done
 fi
 netem loss 100%
