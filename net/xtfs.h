@@ -32,6 +32,15 @@
 #define XTFS_DEF_INIT_DELAY_US	0U
 #define XTFS_DEF_MAX_QSIZE	(10U * 1024 * 1024)	/* octets */
 
+/* Longest drop time and init delay accepted (µs), and most octets (sum of
+ * truesize) the receive side of an SA holds in its reorder window and
+ * partial inner packet: Documentation/xtfs.rst, "IP-TFS parameters" and
+ * "Receive: reorder window and reassembly".
+ */
+#define XTFS_MAX_DROP_TIME_US	10000000U	/* 10 s */
+#define XTFS_MAX_INIT_DELAY_US	1000000U	/* 1 s */
+#define XTFS_MAX_HELD_BYTES	(4U * 1024 * 1024)
+
 /* Smallest usable data block space in an outer packet (octets). */
 #define XTFS_MIN_BLOCK_SPACE	8U
 
@@ -125,6 +134,7 @@ struct xtfs_reasm {
  * @rx_win: reorder window, @cfg.reorder_win + 1 slots indexed by
  *	sequence number modulo their count
  * @rx_held: outer packets held in @rx_win
+ * @rx_bytes: truesize of the packets held in @rx_win, octets
  * @rx_high: highest sequence number held, while @rx_held > 0
  * @drop_timer: gives up on a missing outer packet after drop time
  * @reasm: data block parser state
@@ -149,6 +159,7 @@ struct xtfs_sa {
 	u64			rx_next;
 	struct sk_buff		**rx_win;
 	u32			rx_held;
+	u32			rx_bytes;
 	u64			rx_high;
 	struct hrtimer		drop_timer;
 	struct xtfs_reasm	reasm;

@@ -12,6 +12,7 @@
  * a new skb of its own: nothing is shared with the outer packet.
  */
 #include <linux/netdevice.h>
+#include <linux/skbuff.h>
 #include <net/inet_ecn.h>
 #include <net/ip.h>
 #include <net/ipv6.h>
@@ -29,10 +30,17 @@
  * @seq: 64-bit ESP sequence number
  * @since: when the gap just below @seq was first seen: the earliest
  *	arrival of any packet held at or above @seq
+ * @iif: index of the device the packet came in on, 0 for none; the held
+ *	packet keeps no pointer to the device (xtfs_rx_unpin())
+ * @truesize: octets charged to &xtfs_sa.rx_bytes while held
+ * @sa_ref: the secpath's reference to the SA was dropped while held
  */
 struct xtfs_skb_cb {
 	u64	seq;
 	ktime_t	since;
+	int	iif;
+	u32	truesize;
+	bool	sa_ref;
 };
 
 #define XTFS_SKB_CB(skb) ((struct xtfs_skb_cb *)(skb)->cb)
@@ -398,6 +406,92 @@ static struct sk_buff *xtfs_rx_peek(const struct xtfs_sa *sa, u64 seq)
 }
 
 /**
+ * xtfs_rx_bytes() - octets the receive side holds
+ * @sa: the SA state, @sa->rlock held
+ *
+ * Return: the truesize of the packets held in the reorder window and of
+ * the inner packet being reassembled.
+ */
+static u32 xtfs_rx_bytes(const struct xtfs_sa *sa)
+{
+	return sa->rx_bytes +
+	       (sa->reasm.partial ? sa->reasm.partial->truesize : 0);
+}
+
+/**
+ * xtfs_rx_note_peak() - record the most octets the receive side has held
+ * @sa: the SA state, @sa->rlock held (which serialises the updates)
+ */
+static void xtfs_rx_note_peak(struct xtfs_sa *sa)
+{
+	u64 held = xtfs_rx_bytes(sa);
+
+	if (held > atomic64_read(&sa->cnt[XTFS_CNT_HELD_PEAK]))
+		atomic64_set(&sa->cnt[XTFS_CNT_HELD_PEAK], held);
+}
+
+/**
+ * xtfs_rx_unpin() - let go of what a packet to be held refers to
+ * @sa: the SA state
+ * @skb: outer packet about to wait in the reorder window, dst dropped
+ *
+ * A held packet may wait for the drop time. Meanwhile it must not keep
+ * its conntrack entry, socket or device, nor the SA itself: the secpath
+ * entry for @sa->x is taken out (secpath_set() unshares the secpath
+ * first), so that deleting the SA frees what it holds rather than the
+ * held packets keeping the SA alive. The device is remembered by index
+ * and looked up again by xtfs_rx_repin(). When the secpath cannot be
+ * unshared (no memory) its reference stays, until the drop time at most.
+ */
+static void xtfs_rx_unpin(struct xtfs_sa *sa, struct sk_buff *skb)
+{
+	struct xtfs_skb_cb *cb = XTFS_SKB_CB(skb);
+	struct sec_path *sp;
+
+	nf_reset_ct(skb);
+	skb_orphan(skb);
+	cb->iif = skb->dev ? skb->dev->ifindex : 0;
+	skb->dev = NULL;
+	cb->sa_ref = false;
+	if (!sa->x || !skb_sec_path(skb))
+		return;
+	sp = secpath_set(skb);
+	if (sp && sp->len && sp->xvec[sp->len - 1] == sa->x) {
+		sp->len--;
+		/* Not the last reference: xtfs_input() holds one. */
+		xfrm_state_put(sa->x);
+		cb->sa_ref = true;
+	}
+}
+
+/**
+ * xtfs_rx_repin() - give a packet taken from the window back what
+ *	xtfs_rx_unpin() took
+ * @sa: the SA state, @sa->x alive (the caller holds a reference)
+ * @skb: the packet
+ *
+ * The secpath names the SA again and the packet takes a reference on its
+ * device, which xtfs_rx_process_held() drops; a device that is gone leaves
+ * the packet without one (xtfs_deliver() then drops its inner packets).
+ */
+static void xtfs_rx_repin(struct xtfs_sa *sa, struct sk_buff *skb)
+{
+	struct xtfs_skb_cb *cb = XTFS_SKB_CB(skb);
+	struct sec_path *sp = skb_sec_path(skb);
+
+	if (cb->sa_ref) {
+		xfrm_state_hold(sa->x);
+		sp->xvec[sp->len++] = sa->x;
+	}
+	if (cb->iif) {
+		rcu_read_lock();
+		skb->dev = dev_get_by_index_rcu(xs_net(sa->x), cb->iif);
+		dev_hold(skb->dev);
+		rcu_read_unlock();
+	}
+}
+
+/**
  * xtfs_rx_take() - remove the outer packet held for sequence number @seq
  * @sa: the SA state, @sa->rlock held
  * @seq: sequence number
@@ -412,6 +506,8 @@ static struct sk_buff *xtfs_rx_take(struct xtfs_sa *sa, u64 seq)
 		return NULL;
 	sa->rx_win[xtfs_slot(sa, seq)] = NULL;
 	sa->rx_held--;
+	sa->rx_bytes -= XTFS_SKB_CB(skb)->truesize;
+	xtfs_rx_repin(sa, skb);
 	return skb;
 }
 
@@ -421,8 +517,8 @@ static struct sk_buff *xtfs_rx_take(struct xtfs_sa *sa, u64 seq)
  * @skb: the packet, from xtfs_rx_take(); freed
  * @out: complete inner packets are appended here
  *
- * The window's hold on the packet's device ends only after parsing: the
- * inner packets take their own from it.
+ * The reference xtfs_rx_repin() took on the packet's device ends only
+ * after parsing: the inner packets take their own from it.
  */
 static void xtfs_rx_process_held(struct xtfs_sa *sa, struct sk_buff *skb,
 				 struct sk_buff_head *out)
@@ -497,6 +593,40 @@ static ktime_t xtfs_rx_gap_since(const struct xtfs_sa *sa, u64 seq)
 }
 
 /**
+ * xtfs_rx_make_room() - keep the octets held within %XTFS_MAX_HELD_BYTES
+ * @sa: the SA state, @sa->rlock held
+ * @seq: sequence number of a packet to be held, above @sa->rx_next and
+ *	not held yet
+ * @size: its truesize
+ * @out: complete inner packets are appended here
+ *
+ * While holding the packet would take the octets held (window and the
+ * inner packet being reassembled) past the bound, the oldest gap is given
+ * up on before its drop time, as if that time had passed: its sequence
+ * numbers are lost and the held packets after it are processed in order.
+ * RFC 9347 section 2.2.3 leaves when to declare a packet lost to the
+ * receiver; this way every packet received is still used, and only a
+ * packet that arrives after its gap was given up on is lost (dropped as
+ * old). When no held packet is below @seq, the gap given up on is the one
+ * just below @seq, which then comes in order and is not held at all.
+ */
+static void xtfs_rx_make_room(struct xtfs_sa *sa, u64 seq, u32 size,
+			      struct sk_buff_head *out)
+{
+	u64 target;
+
+	while (seq > sa->rx_next &&
+	       (u64)xtfs_rx_bytes(sa) + size > XTFS_MAX_HELD_BYTES) {
+		target = sa->rx_next + 1;
+		while (target < seq && !xtfs_rx_peek(sa, target))
+			target++;
+		xtfs_inc(sa, XTFS_CNT_HELD_LIMIT, 1);
+		xtfs_rx_advance(sa, target, out);
+		xtfs_rx_drain(sa, out);
+	}
+}
+
+/**
  * xtfs_rx_seq() - reorder window (RFC 9347 section 2.2.3)
  * @sa: the SA state, @sa->rlock held
  * @skb: outer packet, consumed
@@ -508,7 +638,9 @@ static ktime_t xtfs_rx_gap_since(const struct xtfs_sa *sa, u64 seq)
  * next expected one waits in the window; a packet beyond the window moves
  * the window, giving up on what it passes; older packets and duplicates
  * are dropped. Each gap is given up on when the drop time has passed since
- * it was first seen (see xtfs_rx_expire()).
+ * it was first seen (see xtfs_rx_expire()), or earlier when holding the
+ * packet would take the octets held past %XTFS_MAX_HELD_BYTES
+ * (xtfs_rx_make_room()).
  */
 VISIBLE_IF_KUNIT void xtfs_rx_seq(struct xtfs_sa *sa, struct sk_buff *skb,
 				  u64 seq, ktime_t now,
@@ -529,24 +661,23 @@ VISIBLE_IF_KUNIT void xtfs_rx_seq(struct xtfs_sa *sa, struct sk_buff *skb,
 		xtfs_rx_advance(sa, seq - win, out);
 		xtfs_rx_drain(sa, out);
 	}
-	if (seq < sa->rx_next) {
+	slot = xtfs_slot(sa, seq);
+	if (seq < sa->rx_next || (seq > sa->rx_next && sa->rx_win[slot])) {
+		/* Older than the window, or a duplicate of a held packet. */
 		xtfs_inc(sa, XTFS_CNT_DROP_OLD, 1);
 		kfree_skb(skb);
 		return;
 	}
+	if (seq > sa->rx_next)
+		xtfs_rx_make_room(sa, seq, skb->truesize, out);
 	if (seq == sa->rx_next) {
 		xtfs_rx_process(sa, skb, out);
 		sa->rx_next++;
 		xtfs_rx_drain(sa, out);
+		xtfs_rx_note_peak(sa);
 		return;
 	}
 
-	slot = xtfs_slot(sa, seq);
-	if (sa->rx_win[slot]) {
-		xtfs_inc(sa, XTFS_CNT_DROP_OLD, 1);
-		kfree_skb(skb);
-		return;
-	}
 	XTFS_SKB_CB(skb)->seq = seq;
 	if (!sa->rx_held || seq > sa->rx_high) {
 		XTFS_SKB_CB(skb)->since = now;
@@ -554,8 +685,11 @@ VISIBLE_IF_KUNIT void xtfs_rx_seq(struct xtfs_sa *sa, struct sk_buff *skb,
 	} else {
 		XTFS_SKB_CB(skb)->since = xtfs_rx_gap_since(sa, seq);
 	}
-	dev_hold(skb->dev);
+	XTFS_SKB_CB(skb)->truesize = skb->truesize;
+	xtfs_rx_unpin(sa, skb);
 	sa->rx_win[slot] = skb;
+	sa->rx_bytes += XTFS_SKB_CB(skb)->truesize;
+	xtfs_rx_note_peak(sa);
 	/* The timer runs while packets are held. It may fire before the
 	 * deadline of the gap then at the head (that gap was filled and a
 	 * later one is first now): xtfs_rx_expire() checks and re-arms.
@@ -574,6 +708,8 @@ EXPORT_SYMBOL_IF_KUNIT(xtfs_rx_seq);
  *
  * xfrm_input() with encap type -2 resumes after decapsulation: policy
  * checks against the secpath, then GRO cells. Called without locks held.
+ * Inner packets of an outer packet whose device went away while it was
+ * held have no device to arrive on: they are counted drops.
  */
 static void xtfs_deliver(struct xtfs_sa *sa, struct sk_buff_head *out)
 {
@@ -581,6 +717,14 @@ static void xtfs_deliver(struct xtfs_sa *sa, struct sk_buff_head *out)
 	struct sk_buff *skb;
 
 	while ((skb = __skb_dequeue(out))) {
+		/* The device the outer packet came in on went away while the
+		 * packet was held.
+		 */
+		if (unlikely(!skb->dev)) {
+			xtfs_inc(sa, XTFS_CNT_DROP_NO_DEV, 1);
+			kfree_skb(skb);
+			continue;
+		}
 		xtfs_inc(sa, XTFS_CNT_INNER_IN_PKTS, 1);
 		xtfs_inc(sa, XTFS_CNT_INNER_IN_BYTES, skb->len);
 		/* The reference taken by xtfs_reasm_emit(). */
@@ -635,6 +779,7 @@ EXPORT_SYMBOL_IF_KUNIT(xtfs_rx_expire);
  * when it was first seen. The timer re-arms itself, from inside the
  * callback, for the next gap: a packet arriving meanwhile may have armed
  * it already, and that is harmless, as every expiry checks the deadline.
+ * The SA is held while the timer works; a dying SA's timer does nothing.
  *
  * Return: HRTIMER_NORESTART.
  */
@@ -644,6 +789,11 @@ static enum hrtimer_restart xtfs_drop_timer_fn(struct hrtimer *t)
 	struct sk_buff_head out;
 	ktime_t next;
 
+	/* Held packets do not keep the SA alive (xtfs_rx_unpin()): once its
+	 * last reference is gone, xtfs_input_destroy() frees them.
+	 */
+	if (!refcount_inc_not_zero(&sa->x->refcnt))
+		return HRTIMER_NORESTART;
 	__skb_queue_head_init(&out);
 	spin_lock_bh(&sa->rlock);
 	next = xtfs_rx_expire(sa, ktime_get(), &out);
@@ -652,6 +802,7 @@ static enum hrtimer_restart xtfs_drop_timer_fn(struct hrtimer *t)
 	spin_unlock_bh(&sa->rlock);
 
 	xtfs_deliver(sa, &out);
+	xfrm_state_put(sa->x);
 	return HRTIMER_NORESTART;
 }
 
@@ -794,20 +945,21 @@ EXPORT_SYMBOL_IF_KUNIT(xtfs_input_init);
 /**
  * xtfs_input_destroy() - stop the receive side and free what is held
  * @sa: the SA state
+ *
+ * Held packets refer to neither the SA nor a device (xtfs_rx_unpin()):
+ * they are freed as they are.
  */
 void xtfs_input_destroy(struct xtfs_sa *sa)
 {
 	u32 i;
 
 	hrtimer_cancel(&sa->drop_timer);
-	for (i = 0; sa->rx_win && i <= sa->cfg.reorder_win; i++) {
-		if (sa->rx_win[i]) {
-			dev_put(sa->rx_win[i]->dev);
-			kfree_skb(sa->rx_win[i]);
-		}
-	}
+	for (i = 0; sa->rx_win && i <= sa->cfg.reorder_win; i++)
+		kfree_skb(sa->rx_win[i]);
 	kvfree(sa->rx_win);
 	sa->rx_win = NULL;
+	sa->rx_held = 0;
+	sa->rx_bytes = 0;
 	kfree_skb(sa->reasm.partial);
 	sa->reasm.partial = NULL;
 }

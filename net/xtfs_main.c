@@ -200,7 +200,10 @@ static int xtfs_settings_apply(struct net *net, struct xfrm_state *x,
  * @extack: extended ACK for error messages
  *
  * Units and defaults are the in-tree module's; xfrm_user has already
- * rejected attributes given for the wrong direction. Extension settings
+ * rejected attributes given for the wrong direction. Drop time and init
+ * delay have upper bounds the in-tree module lacks (%XTFS_MAX_DROP_TIME_US,
+ * %XTFS_MAX_INIT_DELAY_US): they bound how long received and queued
+ * packets are held. Extension settings
  * staged for the SA's identity (XTFS_CMD_SA_STAGE) are taken here, where
  * a refusal still means the SA is never created (DESIGN.md section 2).
  *
@@ -244,12 +247,32 @@ static int xtfs_user_init(struct net *net, struct xfrm_state *x,
 		win = nla_get_u16(attrs[XFRMA_IPTFS_REORDER_WINDOW]);
 	if (attrs[XFRMA_IPTFS_DONT_FRAG])
 		c->dont_frag = true;
-	if (attrs[XFRMA_IPTFS_INIT_DELAY])
-		c->init_delay_us = nla_get_u32(attrs[XFRMA_IPTFS_INIT_DELAY]);
+	if (attrs[XFRMA_IPTFS_INIT_DELAY]) {
+		u32 us = nla_get_u32(attrs[XFRMA_IPTFS_INIT_DELAY]);
+
+		if (us > XTFS_MAX_INIT_DELAY_US) {
+			NL_SET_ERR_MSG_FMT_MOD(extack,
+					       "IP-TFS init delay %u us too long: at most %u",
+					       us, XTFS_MAX_INIT_DELAY_US);
+			NL_SET_BAD_ATTR(extack, attrs[XFRMA_IPTFS_INIT_DELAY]);
+			return -EINVAL;
+		}
+		c->init_delay_us = us;
+	}
 	if (attrs[XFRMA_IPTFS_MAX_QSIZE])
 		c->max_qsize = nla_get_u32(attrs[XFRMA_IPTFS_MAX_QSIZE]);
-	if (attrs[XFRMA_IPTFS_DROP_TIME])
-		c->drop_time_us = nla_get_u32(attrs[XFRMA_IPTFS_DROP_TIME]);
+	if (attrs[XFRMA_IPTFS_DROP_TIME]) {
+		u32 us = nla_get_u32(attrs[XFRMA_IPTFS_DROP_TIME]);
+
+		if (us > XTFS_MAX_DROP_TIME_US) {
+			NL_SET_ERR_MSG_FMT_MOD(extack,
+					       "IP-TFS drop time %u us too long: at most %u",
+					       us, XTFS_MAX_DROP_TIME_US);
+			NL_SET_BAD_ATTR(extack, attrs[XFRMA_IPTFS_DROP_TIME]);
+			return -EINVAL;
+		}
+		c->drop_time_us = us;
+	}
 
 	if (win != c->reorder_win) {
 		/* No packet has seen this SA yet: resize the window. */

@@ -17,6 +17,7 @@
 #include <kunit/test.h>
 #include <kunit/visibility.h>
 #include <linux/mm.h>
+#include <linux/sizes.h>
 #include <linux/skbuff.h>
 
 #include "xtfs.h"
@@ -1331,6 +1332,64 @@ static void xtfs_test_destroy_busy(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, st->sa->reasm.partial);
 }
 
+/* Feed payload @p as its own sequence number in a linear skb whose
+ * truesize is far above its length, as an outer packet IP-reassembled
+ * from many small fragments would be.
+ */
+static void st_feed_fat(struct kunit *test, struct stream *st, u32 p)
+{
+	struct sk_buff *skb = alloc_skb(SZ_64K, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	KUNIT_ASSERT_LT(test, p, st->npl);
+	skb_put_data(skb, st->pl[p], st->plen[p]);
+	spin_lock_bh(&st->sa->rlock);
+	xtfs_rx_seq(st->sa, skb, SEQ_BASE + p, st->now, &st->got);
+	spin_unlock_bh(&st->sa->rlock);
+	st->fed[p] = true;
+	st->seq[p] = SEQ_BASE + p;
+}
+
+/* The octets held for reordering are bounded, not only their number:
+ * with the largest window, payload 1 lost and every later payload fat,
+ * the receiver gives up on the gap once %XTFS_MAX_HELD_BYTES would be
+ * passed, and delivers everything that came, in order.
+ */
+static void xtfs_test_held_bytes(struct kunit *test)
+{
+	struct stream *st = st_new(test, XTFS_MAX_REORDER_WIN);
+	u32 p, max_held = 0, lens[40];
+
+	for (p = 0; p < ARRAY_SIZE(lens); p++)
+		lens[p] = 1500;
+	st_add_lens(test, st, lens, ARRAY_SIZE(lens));
+	st_pack(test, st, 400, 0);
+	KUNIT_ASSERT_GT(test, st->npl, 100U);
+
+	st_feed(test, st, 0);
+	for (p = 2; p < st->npl; p++) {
+		st_feed_fat(test, st, p);
+		KUNIT_EXPECT_LE(test, st->sa->rx_bytes, XTFS_MAX_HELD_BYTES);
+		max_held = max(max_held, st->sa->rx_held);
+	}
+	/* Enough was held to reach the bound, and no more. */
+	KUNIT_EXPECT_GT(test, max_held, 4U);
+	KUNIT_EXPECT_LT(test, max_held, st->npl - 2);
+	KUNIT_EXPECT_LE(test, cnt(st, XTFS_CNT_HELD_PEAK),
+			(u64)XTFS_MAX_HELD_BYTES);
+	KUNIT_EXPECT_GT(test, cnt(st, XTFS_CNT_HELD_PEAK),
+			(u64)XTFS_MAX_HELD_BYTES / 2);
+	KUNIT_EXPECT_EQ(test, cnt(st, XTFS_CNT_HELD_LIMIT), 1ULL);
+	KUNIT_EXPECT_EQ(test, cnt(st, XTFS_CNT_LOST), 1ULL);
+	KUNIT_EXPECT_EQ(test, st->sa->rx_held, 0U);
+	KUNIT_EXPECT_EQ(test, st->sa->rx_bytes, 0U);
+	st_expect(test, st);
+
+	/* The payload given up on, late: an old packet now. */
+	st_feed_seq(test, st, 1, SEQ_BASE + 1, false);
+	KUNIT_EXPECT_EQ(test, cnt(st, XTFS_CNT_DROP_OLD), 1ULL);
+}
+
 static struct kunit_case xtfs_aggfrag_cases[] = {
 	KUNIT_CASE(xtfs_test_block_len),
 	KUNIT_CASE(xtfs_test_seq_infer),
@@ -1356,6 +1415,7 @@ static struct kunit_case xtfs_aggfrag_cases[] = {
 	KUNIT_CASE_PARAM(xtfs_test_runt_inner, xtfs_shape_gen_params),
 	KUNIT_CASE_PARAM(xtfs_test_offset_mismatch, xtfs_shape_gen_params),
 	KUNIT_CASE_PARAM(xtfs_test_destroy_busy, xtfs_shape_gen_params),
+	KUNIT_CASE(xtfs_test_held_bytes),
 	{}
 };
 

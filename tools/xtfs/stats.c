@@ -47,6 +47,9 @@ static const struct {
 	[XTFS_CNT_DROP_PARTIAL] = { "drop_partial", "drop-partial" },
 	[XTFS_CNT_DROP_NOMEM] = { "drop_nomem", "drop-nomem" },
 	[XTFS_CNT_ECN_MARKED] = { "ecn_marked", "ecn-marked" },
+	[XTFS_CNT_HELD_LIMIT] = { "held_limit", "held-limit" },
+	[XTFS_CNT_HELD_PEAK] = { "held_peak", "held-peak" },
+	[XTFS_CNT_DROP_NO_DEV] = { "drop_no_dev", "drop-no-dev" },
 	[XTFS_CNT_IIV_SEQ_SKIPPED] = { "iiv_seq_skipped", "iiv-seq-skipped" },
 };
 

@@ -83,6 +83,13 @@ enum xtfs_payload {
  * @XTFS_CNT_ECN_MARKED: ECN-capable inner packets marked CE because the
  *	send queue was above its ECN threshold (95 % of max-queue-size)
  *	when they were queued
+ * @XTFS_CNT_HELD_LIMIT: gaps in the outer sequence given up on before the
+ *	drop time because the octets held for reordering reached their bound
+ * @XTFS_CNT_HELD_PEAK: most octets (truesize) the receive side has held
+ *	at once in its reorder window and partial inner packet (a high-water
+ *	mark, not a count)
+ * @XTFS_CNT_DROP_NO_DEV: inner packets dropped because the device their
+ *	outer packet arrived on went away while it was held
  * @XTFS_CNT_IIV_SEQ_SKIPPED: outbound sequence numbers skipped on an
  *	implicit-IV SA so that no nonce repeats under its key: a replay
  *	state written below what the SA (or an earlier SA with the same
@@ -109,6 +116,9 @@ enum xtfs_counter {
 	XTFS_CNT_DROP_PARTIAL,
 	XTFS_CNT_DROP_NOMEM,
 	XTFS_CNT_ECN_MARKED,
+	XTFS_CNT_HELD_LIMIT,
+	XTFS_CNT_HELD_PEAK,
+	XTFS_CNT_DROP_NO_DEV,
 	XTFS_CNT_IIV_SEQ_SKIPPED,
 	XTFS_CNT_MAX,
 };
@@ -220,6 +230,9 @@ enum xtfs_a_sa {
  * @XTFS_A_STATS_DROP_PARTIAL: %XTFS_CNT_DROP_PARTIAL, packets
  * @XTFS_A_STATS_DROP_NOMEM: %XTFS_CNT_DROP_NOMEM, packets
  * @XTFS_A_STATS_ECN_MARKED: %XTFS_CNT_ECN_MARKED, packets
+ * @XTFS_A_STATS_HELD_LIMIT: %XTFS_CNT_HELD_LIMIT, gaps
+ * @XTFS_A_STATS_HELD_PEAK: %XTFS_CNT_HELD_PEAK, octets
+ * @XTFS_A_STATS_DROP_NO_DEV: %XTFS_CNT_DROP_NO_DEV, packets
  * @XTFS_A_STATS_IIV_SEQ_SKIPPED: %XTFS_CNT_IIV_SEQ_SKIPPED, sequence
  *	numbers
  * @__XTFS_A_STATS_MAX: one past the last attribute
@@ -251,6 +264,9 @@ enum xtfs_a_stats {
 	XTFS_A_STATS_DROP_PARTIAL = XTFS_A_STATS_CNT(XTFS_CNT_DROP_PARTIAL),
 	XTFS_A_STATS_DROP_NOMEM = XTFS_A_STATS_CNT(XTFS_CNT_DROP_NOMEM),
 	XTFS_A_STATS_ECN_MARKED = XTFS_A_STATS_CNT(XTFS_CNT_ECN_MARKED),
+	XTFS_A_STATS_HELD_LIMIT = XTFS_A_STATS_CNT(XTFS_CNT_HELD_LIMIT),
+	XTFS_A_STATS_HELD_PEAK = XTFS_A_STATS_CNT(XTFS_CNT_HELD_PEAK),
+	XTFS_A_STATS_DROP_NO_DEV = XTFS_A_STATS_CNT(XTFS_CNT_DROP_NO_DEV),
 	XTFS_A_STATS_IIV_SEQ_SKIPPED = XTFS_A_STATS_CNT(XTFS_CNT_IIV_SEQ_SKIPPED),
 
 	__XTFS_A_STATS_MAX,
