@@ -17,7 +17,8 @@ the emulated debug kernel, and iproute2 has no XFRM_MSG_MIGRATE sender.
         install an IP-TFS SA pair (reqid 1, mode iptfs) and its policies
         between namespaces NSA and NSB (addresses of lib.sh, a second
         outer pair .11/.12 for migration), then run CYCLES churn
-        operations (numbered from FIRST), chosen in shuffled rounds from:
+        operations (numbered from FIRST), chosen in shuffled rounds (from
+        SEED and FIRST) from:
           readd    delete the SA pair of one direction, add it again
           rekey    new SA pair of one direction beside the old (new SPIs,
                    same reqid), then the old pair deleted
@@ -413,7 +414,7 @@ def main():
         nsa, nsb = sys.argv[2], sys.argv[3]
         cycles, first, seed = (int(v) for v in sys.argv[4:7])
         wait = float(sys.argv[7])
-        c = Churn(nsa, nsb, seed, wait)
+        c = Churn(nsa, nsb, seed * 100003 + first, wait)
         c.install()
         c.run(cycles, first, sys.argv[8].split(","))
         last = c.receive(time.monotonic() + 30)
