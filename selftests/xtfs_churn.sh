@@ -80,17 +80,18 @@ waiting0=$(dmesg | grep -c "unregister_netdevice: waiting for")
 churn_setup || { diag "namespace setup failed"; exit $KSFT_FAIL; }
 diag "$(nproc) CPUs, $CYCLES cycles in batches of $BATCH, seed $SEED"
 
+# XFRM_MSG_MIGRATE for a policy that does not exist: ENOENT where the
+# kernel migrates, ENOPROTOOPT without CONFIG_XFRM_MIGRATE (then the churn
+# has no migration, and says so with a skip).
 OPS=readd,rekey,migrate,polflush
 mig=$(py "$CHURN" probe-migrate $A)
-case $mig in
-ENOENT) ;;
-ENOPROTOOPT)
+if [ "$mig" = ENOPROTOOPT ]; then
 	OPS=readd,rekey,polflush
-	diag "kernel without CONFIG_XFRM_MIGRATE: no migration in the churn" ;;
-*)	diag "XFRM_MSG_MIGRATE probe: unexpected $mig" ;;
-esac
-[ "$mig" = ENOENT ]
-ok $? "kernel takes XFRM_MSG_MIGRATE ($mig for a policy that does not exist)"
+	skip "kernel takes XFRM_MSG_MIGRATE" "CONFIG_XFRM_MIGRATE not set: no migration in the churn"
+else
+	[ "$mig" = ENOENT ]
+	ok $? "kernel takes XFRM_MSG_MIGRATE ($mig for a policy that does not exist)"
+fi
 
 senders_start
 t0=$(date +%s)
