@@ -10,7 +10,7 @@
 # and made again, or the module is unloaded (refused while SAs exist) and
 # autoloaded again. XTFS_CHURN_CYCLES cycles (default 200), one churn
 # operation each; the operations are chosen from XTFS_CHURN_SEED; after
-# each, traffic is awaited up to XTFS_CHURN_WAIT (3) seconds, most of the
+# each, traffic is awaited up to XTFS_CHURN_WAIT (0.5) seconds, most of the
 # cost of a cycle on the debug kernel (not a check; each batch checks that
 # traffic flows after its last cycle).
 # Checked: every netlink request accepted, every datagram delivered
@@ -26,7 +26,7 @@ PCAP="$SELFTEST_DIR/pcap_esp.py"
 CYCLES=${XTFS_CHURN_CYCLES:-200}
 BATCH=${XTFS_CHURN_BATCH:-50}	# cycles per batch, the last one heavy
 SEED=${XTFS_CHURN_SEED:-1}
-WAIT=${XTFS_CHURN_WAIT:-3}	# seconds an operation may wait for traffic (not a check)
+WAIT=${XTFS_CHURN_WAIT:-0.5}	# seconds an operation may wait for traffic (not a check)
 BOUND=60	# seconds SAs of deleted namespaces may take to be freed
 KMEMLEAK=/sys/kernel/debug/kmemleak
 # Second outer address pair, the target of migration (xfrm_churn.py).
