@@ -667,6 +667,60 @@ static int xtfs_frag_output(struct net *net, struct sock *sk,
 }
 
 /**
+ * xtfs_may_fragment() - may the stack IP-fragment this inner packet?
+ * @skb: the inner packet (or GSO batch), data at its IP header
+ * @space: the size to fragment to
+ *
+ * IPv4 without DF, and IPv6 from a local socket that lets the stack
+ * fragment (as __xfrm6_output() does for tunnel mode), when @space is at
+ * least the family's minimum MTU.
+ *
+ * Return: true when it may.
+ */
+static bool xtfs_may_fragment(struct sk_buff *skb, u32 space)
+{
+	if (ip_hdr(skb)->version == 4)
+		return !(ip_hdr(skb)->frag_off & htons(IP_DF)) && space >= 68;
+	return skb->ignore_df && space >= IPV6_MIN_MTU;
+}
+
+/**
+ * xtfs_output_segs() - segment a GSO batch whose segments are too big
+ * @net: network namespace
+ * @sk: sending socket or NULL
+ * @skb: the batch, consumed
+ *
+ * Its segments may be fragmented (xtfs_may_fragment()): each goes through
+ * xtfs_output() on its own, which fragments it, as ip_finish_output_gso()
+ * does for a batch whose segments exceed the MTU.
+ *
+ * Return: 0, or the error of the first segment that failed.
+ */
+static int xtfs_output_segs(struct net *net, struct sock *sk,
+			    struct sk_buff *skb)
+{
+	struct xtfs_sa *sa = skb_dst(skb)->xfrm->mode_data;
+	struct sk_buff *segs, *seg;
+	int err = 0, e;
+
+	/* No device features: checksums are finished in software. */
+	segs = skb_gso_segment(skb, 0);
+	if (IS_ERR_OR_NULL(segs)) {
+		xtfs_inc(sa, XTFS_CNT_DROP_OUT_ERR, 1);
+		kfree_skb(skb);
+		return 0;
+	}
+	consume_skb(skb);
+	skb_list_walk_safe(segs, seg, segs) {
+		skb_mark_not_on_list(seg);
+		e = xtfs_output(net, sk, seg);
+		if (e && !err)
+			err = e;
+	}
+	return err;
+}
+
+/**
  * xtfs_output() - take an inner packet routed to the SA (xfrm_mode_cbs::output)
  * @net: network namespace
  * @sk: sending socket or NULL
@@ -681,6 +735,7 @@ static int xtfs_frag_output(struct net *net, struct sock *sk,
  * one outer packet is handled as by a plain ESP tunnel (RFC 9347 section
  * 2.2.6): IPv4 without DF, and IPv6 from a local socket that lets the
  * stack fragment, are IP fragmented to that size (RFC 4301 section 8.1),
+ * GSO batches of such packets segmented first (xtfs_output_segs()),
  * other packets get a "too big" error carrying that size as MTU. With
  * fragmentation allowed any packet goes, split across outer packets.
  *
@@ -711,16 +766,16 @@ int xtfs_output(struct net *net, struct sock *sk, struct sk_buff *skb)
 		big = skb->len > space && (whole || skb->len > IP_MAX_MTU);
 	if (!big)
 		return xtfs_send_inner(sa, sk, skb, space);
-	if (!gso && ip_hdr(skb)->version == 4 &&
-	    !(ip_hdr(skb)->frag_off & htons(IP_DF)) && space >= 68) {
+	if (gso && xtfs_may_fragment(skb, space))
+		return xtfs_output_segs(net, sk, skb);
+	if (!gso && ip_hdr(skb)->version == 4 && xtfs_may_fragment(skb, space)) {
 		/* ip_do_fragment() cuts to the smaller of the bundle's
 		 * MTU and frag_max_size, and frees @skb.
 		 */
 		IPCB(skb)->frag_max_size = space;
 		return ip_do_fragment(net, sk, skb, xtfs_frag_output);
 	}
-	if (!gso && ip_hdr(skb)->version == 6 && skb->ignore_df &&
-	    space >= IPV6_MIN_MTU) {
+	if (!gso && ip_hdr(skb)->version == 6 && xtfs_may_fragment(skb, space)) {
 		/* A local socket that lets the stack fragment (as
 		 * __xfrm6_output() does for tunnel mode); frees @skb.
 		 */
