@@ -23,6 +23,7 @@
 #include <linux/ipv6.h>
 #include <linux/siphash.h>
 #include <linux/skbuff.h>
+#include <linux/unaligned.h>
 #include <net/esp.h>
 #include <net/ip.h>
 #include <net/ipv6.h>
@@ -49,6 +50,8 @@ static atomic_t xtfs_esp_sas = ATOMIC_INIT(0);
  * @x: the live outbound SA using the key, or NULL once it has died
  * @hi: the highest sequence number sent (or reserved) under the key by
  *	SAs that have died
+ * @net: namespace of the SA that last used the key; only compared, never
+ *	followed (it may be gone)
  *
  * The nonce is the salt and the sequence number (RFC 8750 section 3), so
  * under one key a sequence number must never be sent twice (section 7):
@@ -62,6 +65,7 @@ struct xtfs_iiv_key {
 	u64			digest;
 	struct xfrm_state	*x;
 	u64			hi;
+	const struct net	*net;
 };
 
 /*
@@ -177,18 +181,30 @@ static struct xtfs_iiv_key *xtfs_iiv_key_lookup(u64 digest)
  * xtfs_iiv_key_retire() - remember a key no live SA sends under any more
  * @k: the entry; @k->x already NULL and @k->hi final
  *
- * The oldest retired key is forgotten beyond XTFS_IIV_RETIRED_MAX.
+ * Beyond XTFS_IIV_RETIRED_MAX keys the oldest of @k's namespace is
+ * forgotten, or the oldest of all when that namespace has no other.
  * Called with xtfs_iiv_keys_lock held.
  */
 static void xtfs_iiv_key_retire(struct xtfs_iiv_key *k)
 {
-	struct xtfs_iiv_key *old;
+	struct xtfs_iiv_key *old, *e;
 
 	lockdep_assert_held(&xtfs_iiv_keys_lock);
 	list_add_tail(&k->lru, &xtfs_iiv_retired);
 	if (++xtfs_iiv_nretired <= XTFS_IIV_RETIRED_MAX)
 		return;
+	/* The oldest key of the same namespace goes first: a user churning
+	 * throwaway keys in a namespace of its own forgets its own.
+	 */
 	old = list_first_entry(&xtfs_iiv_retired, struct xtfs_iiv_key, lru);
+	list_for_each_entry(e, &xtfs_iiv_retired, lru) {
+		if (e == k)
+			break;
+		if (e->net == k->net) {
+			old = e;
+			break;
+		}
+	}
 	list_del(&old->lru);
 	hash_del(&old->node);
 	xtfs_iiv_nretired--;
@@ -217,11 +233,19 @@ static int xtfs_iiv_key_claim(struct xfrm_state *x, struct xtfs_sa *sa,
 	u64 digest, hi, start = xtfs_esp_oseq(x);
 	u64 max = x->repl_mode == XFRM_REPLAY_MODE_ESN ? U64_MAX : U32_MAX;
 	struct xtfs_iiv_key *k, *nk;
+	unsigned int keylen;
 	struct xfrm_state *old;
+	u8 buf[64];
 	int err = 0;
 
-	digest = siphash(x->aead->alg_key, x->aead->alg_key_len / 8,
-			 &xtfs_iiv_hash_key) ^ sa->iiv.alg;
+	/* The algorithm and the key material (salt included) together. */
+	keylen = x->aead->alg_key_len / 8;
+	if (keylen > sizeof(buf) - sizeof(u32))
+		return -EINVAL;
+	put_unaligned(sa->iiv.alg, (u32 *)buf);
+	memcpy(buf + sizeof(u32), x->aead->alg_key, keylen);
+	digest = siphash(buf, sizeof(u32) + keylen, &xtfs_iiv_hash_key);
+	memzero_explicit(buf, sizeof(buf));
 	nk = kzalloc_obj(*nk, GFP_KERNEL_ACCOUNT);
 	if (!nk)
 		return -ENOMEM;
@@ -241,12 +265,17 @@ static int xtfs_iiv_key_claim(struct xfrm_state *x, struct xtfs_sa *sa,
 		spin_unlock_bh(&old->lock);
 	}
 	if (k && k->x) {
-		if (k->x->id.spi == x->id.spi &&
+		if (net_eq(xs_net(k->x), xs_net(x)) &&
+		    k->x->id.spi == x->id.spi &&
+		    k->x->id.proto == x->id.proto &&
 		    k->x->props.family == x->props.family &&
 		    xfrm_addr_equal(&k->x->id.daddr, &x->id.daddr,
 				    x->props.family) &&
-		    k->x->mark.v == x->mark.v) {
-			/* An update: this SA never sends. */
+		    k->x->mark.v == x->mark.v && k->x->mark.m == x->mark.m) {
+			/* An update of that SA: xfrm_state_update() copies
+			 * into it and discards this one, which never gets a
+			 * key and so never sends (xtfs_esp_next_seq()).
+			 */
 			goto out;
 		}
 		NL_SET_ERR_MSG_MOD(extack,
@@ -277,6 +306,7 @@ static int xtfs_iiv_key_claim(struct xfrm_state *x, struct xtfs_sa *sa,
 		hash_add(xtfs_iiv_keys, &k->node, digest);
 	}
 	k->x = x;
+	k->net = xs_net(x);
 	sa->iiv.key = k;
 	sa->iiv.tx_last = start;
 out:
@@ -408,7 +438,8 @@ void xtfs_esp_destroy(struct xtfs_sa *sa)
  * repeat (RFC 8750 section 7), so xtfs_esp_bind() refused
  * XFRM_SA_XFLAG_OSEQ_MAY_WRAP. For the same reason the number is always
  * above @sa->iiv.tx_last: a replay state written lower since
- * (XFRM_MSG_NEWAE) is raised back, and the numbers skipped counted.
+ * (XFRM_MSG_NEWAE) is raised back, and the numbers skipped counted; and
+ * an SA that holds no entry in the key table sends nothing.
  *
  * Return: 0 or -EOVERFLOW.
  */
@@ -419,6 +450,9 @@ static int xtfs_esp_next_seq(struct xtfs_sa *sa, u64 *seq)
 	u64 last = xtfs_esp_oseq(x);
 
 	lockdep_assert_held(&x->lock);
+	/* Only an SA that holds its key sends (xtfs_iiv_key_claim()). */
+	if (unlikely(!sa->iiv.key))
+		return -EOVERFLOW;
 	if (last < sa->iiv.tx_last) {
 		xtfs_inc(sa, XTFS_CNT_IIV_SEQ_SKIPPED, sa->iiv.tx_last - last);
 		last = sa->iiv.tx_last;

@@ -650,7 +650,7 @@ VISIBLE_IF_KUNIT void xtfs_rx_seq(struct xtfs_sa *sa, struct sk_buff *skb,
 	u32 slot;
 
 	if (!sa->rx_started) {
-		sa->rx_started = true;
+		WRITE_ONCE(sa->rx_started, true);
 		/* ESP sequence numbers start at 1 (RFC 4303 section 3.3.3):
 		 * when the window reaches back that far, packets sent before
 		 * this one may still come and are waited for.
@@ -882,6 +882,7 @@ int xtfs_input(struct xfrm_state *x, struct sk_buff *skb)
 	struct xtfs_sa *sa = x->mode_data;
 	struct sk_buff_head out;
 	__be32 low;
+	bool esn;
 	u64 seq;
 
 	BUILD_BUG_ON(sizeof(struct xtfs_skb_cb) > sizeof_field(struct sk_buff, cb));
@@ -903,18 +904,25 @@ int xtfs_input(struct xfrm_state *x, struct sk_buff *skb)
 	 * past this packet, and other CPUs may have advanced it further since:
 	 * with ESN, the number nearest to the next one the reorder window
 	 * expects is the right one (the window drops anything farther), and
-	 * the replay state only serves for the first packet.
+	 * the replay state only serves for the first packet. After 2^31 or
+	 * more lost packets this places the packets 2^32 too low, and they
+	 * are dropped as old until the sender catches up: no resync, as with
+	 * RFC 4303 Appendix A3 for the implicit-IV engine.
 	 */
 	low = XFRM_SKB_CB(skb)->seq.input.low;
-	spin_lock_bh(&x->lock);
-	seq = ((u64)xfrm_replay_seqhi(x, low) << 32) | ntohl(low);
-	spin_unlock_bh(&x->lock);
+	esn = x->props.flags & XFRM_STATE_ESN;
+	seq = ntohl(low);
+	if (esn && !READ_ONCE(sa->rx_started)) {
+		spin_lock_bh(&x->lock);
+		seq |= (u64)xfrm_replay_seqhi(x, low) << 32;
+		spin_unlock_bh(&x->lock);
+	}
 	/* The input route is not needed and may not be held past RCU. */
 	skb_dst_drop(skb);
 
 	__skb_queue_head_init(&out);
 	spin_lock_bh(&sa->rlock);
-	if (sa->rx_started && (x->props.flags & XFRM_STATE_ESN))
+	if (esn && sa->rx_started)
 		seq = xtfs_seq_infer(sa->rx_next, ntohl(low));
 	xtfs_rx_seq(sa, skb, seq, ktime_get(), &out);
 	spin_unlock_bh(&sa->rlock);

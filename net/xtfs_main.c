@@ -385,8 +385,12 @@ static bool xtfs_intree_loaded(void)
 	return true;
 }
 
-/* xtfs's callbacks are in the mode slot (between init and exit). */
+/* xtfs's callbacks are in the mode slot (between init and exit), under
+ * xtfs_slot_lock, which also orders the slot writes of init, exit and
+ * xtfs_module_event().
+ */
 static bool xtfs_registered;
+static DEFINE_MUTEX(xtfs_slot_lock);
 
 /**
  * xtfs_module_event() - refuse the in-tree module while xtfs owns the slot
@@ -395,11 +399,12 @@ static bool xtfs_registered;
  * @data: the module
  *
  * xfrm_register_mode_cbs() overwrites the slot without a word, so a later
- * xfrm_iptfs would take every IP-TFS SA away from xtfs (and clear the slot
- * when unloaded). Its load is refused when it is coming. A load that was
- * past that point when this notifier was registered is only seen when it
- * is live, after it took the slot: xtfs then takes the slot back, so that
- * the module the administrator loaded first keeps serving new SAs.
+ * xfrm_iptfs would take every IP-TFS SA away from xtfs, and its exit
+ * clears the slot whoever owns it. Its load is refused when it is coming.
+ * A load that was past that point when this notifier was registered is
+ * only seen when it is live, after it took the slot, and again when it
+ * goes, after it cleared the slot: both times xtfs, loaded first, takes
+ * the slot back.
  *
  * Return: NOTIFY_DONE, or an -EBUSY notification that stops the load.
  */
@@ -415,11 +420,16 @@ static int xtfs_module_event(struct notifier_block *nb, unsigned long action,
 		       XTFS_INTREE_NAME);
 		return notifier_from_errno(-EBUSY);
 	}
-	if (action == MODULE_STATE_LIVE && READ_ONCE(xtfs_registered)) {
-		pr_err("%s loaded beside xtfs: xtfs keeps the IP-TFS mode; unload %s\n",
-		       XTFS_INTREE_NAME, XTFS_INTREE_NAME);
+	if (action != MODULE_STATE_LIVE && action != MODULE_STATE_GOING)
+		return NOTIFY_DONE;
+	mutex_lock(&xtfs_slot_lock);
+	if (xtfs_registered) {
+		if (action == MODULE_STATE_LIVE)
+			pr_err("%s loaded beside xtfs: xtfs keeps the IP-TFS mode; unload %s\n",
+			       XTFS_INTREE_NAME, XTFS_INTREE_NAME);
 		xfrm_register_mode_cbs(XFRM_MODE_IPTFS, &xtfs_mode_cbs);
 	}
+	mutex_unlock(&xtfs_slot_lock);
 	return NOTIFY_DONE;
 }
 
@@ -461,10 +471,12 @@ static int __init xtfs_init(void)
 	err = xtfs_esp_init();
 	if (err)
 		goto err_netlink;
+	mutex_lock(&xtfs_slot_lock);
 	err = xfrm_register_mode_cbs(XFRM_MODE_IPTFS, &xtfs_mode_cbs);
+	xtfs_registered = !err;
+	mutex_unlock(&xtfs_slot_lock);
 	if (err)
 		goto err_esp;
-	WRITE_ONCE(xtfs_registered, true);
 	pr_info("IP-TFS (RFC 9347) mode registered\n");
 	return 0;
 
@@ -485,8 +497,10 @@ err_notifier:
  */
 static void __exit xtfs_exit(void)
 {
-	WRITE_ONCE(xtfs_registered, false);
+	mutex_lock(&xtfs_slot_lock);
+	xtfs_registered = false;
 	xfrm_unregister_mode_cbs(XFRM_MODE_IPTFS);
+	mutex_unlock(&xtfs_slot_lock);
 	xtfs_esp_exit();
 	xtfs_netlink_exit();
 	unregister_module_notifier(&xtfs_module_nb);
