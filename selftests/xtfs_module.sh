@@ -10,9 +10,10 @@ loaded() { [ -d /sys/module/xfrm_xtfs ]; }
 
 tap_plan
 modprobe -q esp4; modprobe -q esp6; modprobe -q xfrm_user
-# SAs of an earlier suite are freed by the xfrm garbage collector: allow
-# it a moment before the module can go.
-for _ in $(seq 50); do
+# SAs of an earlier suite are freed by the xfrm garbage collector, those
+# of its deleted namespaces by the namespace cleanup work: allow them up
+# to a minute (a busy emulated guest) before the module can go.
+for _ in $(seq 300); do
 	modprobe -r xtfs_test xfrm_xtfs 2>/dev/null && break
 	sleep 0.2
 done

@@ -130,8 +130,7 @@ gso_send() { # SEGMENT-SIZE PORT SUMS
 import hashlib, socket, sys
 size, port, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.IPPROTO_IP, socket.IP_MTU_DISCOVER,
-             socket.IP_PMTUDISC_DONT)
+s.setsockopt(socket.IPPROTO_IP, 10, 0)  # IP_MTU_DISCOVER, IP_PMTUDISC_DONT
 s.setsockopt(socket.IPPROTO_UDP, 103, size)  # UDP_SEGMENT
 segs = [bytes([i + 1]) * size for i in range(4)]
 s.sendto(b"".join(segs), (sys.argv[4], port))
@@ -148,12 +147,14 @@ for variant in "dont-frag:1000:pkt-size 600 dont-frag" "tunnel:1460:payload tunn
 	else
 		sa_pair $opts
 	fi || diag "$what SAs not made"
+	rm -f "$TMP/gso.sent"
 	udp_recv_start $B 5210 4 3 "$TMP/gso.recv" "$IB" || diag "no receiver"
 	gso_send "$size" 5210 "$TMP/gso.sent" || diag "GSO send failed"
 	udp_sent "$TMP/gso.recv"
 	wait "$udp_rpid"
 	big=$(xtfs_counter $A out drop_too_big)
-	cmp -s <(sort "$TMP/gso.sent") <(sort "$TMP/gso.recv") && [ "$big" = 0 ]
+	[ "$(wc -l <"$TMP/gso.recv")" = 4 ] && [ "$big" = 0 ] &&
+		cmp -s <(sort "$TMP/gso.sent") <(sort "$TMP/gso.recv")
 	ok $? "$what SA: a GSO batch of 4 x $size octets without DF: $(wc -l <"$TMP/gso.recv") of 4 delivered intact, $big dropped as too big"
 done
 sa_flush
