@@ -130,7 +130,9 @@ gso_send() { # SEGMENT-SIZE PORT SUMS
 import hashlib, socket, sys
 size, port, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.IPPROTO_IP, 10, 0)  # IP_MTU_DISCOVER, IP_PMTUDISC_DONT
+# IP_MTU_DISCOVER: IP_PMTUDISC_OMIT, no DF and the device MTU (with DONT
+# the bundle's MTU would refuse the batch at the socket)
+s.setsockopt(socket.IPPROTO_IP, 10, 5)
 s.setsockopt(socket.IPPROTO_UDP, 103, size)  # UDP_SEGMENT
 segs = [bytes([i + 1]) * size for i in range(4)]
 s.sendto(b"".join(segs), (sys.argv[4], port))
