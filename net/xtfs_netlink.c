@@ -14,6 +14,7 @@
 #include <linux/notifier.h>
 #include <linux/random.h>
 #include <linux/socket.h>
+#include <linux/stringify.h>
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
@@ -579,9 +580,10 @@ static struct xtfs_stage *xtfs_stage_add(struct xtfs_stage_net *sn,
 	}
 	if (sn->host_capped &&
 	    !atomic_add_unless(&xtfs_stage_host_count, 1, XTFS_STAGE_HOST_MAX)) {
-		NL_SET_ERR_MSG_FMT_MOD(extack,
-				       "host-wide cap: %u SAs already have settings staged in namespaces outside the initial user namespace",
-				       XTFS_STAGE_HOST_MAX);
+		/* Not a _FMT message: those are cut at 80 octets. */
+		NL_SET_ERR_MSG_MOD(extack,
+				   "host-wide cap: " __stringify(XTFS_STAGE_HOST_MAX)
+				   " SAs already have settings staged in namespaces outside the initial user namespace");
 		return ERR_PTR(-ENOSPC);
 	}
 	e = kzalloc_obj(*e, GFP_KERNEL_ACCOUNT);

@@ -28,6 +28,7 @@ import errno
 import os
 import socket
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from xtfs_genl import (A_DADDR, A_FAMILY, A_IIV, A_SPI,  # noqa: E402
@@ -122,7 +123,12 @@ class Ns:
 
 
 def slab_bytes(cg):
-    """slab_unreclaimable of a memory cgroup, in octets."""
+    """slab_unreclaimable of a memory cgroup, in octets.
+
+    memory.stat is flushed from the per-CPU counters only past a number
+    of updates, or by the kernel's flush every 2 s: wait for the latter.
+    """
+    time.sleep(2.5)
     with open(os.path.join(cg, "memory.stat")) as f:
         for line in f:
             k, v = line.split()

@@ -13,16 +13,46 @@
 
 PER=256		# XTFS_STAGE_MAX (include/uapi/linux/xtfs.h)
 HOST=4096	# XTFS_STAGE_HOST_MAX (net/xtfs_netlink.c)
-PER_MSG="$PER SAs already have settings staged in this namespace"
-HOST_MSG="host-wide cap: $HOST SAs already have settings staged in namespaces outside the initial user namespace"
+PER_MSG="xfrm_xtfs: $PER SAs already have settings staged in this namespace"
+HOST_MSG="xfrm_xtfs: host-wide cap: $HOST SAs already have settings staged in namespaces outside the initial user namespace"
 
 tap_plan
 modprobe -q esp4; modprobe -q xfrm_user
 modprobe xfrm_xtfs || { diag "xtfs not loaded"; exit $KSFT_FAIL; }
 
+# The guest may run the tests chrooted (tools/testbed/guest-run.sh
+# chroots into a cached mount of its root), and the kernel refuses
+# CLONE_NEWUSER in a chroot. unchroot then runs commands in a new mount
+# namespace, made from that of PID 1, whose root mount is our root
+# (pivot_root): the same files, and no chroot. ROOT_MP is where our root
+# is mounted in PID 1's view, empty when we are not chrooted.
+ROOT_MP=""
+if [ "$(stat -L -c %d:%i /proc/1/root)" != "$(stat -c %d:%i /)" ]; then
+	while read -r _ _ _ _ mp _; do
+		if [ "$(stat -L -c %d:%i "/proc/1/root$mp" 2>/dev/null)" = \
+		     "$(stat -c %d:%i /)" ]; then
+			ROOT_MP=$mp
+			break
+		fi
+	done </proc/1/mountinfo
+fi
+
+# unchroot CMD... - CMD as root, not chrooted (see ROOT_MP).
+unchroot() {
+	if [ -z "$ROOT_MP" ]; then
+		"$@"
+		return
+	fi
+	mkdir -p "$TMP/oldroot"
+	nsenter -t 1 -m -- unshare -m --propagation private -- /bin/sh -c '
+		cd "$1" && pivot_root . "${2#/}" && umount -l "$2" || exit 125
+		cd "$3" && shift 3 && exec "$@"' \
+		sh "$ROOT_MP" "$TMP/oldroot" "$PWD" "$@"
+}
+
 # as_user CMD... - CMD as user nobody in a new user and network namespace.
 as_user() {
-	setpriv --reuid=65534 --regid=65534 --clear-groups \
+	unchroot setpriv --reuid=65534 --regid=65534 --clear-groups \
 		unshare -Urn "$@"
 }
 
@@ -42,7 +72,7 @@ echo "$out" | grep -q 'iiv aes-gcm-16'
 ok $? "unprivileged user namespace: staged implicit IV, SA made with iiv"
 
 # 2-9: the caps, from one Python process forking the namespaces.
-py "$SELFTEST_DIR/xtfs_userns.py" caps $PER $HOST >"$TMP/caps" 2>&1
+unchroot python3 "$SELFTEST_DIR/xtfs_userns.py" caps $PER $HOST >"$TMP/caps" 2>&1
 rc=$?
 while read -r line; do diag "$line"; done <"$TMP/caps"
 [ $rc = 0 ]
