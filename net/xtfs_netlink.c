@@ -437,9 +437,9 @@ static int xtfs_sa_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 }
 
 /*
- * Staged settings (Documentation/xtfs.rst, "Implicit IV"): kept per network
- * namespace, in a hash table keyed by the SA identity, under a mutex of the
- * namespace. Entries are charged to the memory cgroup of the task that
+ * Staged settings (Documentation/xtfs.rst, "Extended ESP engine"): kept per
+ * network namespace, in a hash table keyed by the SA identity, under a mutex
+ * of the namespace. Entries are charged to the memory cgroup of the task that
  * staged them (GFP_KERNEL_ACCOUNT).
  *
  * Two caps bound them: XTFS_STAGE_MAX identities per namespace, and
@@ -461,7 +461,8 @@ static int xtfs_sa_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
  * @lock: serialises changes to @stages and @count
  * @stages: &struct xtfs_stage entries, hashed by xtfs_stage_hash()
  * @count: entries in @stages; written under @lock, read without it by
- *	xtfs_stage_release() to skip a namespace with nothing staged
+ *	xtfs_stage_take() and xtfs_stage_release() to skip a namespace with
+ *	nothing staged
  * @host_capped: the namespace's entries count toward XTFS_STAGE_HOST_MAX
  *	(its user namespace is not the initial one)
  */
