@@ -7,12 +7,17 @@
  * The family is per network namespace: every request works on the SAs of
  * the requesting socket's namespace, as xfrm netlink does.
  */
-#include <linux/list.h>
+#include <linux/hashtable.h>
+#include <linux/jhash.h>
 #include <linux/mutex.h>
 #include <linux/netlink.h>
 #include <linux/notifier.h>
+#include <linux/random.h>
 #include <linux/socket.h>
+#include <linux/stringify.h>
 #include <net/genetlink.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
 #include <net/netlink.h>
 #include <net/xfrm.h>
 
@@ -431,54 +436,167 @@ static int xtfs_sa_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	return skb->len;
 }
 
+/*
+ * Staged settings (Documentation/xtfs.rst, "Extended ESP engine"): kept per
+ * network namespace, in a hash table keyed by the SA identity, under a mutex
+ * of the namespace. Entries are charged to the memory cgroup of the task that
+ * staged them (GFP_KERNEL_ACCOUNT).
+ *
+ * Two caps bound them: XTFS_STAGE_MAX identities per namespace, and
+ * XTFS_STAGE_HOST_MAX identities over all the namespaces owned by a user
+ * namespace other than the initial one, which any local user can create
+ * with unshare(CLONE_NEWUSER | CLONE_NEWNET). Namespaces of the initial
+ * user namespace (only root can make those) have the per-namespace cap
+ * only and are not counted, so that unprivileged users who reach the
+ * host-wide cap cannot stop the host's own IKE daemon staging.
+ */
+
+/* Most staged identities at once over all capped namespaces on the host. */
+#define XTFS_STAGE_HOST_MAX	4096
+/* log2 of the buckets of a namespace's hash table of staged identities. */
+#define XTFS_STAGE_HASH_BITS	6
+
+/**
+ * struct xtfs_stage_net - the staged settings of one network namespace
+ * @lock: serialises changes to @stages and @count
+ * @stages: &struct xtfs_stage entries, hashed by xtfs_stage_hash()
+ * @count: entries in @stages; written under @lock, read without it by
+ *	xtfs_stage_take() and xtfs_stage_release() to skip a namespace with
+ *	nothing staged
+ * @host_capped: the namespace's entries count toward XTFS_STAGE_HOST_MAX
+ *	(its user namespace is not the initial one)
+ */
+struct xtfs_stage_net {
+	struct mutex		lock;	/* serialises @stages and @count */
+	DECLARE_HASHTABLE(stages, XTFS_STAGE_HASH_BITS);
+	unsigned int		count;
+	bool			host_capped;
+};
+
 /**
  * struct xtfs_stage - extension settings staged for an SA not yet created
- * @list: on xtfs_stages
- * @net: namespace of the request; the staging socket keeps it alive
+ * @node: in &xtfs_stage_net.stages of the namespace of the request
  * @portid: netlink port of the staging socket
  * @id: the SA identity (family, destination, SPI, mark)
  * @set: the settings
  */
 struct xtfs_stage {
-	struct list_head	list;
-	struct net		*net;
+	struct hlist_node	node;
 	u32			portid;
 	struct xtfs_sa_id	id;
 	struct xtfs_settings	set;
 };
 
-/* Staged settings of every namespace, under xtfs_stage_lock. */
-static LIST_HEAD(xtfs_stages);
-static DEFINE_MUTEX(xtfs_stage_lock);
+static unsigned int xtfs_stage_net_id __read_mostly;
+/* Entries of all namespaces with host_capped set. */
+static atomic_t xtfs_stage_host_count = ATOMIC_INIT(0);
+static u32 xtfs_stage_seed __ro_after_init;
+
+/**
+ * xtfs_stage_net() - the staged settings of a namespace
+ * @net: the namespace
+ *
+ * Return: its &struct xtfs_stage_net (valid from the pernet init to the
+ * pernet exit of xtfs_stage_net_ops).
+ */
+static struct xtfs_stage_net *xtfs_stage_net(const struct net *net)
+{
+	return net_generic(net, xtfs_stage_net_id);
+}
+
+/**
+ * xtfs_stage_hash() - hash of an SA identity for a staging table
+ * @id: identity (family, destination, SPI, mark; not the source address)
+ *
+ * Return: a hash over the identity, the destination's family length only.
+ */
+static u32 xtfs_stage_hash(const struct xtfs_sa_id *id)
+{
+	return jhash(&id->daddr, xtfs_addr_len(id->family),
+		     jhash_3words((__force u32)id->spi, id->mark, id->family,
+				  xtfs_stage_seed));
+}
 
 /**
  * xtfs_stage_find() - the settings staged for an SA identity
- * @net: namespace
+ * @sn: the namespace's staged settings; @sn->lock is held
  * @id: identity (the source address is not part of it)
- * @count: out, if not NULL: entries of @net
  *
- * Return: the entry or NULL. Called with xtfs_stage_lock held.
+ * Return: the entry or NULL.
  */
-static struct xtfs_stage *xtfs_stage_find(struct net *net,
-					  const struct xtfs_sa_id *id,
-					  unsigned int *count)
+static struct xtfs_stage *xtfs_stage_find(struct xtfs_stage_net *sn,
+					  const struct xtfs_sa_id *id)
 {
-	struct xtfs_stage *e, *found = NULL;
-	unsigned int n = 0;
+	struct xtfs_stage *e;
 
-	lockdep_assert_held(&xtfs_stage_lock);
-	list_for_each_entry(e, &xtfs_stages, list) {
-		if (!net_eq(e->net, net))
-			continue;
-		n++;
+	lockdep_assert_held(&sn->lock);
+	hash_for_each_possible(sn->stages, e, node, xtfs_stage_hash(id)) {
 		if (e->id.family == id->family && e->id.spi == id->spi &&
 		    e->id.mark == id->mark &&
 		    xfrm_addr_equal(&e->id.daddr, &id->daddr, id->family))
-			found = e;
+			return e;
 	}
-	if (count)
-		*count = n;
-	return found;
+	return NULL;
+}
+
+/**
+ * xtfs_stage_free() - remove and free one staged entry
+ * @sn: the namespace's staged settings; @sn->lock is held
+ * @e: an entry of @sn
+ */
+static void xtfs_stage_free(struct xtfs_stage_net *sn, struct xtfs_stage *e)
+{
+	lockdep_assert_held(&sn->lock);
+	hash_del(&e->node);
+	kfree(e);
+	WRITE_ONCE(sn->count, sn->count - 1);
+	if (sn->host_capped)
+		atomic_dec(&xtfs_stage_host_count);
+}
+
+/**
+ * xtfs_stage_add() - a new staged entry for an SA identity
+ * @sn: the namespace's staged settings; @sn->lock is held
+ * @id: identity, not yet in @sn
+ * @extack: extended ACK for a refusal
+ *
+ * Enforces XTFS_STAGE_MAX for the namespace and, when @sn->host_capped,
+ * XTFS_STAGE_HOST_MAX over the host. The entry is charged to the caller's
+ * memory cgroup.
+ *
+ * Return: the entry, in @sn, or an ERR_PTR() with an extended ACK message.
+ */
+static struct xtfs_stage *xtfs_stage_add(struct xtfs_stage_net *sn,
+					 const struct xtfs_sa_id *id,
+					 struct netlink_ext_ack *extack)
+{
+	struct xtfs_stage *e;
+
+	lockdep_assert_held(&sn->lock);
+	if (sn->count >= XTFS_STAGE_MAX) {
+		NL_SET_ERR_MSG_FMT_MOD(extack,
+				       "%u SAs already have settings staged in this namespace",
+				       sn->count);
+		return ERR_PTR(-ENOSPC);
+	}
+	if (sn->host_capped &&
+	    !atomic_add_unless(&xtfs_stage_host_count, 1, XTFS_STAGE_HOST_MAX)) {
+		/* Not a _FMT message: those are cut at 80 octets. */
+		NL_SET_ERR_MSG_MOD(extack,
+				   "host-wide cap: " __stringify(XTFS_STAGE_HOST_MAX)
+				   " SAs already have settings staged in namespaces outside the initial user namespace");
+		return ERR_PTR(-ENOSPC);
+	}
+	e = kzalloc_obj(*e, GFP_KERNEL_ACCOUNT);
+	if (!e) {
+		if (sn->host_capped)
+			atomic_dec(&xtfs_stage_host_count);
+		return ERR_PTR(-ENOMEM);
+	}
+	e->id = *id;
+	hash_add(sn->stages, &e->node, xtfs_stage_hash(id));
+	WRITE_ONCE(sn->count, sn->count + 1);
+	return e;
 }
 
 /**
@@ -493,48 +611,35 @@ static struct xtfs_stage *xtfs_stage_find(struct net *net,
  */
 static int xtfs_sa_stage_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct net *net = genl_info_net(info);
+	struct xtfs_stage_net *sn = xtfs_stage_net(genl_info_net(info));
 	struct xtfs_stage *e;
 	struct xtfs_sa_id id;
-	unsigned int count;
 	int err;
 
 	err = xtfs_sa_id_parse(info, &id);
 	if (err)
 		return err;
 
-	mutex_lock(&xtfs_stage_lock);
-	e = xtfs_stage_find(net, &id, &count);
+	mutex_lock(&sn->lock);
+	e = xtfs_stage_find(sn, &id);
 	if (!info->attrs[XTFS_A_SA_IIV] && !info->attrs[XTFS_A_SA_PAYLOAD]) {
-		if (e) {
-			list_del(&e->list);
-			kfree(e);
-		}
+		if (e)
+			xtfs_stage_free(sn, e);
 		goto out;
 	}
 	if (!e) {
-		if (count >= XTFS_STAGE_MAX) {
-			NL_SET_ERR_MSG_FMT_MOD(info->extack,
-					       "%u SAs already have settings staged in this namespace",
-					       count);
-			err = -ENOSPC;
+		e = xtfs_stage_add(sn, &id, info->extack);
+		if (IS_ERR(e)) {
+			err = PTR_ERR(e);
 			goto out;
 		}
-		e = kzalloc_obj(*e, GFP_KERNEL);
-		if (!e) {
-			err = -ENOMEM;
-			goto out;
-		}
-		e->net = net;
-		e->id = id;
-		list_add_tail(&e->list, &xtfs_stages);
 	}
 	e->portid = info->snd_portid;
 	e->set.iiv = nla_get_u32_default(info->attrs[XTFS_A_SA_IIV], 0);
 	e->set.payload = nla_get_u8_default(info->attrs[XTFS_A_SA_PAYLOAD],
 					    XTFS_PAYLOAD_AGGFRAG);
 out:
-	mutex_unlock(&xtfs_stage_lock);
+	mutex_unlock(&sn->lock);
 	return err;
 }
 
@@ -549,6 +654,7 @@ out:
 void xtfs_stage_take(struct net *net, const struct xfrm_state *x,
 		     struct xtfs_settings *set)
 {
+	struct xtfs_stage_net *sn = xtfs_stage_net(net);
 	struct xtfs_sa_id id = {
 		.family = x->props.family,
 		.daddr = x->id.daddr,
@@ -558,14 +664,15 @@ void xtfs_stage_take(struct net *net, const struct xfrm_state *x,
 	struct xtfs_stage *e;
 
 	memset(set, 0, sizeof(*set));
-	mutex_lock(&xtfs_stage_lock);
-	e = xtfs_stage_find(net, &id, NULL);
+	if (!READ_ONCE(sn->count))
+		return;
+	mutex_lock(&sn->lock);
+	e = xtfs_stage_find(sn, &id);
 	if (e) {
 		*set = e->set;
-		list_del(&e->list);
-		kfree(e);
+		xtfs_stage_free(sn, e);
 	}
-	mutex_unlock(&xtfs_stage_lock);
+	mutex_unlock(&sn->lock);
 }
 
 /**
@@ -574,8 +681,10 @@ void xtfs_stage_take(struct net *net, const struct xfrm_state *x,
  * @event: netlink notifier event
  * @ptr: &struct netlink_notify of the socket
  *
- * This also frees every entry of a namespace before it can go: a user
- * socket holds its namespace.
+ * Only the closing socket's namespace is looked at, and not even that one
+ * when it has nothing staged. Entries of a socket were added by requests
+ * that completed before its release began, so a count of 0 read here
+ * means none of them is left.
  *
  * Return: NOTIFY_DONE.
  */
@@ -583,20 +692,70 @@ static int xtfs_stage_release(struct notifier_block *nb, unsigned long event,
 			      void *ptr)
 {
 	struct netlink_notify *n = ptr;
-	struct xtfs_stage *e, *tmp;
+	struct xtfs_stage_net *sn;
+	struct xtfs_stage *e;
+	struct hlist_node *tmp;
+	int bkt;
 
 	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC)
 		return NOTIFY_DONE;
-	mutex_lock(&xtfs_stage_lock);
-	list_for_each_entry_safe(e, tmp, &xtfs_stages, list) {
-		if (net_eq(e->net, n->net) && e->portid == n->portid) {
-			list_del(&e->list);
-			kfree(e);
-		}
+	sn = xtfs_stage_net(n->net);
+	if (!READ_ONCE(sn->count))
+		return NOTIFY_DONE;
+	mutex_lock(&sn->lock);
+	hash_for_each_safe(sn->stages, bkt, tmp, e, node) {
+		if (e->portid == n->portid)
+			xtfs_stage_free(sn, e);
 	}
-	mutex_unlock(&xtfs_stage_lock);
+	mutex_unlock(&sn->lock);
 	return NOTIFY_DONE;
 }
+
+/**
+ * xtfs_stage_net_init() - set up a namespace's staged settings
+ * @net: the namespace
+ *
+ * Return: 0.
+ */
+static int __net_init xtfs_stage_net_init(struct net *net)
+{
+	struct xtfs_stage_net *sn = xtfs_stage_net(net);
+
+	mutex_init(&sn->lock);
+	hash_init(sn->stages);
+	sn->count = 0;
+	sn->host_capped = net->user_ns != &init_user_ns;
+	return 0;
+}
+
+/**
+ * xtfs_stage_net_exit() - free what is still staged in a namespace
+ * @net: the namespace, going away (or the module unloading)
+ *
+ * A user socket holds its namespace, so its entries normally went at its
+ * NETLINK_URELEASE already; at module unload, sockets still open may
+ * have left some, which no SA can take any more.
+ */
+static void __net_exit xtfs_stage_net_exit(struct net *net)
+{
+	struct xtfs_stage_net *sn = xtfs_stage_net(net);
+	struct xtfs_stage *e;
+	struct hlist_node *tmp;
+	int bkt;
+
+	mutex_lock(&sn->lock);
+	hash_for_each_safe(sn->stages, bkt, tmp, e, node)
+		xtfs_stage_free(sn, e);
+	mutex_unlock(&sn->lock);
+	mutex_destroy(&sn->lock);
+}
+
+static struct pernet_operations xtfs_stage_net_ops = {
+	.init	= xtfs_stage_net_init,
+	.exit	= xtfs_stage_net_exit,
+	.id	= &xtfs_stage_net_id,
+	.size	= sizeof(struct xtfs_stage_net),
+};
 
 static struct notifier_block xtfs_stage_nb = {
 	.notifier_call = xtfs_stage_release,
@@ -641,7 +800,10 @@ static struct genl_family xtfs_genl_family __ro_after_init = {
 };
 
 /**
- * xtfs_netlink_init() - register the "xtfs" generic netlink family
+ * xtfs_netlink_init() - set up staging and register the "xtfs" family
+ *
+ * The per-namespace staging state comes first and the family last, so
+ * that no request or socket release finds a namespace without it.
  *
  * Return: 0 or a negative error.
  */
@@ -649,30 +811,36 @@ int __init xtfs_netlink_init(void)
 {
 	int err;
 
-	err = netlink_register_notifier(&xtfs_stage_nb);
+	xtfs_stage_seed = get_random_u32();
+	err = register_pernet_subsys(&xtfs_stage_net_ops);
 	if (err)
 		return err;
+	err = netlink_register_notifier(&xtfs_stage_nb);
+	if (err)
+		goto err_pernet;
 	err = genl_register_family(&xtfs_genl_family);
 	if (err)
-		netlink_unregister_notifier(&xtfs_stage_nb);
+		goto err_notifier;
+	return 0;
+
+err_notifier:
+	netlink_unregister_notifier(&xtfs_stage_nb);
+err_pernet:
+	unregister_pernet_subsys(&xtfs_stage_net_ops);
 	return err;
 }
 
 /**
- * xtfs_netlink_exit() - unregister the "xtfs" generic netlink family
+ * xtfs_netlink_exit() - unregister the "xtfs" family and free staged settings
  *
  * Waits for running requests; a dump in progress holds a module reference,
- * so none is left when the module goes.
+ * so none is left when the module goes. The pernet exit then frees the
+ * settings that sockets still open staged: no SA can take them now.
  */
 void xtfs_netlink_exit(void)
 {
-	struct xtfs_stage *e, *tmp;
-
 	genl_unregister_family(&xtfs_genl_family);
 	netlink_unregister_notifier(&xtfs_stage_nb);
-	/* Settings staged by sockets still open: no SA can take them now. */
-	list_for_each_entry_safe(e, tmp, &xtfs_stages, list) {
-		list_del(&e->list);
-		kfree(e);
-	}
+	unregister_pernet_subsys(&xtfs_stage_net_ops);
+	WARN_ON_ONCE(atomic_read(&xtfs_stage_host_count));
 }

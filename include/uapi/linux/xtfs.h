@@ -142,8 +142,10 @@ enum xtfs_counter {
  *	settings, or is refused with an extended ACK message when they do
  *	not fit the SA; either way they are then gone. A request without
  *	settings withdraws what was staged for the identity. Staged settings also go when the
- *	netlink socket that staged them is closed, and at most
- *	%XTFS_STAGE_MAX identities are staged per namespace. Needs
+ *	netlink socket that staged them is closed. At most
+ *	%XTFS_STAGE_MAX identities are staged per namespace, and fewer
+ *	when the namespaces of non-initial user namespaces together hold
+ *	the host-wide cap (Documentation/xtfs.rst). Needs
  *	CAP_NET_ADMIN in the namespace's user namespace, as adding an SA
  *	does.
  * @__XTFS_CMD_MAX: one past the last command
