@@ -60,9 +60,8 @@ class Link:
     def __init__(self, dev, mac, src, dst):
         self.s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
         self.s.bind((dev, 0))
-        smac = open("/sys/class/net/%s/address" % dev).read().strip()
         self.eth = (bytes.fromhex(mac.replace(":", "")) +
-                    bytes.fromhex(smac.replace(":", "")) +
+                    self.s.getsockname()[4] +
                     struct.pack("!H", ETH_P_IP))
         self.addrs = socket.inet_aton(src) + socket.inet_aton(dst)
         self.ident = 0
@@ -779,16 +778,27 @@ def cmd_genl(seed, n):
             return nla(9, bytes([r.choice((0, 1, 2, 255))]))
         return nla(t, rand_blob(r))
 
+    def valid_attrs():
+        f = r.choice((2, 2, 2, 10))
+        a = nla(1, struct.pack("=H", f))
+        if f == 2:
+            a += nla(3, addrs[r.randrange(2)])
+            if r.random() < 0.3:
+                a += nla(2, addrs[r.randrange(2)])
+        else:
+            a += nla(3, addrs[2])
+        return a + nla(4, struct.pack("!I", r.choice((0x100, 0x300, 0x400))))
+
     t0 = time.time()
     for _ in range(n):
-        cmd = r.choice((1, 1, 2, 2, 2, 0, 3, 4, r.randrange(256)))
+        cmd = r.choice((1, 1, 1, 2, 2, 2, 2, 0, 3, r.randrange(256)))
         flags = NLM_F_REQUEST | NLM_F_ACK
         if r.random() < 0.15:
             flags |= NLM_F_DUMP
         if r.random() < 0.05:
             flags |= r.getrandbits(16) & ~NLM_F_DUMP
-        attrs = b""
-        for _ in range(r.choice((0, 1, 2, 3, 4, 5, 6, 9))):
+        attrs = valid_attrs() if r.random() < 0.6 else b""
+        for _ in range(r.choice((0, 0, 1, 2, 3, 4, 5, 6, 9))):
             if r.random() < 0.7:
                 attrs += good_attr(r.randint(0, 12))
             else:
