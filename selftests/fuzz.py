@@ -460,7 +460,8 @@ class Session:
         # No payload octet (RFC 4303 2.4: pad length, next header only) is
         # malformed; the kernel's ESP also drops dummy packets (next header
         # 59), where xtfs's implicit-IV ESP hands them to the mode.
-        if not p or nexthdr == IPPROTO_NONE and self.seal.replay_first:
+        if bad is None and (not p or nexthdr == IPPROTO_NONE and
+                            self.seal.replay_first):
             bad = "trailer"
         if bad == "icv":
             self.esp["integrity_failed"] += 1
@@ -586,7 +587,8 @@ def result(sess, extra):
 def cmd_aggfrag(seed, n, dev, mac, src, dst, spi, win):
     rnd = random.Random(seed)
     link = Link(dev, mac, src, dst)
-    sess = Session(rnd, link, int(spi, 0), int(win), NullSeal(int(spi, 0), rnd))
+    spi = int(spi, 0)
+    sess = Session(rnd, link, spi, int(win), NullSeal(spi, rnd))
     t0 = time.time()
     while link.sent < n:
         sess.episode()
@@ -912,6 +914,7 @@ def cmd_xfrm(seed, n, src, dst):
         return daddr + struct.pack("!I", spi) + struct.pack("=HBx", 2, 50)
 
     t0 = time.time()
+    secs = {}
     stage = 0
     for _ in range(n):
         name = r.choice(("NEWSA", "NEWSA", "NEWSA", "UPDSA", "UPDSA", "DELSA",
@@ -959,9 +962,13 @@ def cmd_xfrm(seed, n, src, dst):
             body = struct.pack("=B", r.choice((50, 0, 255)))
         if r.random() < 0.05:
             body = body[:r.randint(0, len(body))]
+        t = time.time()
         nl.request(XFRM_MSG[name], flags, body)
+        secs[name] = secs.get(name, 0) + time.time() - t
     print(json.dumps({"messages": nl.seq + gnl.seq - 1, "staged": stage,
                       "answers": nl.answers, "stage_answers": gnl.answers,
+                      "seconds_by_type": dict((k, round(v, 1))
+                                              for k, v in secs.items()),
                       "seconds": round(time.time() - t0, 1)}))
 
 

@@ -14,7 +14,7 @@
 dir=$(cd "$(dirname "$0")" && pwd)
 ALL="xtfs_kunit xtfs_module xtfs_negative xtfs_tunnel xtfs_counters
 	xtfs_output xtfs_families xtfs_netem xtfs_tcp xtfs_iiv xtfs_smp
-	xtfs_security"
+	xtfs_security xtfs_fuzz"
 # The longest suite with the short ones; about as long as the rest.
 HALF1="xtfs_kunit xtfs_module xtfs_negative xtfs_tunnel xtfs_iiv"
 if [ "${1:-}" = --half ]; then

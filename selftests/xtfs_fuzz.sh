@@ -34,7 +34,7 @@ C=xtfs-c-$XTFS_NS_ID
 KMEMLEAK=/sys/kernel/debug/kmemleak
 # Long drop time: the generator never leaves a gap open for long, and the
 # model has no timer.
-IPTFS_IN=(reorder-window $WIN drop-time 60000000)
+IPTFS_IN=(reorder-window "$WIN" drop-time 60000000)
 
 # xfrm_stat NS - the xfrm MIB counters of namespace NS as "name value"
 xfrm_stat() {
