@@ -637,11 +637,13 @@ def cmd_tunnel(seed, n, dev, mac, src, dst, spi):
     want = {"outer_in_pkts": 0, "inner_in_pkts": 0, "inner_in_bytes": 0,
             "drop_bad_hdr": 0, "proto_error": 0}
     seq = 0
+    mutated = 0
     t0 = time.time()
     while link.sent < n:
         p = bytearray(inner.packet())
         nh = 4 if p[0] >> 4 == 4 else 41
         k = rnd.randrange(10)
+        mutated += k <= 5
         if k == 0:
             nh = rnd.choice((0, 6, 17, 50, 59, 144, 255))
         elif k == 1:
@@ -673,7 +675,8 @@ def cmd_tunnel(seed, n, dev, mac, src, dst, spi):
     esp = {"accepted": link.sent - want["proto_error"],
            "proto_error": want.pop("proto_error"), "seq_error": 0,
            "integrity_failed": 0}
-    print(json.dumps({"sent": link.sent, "model": want, "esp": esp,
+    print(json.dumps({"sent": link.sent, "mutated": mutated,
+                      "model": want, "esp": esp,
                       "seconds": round(time.time() - t0, 1)}))
 
 
