@@ -192,6 +192,35 @@ static int xtfs_settings_apply(struct net *net, struct xfrm_state *x,
 }
 
 /**
+ * xtfs_time_attr() - a time attribute in microseconds, with its upper bound
+ * @a: the attribute, or NULL when not given
+ * @what: its name, for the message
+ * @max: the largest value accepted
+ * @us: out, the value, left as it is when @a is NULL
+ * @extack: where to say why it is refused
+ *
+ * Return: 0, or -EINVAL with an extended ACK message naming the bound.
+ */
+static int xtfs_time_attr(const struct nlattr *a, const char *what, u32 max,
+			  u32 *us, struct netlink_ext_ack *extack)
+{
+	u32 v;
+
+	if (!a)
+		return 0;
+	v = nla_get_u32(a);
+	if (v > max) {
+		NL_SET_ERR_MSG_FMT_MOD(extack,
+				       "IP-TFS %s %u us too long: at most %u",
+				       what, v, max);
+		NL_SET_BAD_ATTR(extack, a);
+		return -EINVAL;
+	}
+	*us = v;
+	return 0;
+}
+
+/**
  * xtfs_user_init() - apply XFRMA_IPTFS_* attributes and staged extension
  *	settings (xfrm_mode_cbs::user_init)
  * @net: network namespace
@@ -247,32 +276,16 @@ static int xtfs_user_init(struct net *net, struct xfrm_state *x,
 		win = nla_get_u16(attrs[XFRMA_IPTFS_REORDER_WINDOW]);
 	if (attrs[XFRMA_IPTFS_DONT_FRAG])
 		c->dont_frag = true;
-	if (attrs[XFRMA_IPTFS_INIT_DELAY]) {
-		u32 us = nla_get_u32(attrs[XFRMA_IPTFS_INIT_DELAY]);
-
-		if (us > XTFS_MAX_INIT_DELAY_US) {
-			NL_SET_ERR_MSG_FMT_MOD(extack,
-					       "IP-TFS init delay %u us too long: at most %u",
-					       us, XTFS_MAX_INIT_DELAY_US);
-			NL_SET_BAD_ATTR(extack, attrs[XFRMA_IPTFS_INIT_DELAY]);
-			return -EINVAL;
-		}
-		c->init_delay_us = us;
-	}
+	err = xtfs_time_attr(attrs[XFRMA_IPTFS_INIT_DELAY], "init delay",
+			     XTFS_MAX_INIT_DELAY_US, &c->init_delay_us, extack);
+	if (err)
+		return err;
 	if (attrs[XFRMA_IPTFS_MAX_QSIZE])
 		c->max_qsize = nla_get_u32(attrs[XFRMA_IPTFS_MAX_QSIZE]);
-	if (attrs[XFRMA_IPTFS_DROP_TIME]) {
-		u32 us = nla_get_u32(attrs[XFRMA_IPTFS_DROP_TIME]);
-
-		if (us > XTFS_MAX_DROP_TIME_US) {
-			NL_SET_ERR_MSG_FMT_MOD(extack,
-					       "IP-TFS drop time %u us too long: at most %u",
-					       us, XTFS_MAX_DROP_TIME_US);
-			NL_SET_BAD_ATTR(extack, attrs[XFRMA_IPTFS_DROP_TIME]);
-			return -EINVAL;
-		}
-		c->drop_time_us = us;
-	}
+	err = xtfs_time_attr(attrs[XFRMA_IPTFS_DROP_TIME], "drop time",
+			     XTFS_MAX_DROP_TIME_US, &c->drop_time_us, extack);
+	if (err)
+		return err;
 
 	if (win != c->reorder_win) {
 		/* No packet has seen this SA yet: resize the window. */

@@ -588,6 +588,28 @@ static u32 xtfs_inner_space(struct xtfs_sa *sa, struct dst_entry *dst)
 }
 
 /**
+ * xtfs_segment() - segment a GSO batch in software
+ * @sa: the SA state, for the drop counter
+ * @skb: the batch, consumed
+ *
+ * No device features: checksums are finished in software.
+ *
+ * Return: the list of segments, or NULL after counting the batch dropped.
+ */
+static struct sk_buff *xtfs_segment(struct xtfs_sa *sa, struct sk_buff *skb)
+{
+	struct sk_buff *segs = skb_gso_segment(skb, 0);
+
+	if (IS_ERR_OR_NULL(segs)) {
+		xtfs_inc(sa, XTFS_CNT_DROP_OUT_ERR, 1);
+		kfree_skb(skb);
+		return NULL;
+	}
+	consume_skb(skb);
+	return segs;
+}
+
+/**
  * xtfs_tunnel_send() - send one inner packet or GSO batch of an SA with
  *	the tunnel payload
  * @sa: the SA state
@@ -616,14 +638,7 @@ static int xtfs_tunnel_send(struct xtfs_sa *sa, struct sock *sk,
 		xtfs_esp_output(sa, skb);
 		return 0;
 	}
-	/* No device features: checksums are finished in software. */
-	segs = skb_gso_segment(skb, 0);
-	if (IS_ERR_OR_NULL(segs)) {
-		xtfs_inc(sa, XTFS_CNT_DROP_OUT_ERR, 1);
-		kfree_skb(skb);
-		return 0;
-	}
-	consume_skb(skb);
+	segs = xtfs_segment(sa, skb);
 	skb_list_walk_safe(segs, seg, segs) {
 		skb_mark_not_on_list(seg);
 		xtfs_esp_output(sa, seg);
@@ -703,14 +718,7 @@ static int xtfs_output_segs(struct net *net, struct sock *sk,
 	struct sk_buff *segs, *seg;
 	int err = 0, e;
 
-	/* No device features: checksums are finished in software. */
-	segs = skb_gso_segment(skb, 0);
-	if (IS_ERR_OR_NULL(segs)) {
-		xtfs_inc(sa, XTFS_CNT_DROP_OUT_ERR, 1);
-		kfree_skb(skb);
-		return 0;
-	}
-	consume_skb(skb);
+	segs = xtfs_segment(sa, skb);
 	skb_list_walk_safe(segs, seg, segs) {
 		skb_mark_not_on_list(seg);
 		e = xtfs_output(net, sk, seg);
