@@ -103,4 +103,23 @@ else
 	ok $? "staged entries charged to the caller's memory cgroup (+$m, $mc after close)"
 fi
 
+# 10: implicit-IV nonce rules (RFC 8750 section 7) from an unprivileged
+# namespace: a second outbound SA under a key in use is refused, and so
+# is migrating the SA (XFRM_MSG_MIGRATE_STATE), which would clone its key
+# and counter.
+key=0x5152535455565758595a5b5c5d5e5f6061626364
+out=$(as_user sh -c "
+	add() { xtfs state add src $OA4 dst $OB4 proto esp spi \$1 reqid 1 \
+		mode iptfs dir out aead '$AEAD' $key $SA_ICV iiv; }
+	add 0x100 || exit 1
+	add 0x101 && exit 2
+	python3 $SELFTEST_DIR/xfrm_msg.py migrate-state $OB4 0x100 $OB4 $OA4 && exit 3
+	xtfs state get dst $OB4 proto esp spi 0x100 | grep -q 'iiv aes-gcm-16' || exit 4
+	exit 0" 2>&1)
+rc=$?
+diag "as nobody: $(echo "$out" | tr '\n' ' ')"
+[ $rc = 0 ] && echo "$out" | grep -q "another outbound SA sends under this key" &&
+	echo "$out" | grep -q "Failed to clone"
+ok $? "unprivileged: a second outbound SA under a key in use and the SA's migration refused (status $rc)"
+
 tap_done
