@@ -13,8 +13,10 @@ modprobe -q esp4; modprobe -q esp6; modprobe -q xfrm_user
 # SAs of an earlier suite are freed by the xfrm garbage collector, those
 # of its deleted namespaces by the namespace cleanup work: allow them up
 # to a minute (a busy emulated guest) before the module can go.
+modprobe -r xtfs_test 2>/dev/null
 for _ in $(seq 300); do
-	modprobe -r xtfs_test xfrm_xtfs 2>/dev/null && break
+	loaded || break
+	modprobe -r xfrm_xtfs 2>/dev/null
 	sleep 0.2
 done
 setup_ns || { diag "namespace setup failed"; exit $KSFT_FAIL; }

@@ -289,4 +289,47 @@ diag "TCP stream from C: sent $(cut -c1-24 "$TMP/tcp.sent"), received $(cut -c1-
 ok $? "TCP stream from C through A (GSO batches): $BYTES octets arrive, SHA-256 identical"
 iperf_ok $C $CC "from C through A (GSO batches)"
 
+# GSO batches forwarded without DF: C sends a UDP_SEGMENT batch whose
+# segments do not fit one outer packet of a dont-frag or tunnel-payload
+# SA (a local socket cannot: UDP refuses GSO over an xfrm route); A
+# forwards it whole. It is segmented, then each segment IP-fragmented, as
+# the kernel's tunnel mode does; it used to get "fragmentation needed" and
+# be dropped.
+gso_send() { # SEGMENT-SIZE PORT SUMS
+	py -n $C -c '
+import hashlib, socket, sys
+size, port, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+# IP_MTU_DISCOVER: IP_PMTUDISC_OMIT, no DF and the device MTU (with DONT
+# the MTU of the bundle would refuse the batch at the socket)
+s.setsockopt(socket.IPPROTO_IP, 10, 5)
+s.setsockopt(socket.IPPROTO_UDP, 103, size)  # UDP_SEGMENT
+segs = [bytes([i + 1]) * size for i in range(4)]
+s.sendto(b"".join(segs), (sys.argv[4], port))
+with open(out, "w") as f:
+    f.write("".join(hashlib.sha256(x).hexdigest() + "\n" for x in segs))' \
+		"$1" "$2" "$3" "$IB"
+}
+for variant in "dont-frag:1000:pkt-size 600 dont-frag" "tunnel:1460:payload tunnel"; do
+	IFS=: read -r what size opts <<<"$variant"
+	sa_flush
+	# shellcheck disable=SC2086
+	if [ $what = tunnel ]; then
+		sa_pair $opts -- $opts
+	else
+		sa_pair $opts
+	fi || diag "$what SAs not made"
+	c_policies || diag "C policies failed"
+	rm -f "$TMP/gso.sent"
+	udp_recv_start $B 5210 4 3 "$TMP/gso.recv" "$IB" || diag "no receiver"
+	gso_send "$size" 5210 "$TMP/gso.sent" || diag "GSO send failed"
+	udp_sent "$TMP/gso.recv"
+	wait "$udp_rpid"
+	big=$(xtfs_counter $A out drop_too_big)
+	[ "$(wc -l <"$TMP/gso.recv")" = 4 ] && [ "$big" = 0 ] &&
+		cmp -s <(sort "$TMP/gso.sent") <(sort "$TMP/gso.recv")
+	ok $? "$what SA: a forwarded GSO batch of 4 x $size octets without DF: $(wc -l <"$TMP/gso.recv") of 4 delivered intact, $big dropped as too big"
+done
+sa_flush
+
 tap_done

@@ -121,47 +121,7 @@ r=$?
 ok $? "a key that sent past 2^32 is refused for an SA without ESN ($o)"
 sa_flush
 
-# 9-10: finding 8: a GSO batch (UDP_SEGMENT) whose segments do not fit
-# one outer packet of a dont-frag or tunnel-payload SA, sent without DF:
-# segmented, then each segment IP-fragmented, as the kernel's tunnel mode
-# does; it used to get "fragmentation needed" and be dropped.
-gso_send() { # SEGMENT-SIZE PORT SUMS
-	py -n $A -c '
-import hashlib, socket, sys
-size, port, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-# IP_MTU_DISCOVER: IP_PMTUDISC_OMIT, no DF and the device MTU (with DONT
-# the MTU of the bundle would refuse the batch at the socket)
-s.setsockopt(socket.IPPROTO_IP, 10, 5)
-s.setsockopt(socket.IPPROTO_UDP, 103, size)  # UDP_SEGMENT
-segs = [bytes([i + 1]) * size for i in range(4)]
-s.sendto(b"".join(segs), (sys.argv[4], port))
-with open(out, "w") as f:
-    f.write("".join(hashlib.sha256(x).hexdigest() + "\n" for x in segs))' \
-		"$1" "$2" "$3" "$IB"
-}
-for variant in "dont-frag:1000:pkt-size 600 dont-frag" "tunnel:1460:payload tunnel"; do
-	IFS=: read -r what size opts <<<"$variant"
-	sa_flush
-	# shellcheck disable=SC2086
-	if [ $what = tunnel ]; then
-		sa_pair $opts -- $opts
-	else
-		sa_pair $opts
-	fi || diag "$what SAs not made"
-	rm -f "$TMP/gso.sent"
-	udp_recv_start $B 5210 4 3 "$TMP/gso.recv" "$IB" || diag "no receiver"
-	gso_send "$size" 5210 "$TMP/gso.sent" || diag "GSO send failed"
-	udp_sent "$TMP/gso.recv"
-	wait "$udp_rpid"
-	big=$(xtfs_counter $A out drop_too_big)
-	[ "$(wc -l <"$TMP/gso.recv")" = 4 ] && [ "$big" = 0 ] &&
-		cmp -s <(sort "$TMP/gso.sent") <(sort "$TMP/gso.recv")
-	ok $? "$what SA: a GSO batch of 4 x $size octets without DF: $(wc -l <"$TMP/gso.recv") of 4 delivered intact, $big dropped as too big"
-done
-sa_flush
-
-# 11-12: time caps. Drop time and init delay are bounded (Documentation/
+# 9-10: time caps. Drop time and init delay are bounded (Documentation/
 # xtfs.rst, "IP-TFS parameters"): at the cap an SA is made, above it the
 # request is refused with a message naming the limit and nothing is made.
 sa_families 4 4
@@ -185,7 +145,7 @@ cap_try $A out 0x903 $OA $OB init-delay 1000000 &&
 ok $? "init-delay 1 s accepted, 1 s + 1 us refused: $(cat "$TMP/cap.err")"
 sa_flush
 
-# 13: what an authenticated peer can make the receiver hold. A reorder
+# 11: what an authenticated peer can make the receiver hold. A reorder
 # window of 65535 and a 10 s drop time, outer packets of up to 60000
 # octets, 5 % of them lost: after a loss the receiver held every later
 # packet (about 60 KiB of truesize each) until the drop time. Now the
@@ -211,7 +171,7 @@ diag "held_limit $limit held_peak $peak lost $lostn drop_old $old inner_in_pkts 
 	[ "${old:-1}" = 0 ] && [ "${inner:-0}" -gt 0 ]
 ok $? "held octets bounded by 4 MiB (peak $peak), $limit gaps given up early, none dropped as old"
 
-# 14: deleting the namespaces while B holds packets for reordering (a gap,
+# 12: deleting the namespaces while B holds packets for reordering (a gap,
 # then packets after it, within the drop time) and A has packets queued
 # for the init delay. Held packets kept a reference on B's veth, and
 # through their secpath on B's SA: the namespace's cleanup waited in
