@@ -37,8 +37,8 @@
  * partial inner packet: Documentation/xtfs.rst, "IP-TFS parameters" and
  * "Receive: reorder window and reassembly".
  */
-#define XTFS_MAX_DROP_TIME_US	10000000U	/* 10 s */
-#define XTFS_MAX_INIT_DELAY_US	1000000U	/* 1 s */
+#define XTFS_MAX_DROP_TIME_US	60000000U	/* 60 s */
+#define XTFS_MAX_INIT_DELAY_US	5000000U	/* 5 s */
 #define XTFS_MAX_HELD_BYTES	(4U * 1024 * 1024)
 
 /* Smallest usable data block space in an outer packet (octets). */
