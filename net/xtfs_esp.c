@@ -220,10 +220,11 @@ static void xtfs_iiv_key_retire(struct xtfs_iiv_key *k)
  * RFC 8750 section 7: the nonce must not repeat under a key. An SA whose
  * key a live outbound SA already sends under is refused, except an update
  * of that same SA (XFRM_MSG_UPDSA copies into the live SA and discards
- * this one). An SA made with the key of one that has died starts above
- * the highest sequence number sent under it: its counter is raised and
- * the skipped numbers counted, or, when that does not fit its counter
- * (no ESN), the SA is refused.
+ * this one). An SA deleted, or of a namespace being dismantled, counts as
+ * dead and stops sending here. An SA made with the key of one that has
+ * died starts above the highest sequence number sent under it: its
+ * counter is raised and the skipped numbers counted, or, when that does
+ * not fit its counter (no ESN), the SA is refused.
  *
  * Return: 0, or a negative error with an extended ACK message.
  */
@@ -255,8 +256,12 @@ static int xtfs_iiv_key_claim(struct xfrm_state *x, struct xtfs_sa *sa,
 	old = k ? k->x : NULL;
 	if (old) {
 		spin_lock_bh(&old->lock);
-		if (old->km.state == XFRM_STATE_DEAD) {
-			/* Deleted, not yet destroyed: it sends no more. */
+		if (old->km.state == XFRM_STATE_DEAD ||
+		    !check_net(xs_net(old))) {
+			/* Deleted but not yet destroyed, or of a namespace
+			 * being dismantled: it sends no more (its key entry
+			 * goes, xtfs_esp_next_seq() then refuses).
+			 */
 			k->hi = max(k->hi, xtfs_state_sa(old)->iiv.tx_last);
 			xtfs_state_sa(old)->iiv.key = NULL;
 			k->x = NULL;
