@@ -67,7 +67,7 @@ fi
 out=$(as_user sh -c "xtfs state add src $OA4 dst $OB4 proto esp spi 0x100 \
 	reqid 1 mode iptfs dir out aead '$AEAD' $KEY_AB $SA_ICV iiv &&
 	xtfs state get dst $OB4 proto esp spi 0x100" 2>&1)
-diag "as nobody: $(echo "$out" | grep iptfs)"
+diag "as nobody: $(echo "$out" | grep -E 'iptfs|xtfs:')"
 echo "$out" | grep -q 'iiv aes-gcm-16'
 ok $? "unprivileged user namespace: staged implicit IV, SA made with iiv"
 
