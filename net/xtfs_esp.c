@@ -85,7 +85,6 @@ static siphash_key_t xtfs_iiv_hash_key __read_mostly;
 /**
  * struct xtfs_esp_alg - an implicit-IV algorithm and the SA AEAD it needs
  * @alg: the algorithm (IKEv2 transform ID)
- * @name: its IANA name
  * @aead: xfrm name of the SA's AEAD
  * @icv_bits: ICV length of the SA's AEAD in bits
  */
