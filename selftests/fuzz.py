@@ -531,6 +531,15 @@ class Session:
         self.settle()
 
 
+def esp_plaintext(rnd, p, nexthdr, bad):
+    """Payload P with the ESP trailer (RFC 4303 2.4): padding to four
+    octets, pad length and next header. With BAD "trailer" the pad length
+    is a random one past the payload."""
+    padn = -(len(p) + 2) % 4
+    padlen = padn if bad != "trailer" else rnd.randint(len(p) + padn, 255)
+    return p + bytes(range(1, padn + 1)) + bytes((padlen, nexthdr))
+
+
 class NullSeal:
     """ESP with ecb(cipher_null) and no authentication."""
 
@@ -541,11 +550,8 @@ class NullSeal:
         self.r = rnd
 
     def __call__(self, seq, p, nexthdr, bad):
-        padn = -(len(p) + 2) % 4
-        padlen = padn if bad != "trailer" else \
-            self.r.randint(len(p) + padn, 255)
-        return (struct.pack("!II", self.spi, seq & 0xffffffff) + p +
-                bytes(range(1, padn + 1)) + bytes((padlen, nexthdr)))
+        return (struct.pack("!II", self.spi, seq & 0xffffffff) +
+                esp_plaintext(self.r, p, nexthdr, bad))
 
 
 class IivSeal:
@@ -563,11 +569,8 @@ class IivSeal:
         self.r = rnd
 
     def __call__(self, seq, p, nexthdr, bad):
-        padn = -(len(p) + 2) % 4
-        padlen = padn if bad != "trailer" else \
-            self.r.randint(len(p) + padn, 255)
         esph = struct.pack("!II", self.spi, seq & 0xffffffff)
-        pt = p + bytes(range(1, padn + 1)) + bytes((padlen, nexthdr))
+        pt = esp_plaintext(self.r, p, nexthdr, bad)
         ct = bytearray(self.aead.encrypt(self.salt + struct.pack("!Q", seq),
                                          pt, esph))
         if bad == "icv":

@@ -134,15 +134,22 @@ def in_netns(name, fn):
 
 
 class Xfrm:
-    """An xfrm netlink socket in one network namespace."""
+    """An xfrm netlink socket in network namespace NS (None: this one)."""
 
-    def __init__(self, ns):
+    def __init__(self, ns=None):
         self.ns = ns
-        self.sock = in_netns(ns, lambda: socket.socket(
-            socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_XFRM))
+        if ns is None:
+            self.sock = self.open()
+        else:
+            self.sock = in_netns(ns, self.open)
         self.sock.setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1)
         self.sock.bind((0, 0))
         self.seq = 0
+
+    @staticmethod
+    def open():
+        """A raw xfrm netlink socket in the current network namespace."""
+        return socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_XFRM)
 
     def req(self, kind, payload, flags=0):
         """Send one request, wait for its ACK: (errno, extended ACK)."""

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """xfrm netlink requests that iproute2 and the xtfs helper do not send.
 
-Written from include/uapi/linux/xfrm.h with nothing but the socket module.
+Written from include/uapi/linux/xfrm.h; sent with xfrm_churn.py's Xfrm.
 Each command prints "OK" or "ERRNO-NAME|extended ACK message" and exits
 0 when the kernel accepted the request, 1 when it refused it.
 
@@ -21,19 +21,9 @@ import socket
 import struct
 import sys
 
-from xtfs_genl import attr, parse_attrs
+from xfrm_churn import Xfrm, a4, attr
 
-NETLINK_XFRM = 6
-SOL_NETLINK = 270
-NETLINK_EXT_ACK = 11
-NETLINK_CAP_ACK = 10
-NLM_F_REQUEST = 1
-NLM_F_ACK = 4
 NLM_F_REPLACE = 0x100
-NLM_F_ACK_TLVS = 0x200
-NLMSG_ERROR = 2
-NLMSGERR_ATTR_MSG = 1
-
 XFRM_MSG_NEWAE = 30
 XFRM_MSG_MIGRATE_STATE = 41
 XFRMA_ENCAP = 4
@@ -43,38 +33,15 @@ UDP_ENCAP_ESPINUDP = 2
 IPPROTO_ESP = 50
 
 
-def addr4(text):
-    """An xfrm_address_t holding an IPv4 address."""
-    return socket.inet_aton(text) + b"\0" * 12
-
-
 def usersa_id(dst, spi):
     """struct xfrm_usersa_id of an IPv4 ESP SA."""
-    return addr4(dst) + struct.pack("!I", spi) + \
+    return a4(dst) + struct.pack("!I", spi) + \
         struct.pack("=HBx", socket.AF_INET, IPPROTO_ESP)
 
 
 def request(mtype, flags, body):
-    """Send one request; return (errno, extended ACK message)."""
-    s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_XFRM)
-    s.setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1)
-    s.setsockopt(SOL_NETLINK, NETLINK_CAP_ACK, 1)
-    s.bind((0, 0))
-    s.send(struct.pack("=IHHII", 16 + len(body), mtype,
-                       NLM_F_REQUEST | NLM_F_ACK | flags, 1, 0) + body)
-    while True:
-        data = s.recv(65536)
-        ln, t, fl = struct.unpack("=IHH", data[:8])
-        if t != NLMSG_ERROR:
-            continue
-        m = data[16:ln]
-        err = -struct.unpack("=i", m[:4])[0]
-        text = ""
-        if fl & NLM_F_ACK_TLVS:
-            tlv = parse_attrs(m[4 + 16:])
-            text = tlv.get(NLMSGERR_ATTR_MSG, b"").rstrip(b"\0")
-            text = text.decode(errors="replace")
-        return err, text
+    """Send one request in this namespace: (errno, extended ACK message)."""
+    return Xfrm().req(mtype, body, flags)
 
 
 def newae(dst, spi, oseq):
@@ -88,7 +55,7 @@ def newae(dst, spi, oseq):
 def migrate_state(dst, spi, new_dst, new_src, sport=None, dport=None):
     """XFRM_MSG_MIGRATE_STATE to new addresses, with UDP encapsulation
     when ports are given."""
-    body = usersa_id(dst, spi) + addr4(new_dst) + addr4(new_src)
+    body = usersa_id(dst, spi) + a4(new_dst) + a4(new_src)
     body += struct.pack("=II", 0, 0)            # old mark
     body += b"\0" * 56                          # new selector: AF_UNSPEC
     body += struct.pack("=IIHH", 0, 0, socket.AF_INET, 0)
