@@ -67,6 +67,7 @@ struct xtfs_config {
 };
 
 struct xtfs_iiv_key;
+struct xtfs_net;
 
 /* Octets of the implicit IV (RFC 8750 section 4). */
 #define XTFS_IIV_LEN		8
@@ -116,6 +117,29 @@ struct xtfs_reasm {
 };
 
 /**
+ * struct xtfs_rx_cb - control block of an outer packet in xtfs_rx_seq()
+ * @seq: 64-bit ESP sequence number
+ * @since: when the gap just below @seq was first seen: the earliest
+ *	arrival of any packet held at or above @seq
+ * @iif: index of the device the packet came in on, 0 for none; the held
+ *	packet keeps no pointer to the device (xtfs_rx_unpin())
+ * @truesize: octets charged to &xtfs_sa.rx_bytes while held
+ * @sa_ref: the secpath's reference to the SA was dropped while held
+ * @empty: the ESP packet carried no AGGFRAG payload (see xtfs_input()):
+ *	it takes its place in sequence and has nothing to parse
+ */
+struct xtfs_rx_cb {
+	u64	seq;
+	ktime_t	since;
+	int	iif;
+	u32	truesize;
+	bool	sa_ref;
+	bool	empty;
+};
+
+#define XTFS_RX_CB(skb) ((struct xtfs_rx_cb *)(skb)->cb)
+
+/**
  * struct xtfs_sa - per-SA state, hung on xfrm_state::mode_data
  * @x: the SA
  * @cfg: configuration
@@ -141,9 +165,13 @@ struct xtfs_reasm {
  * @iiv: the AEAD of the extended ESP engine when the SA uses implicit IV
  *	(@iiv.tfm set before the SA is visible, then constant)
  * @cnt: counters, see &enum xtfs_counter
+ * @xn: the list of its namespace's SAs it is in (xtfs_main.c)
+ * @node: its entry there
  */
 struct xtfs_sa {
 	struct xfrm_state	*x;
+	struct xtfs_net		*xn;
+	struct list_head	node;
 	struct xtfs_config	cfg;
 
 	spinlock_t		lock;		/* send queue */
@@ -235,6 +263,7 @@ u32 xtfs_payload_space(struct xfrm_state *x, u32 outer_size);
 u32 xtfs_min_pkt_size(struct xfrm_state *x);
 void xtfs_output_init(struct xtfs_sa *sa);
 void xtfs_output_destroy(struct xtfs_sa *sa);
+void xtfs_output_flush_dev(struct xtfs_sa *sa, const struct net_device *dev);
 
 /* xtfs_input.c */
 int xtfs_input(struct xfrm_state *x, struct sk_buff *skb);

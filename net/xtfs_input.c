@@ -26,26 +26,6 @@
 #define XTFS_INNER_HEADROOM	LL_MAX_HEADER
 
 /**
- * struct xtfs_skb_cb - control block of an outer packet held for reordering
- * @seq: 64-bit ESP sequence number
- * @since: when the gap just below @seq was first seen: the earliest
- *	arrival of any packet held at or above @seq
- * @iif: index of the device the packet came in on, 0 for none; the held
- *	packet keeps no pointer to the device (xtfs_rx_unpin())
- * @truesize: octets charged to &xtfs_sa.rx_bytes while held
- * @sa_ref: the secpath's reference to the SA was dropped while held
- */
-struct xtfs_skb_cb {
-	u64	seq;
-	ktime_t	since;
-	int	iif;
-	u32	truesize;
-	bool	sa_ref;
-};
-
-#define XTFS_SKB_CB(skb) ((struct xtfs_skb_cb *)(skb)->cb)
-
-/**
  * xtfs_reasm_drop() - give up on the inner packet being reassembled
  * @sa: the SA state (for counters)
  * @r: parser state
@@ -357,11 +337,15 @@ EXPORT_SYMBOL_IF_KUNIT(xtfs_reasm_payload);
  * @sa: the SA state, @sa->rlock held
  * @skb: the outer packet
  * @out: complete inner packets are appended here
+ *
+ * An empty one (&xtfs_rx_cb.empty) leaves the packet in progress as it
+ * is, as an all-pad payload does (RFC 9347 section 2.2.3).
  */
 static void xtfs_rx_process(struct xtfs_sa *sa, struct sk_buff *skb,
 			    struct sk_buff_head *out)
 {
-	xtfs_reasm_payload(sa, &sa->reasm, skb, out);
+	if (!XTFS_RX_CB(skb)->empty)
+		xtfs_reasm_payload(sa, &sa->reasm, skb, out);
 	consume_skb(skb);
 }
 
@@ -402,7 +386,7 @@ static struct sk_buff *xtfs_rx_peek(const struct xtfs_sa *sa, u64 seq)
 {
 	struct sk_buff *skb = sa->rx_win[xtfs_slot(sa, seq)];
 
-	return skb && XTFS_SKB_CB(skb)->seq == seq ? skb : NULL;
+	return skb && XTFS_RX_CB(skb)->seq == seq ? skb : NULL;
 }
 
 /**
@@ -445,7 +429,7 @@ static void xtfs_rx_note_peak(struct xtfs_sa *sa)
  */
 static void xtfs_rx_unpin(struct xtfs_sa *sa, struct sk_buff *skb)
 {
-	struct xtfs_skb_cb *cb = XTFS_SKB_CB(skb);
+	struct xtfs_rx_cb *cb = XTFS_RX_CB(skb);
 	struct sec_path *sp;
 
 	nf_reset_ct(skb);
@@ -476,7 +460,7 @@ static void xtfs_rx_unpin(struct xtfs_sa *sa, struct sk_buff *skb)
  */
 static void xtfs_rx_repin(struct xtfs_sa *sa, struct sk_buff *skb)
 {
-	struct xtfs_skb_cb *cb = XTFS_SKB_CB(skb);
+	struct xtfs_rx_cb *cb = XTFS_RX_CB(skb);
 	struct sec_path *sp = skb_sec_path(skb);
 
 	if (cb->sa_ref) {
@@ -506,7 +490,7 @@ static struct sk_buff *xtfs_rx_take(struct xtfs_sa *sa, u64 seq)
 		return NULL;
 	sa->rx_win[xtfs_slot(sa, seq)] = NULL;
 	sa->rx_held--;
-	sa->rx_bytes -= XTFS_SKB_CB(skb)->truesize;
+	sa->rx_bytes -= XTFS_RX_CB(skb)->truesize;
 	xtfs_rx_repin(sa, skb);
 	return skb;
 }
@@ -580,7 +564,7 @@ static void xtfs_rx_advance(struct xtfs_sa *sa, u64 target,
  * A missing packet is known missing from the first arrival of any packet
  * after it, so the gap below @seq dates from the next packet held above.
  *
- * Return: the &xtfs_skb_cb.since of the next held packet above @seq.
+ * Return: the &xtfs_rx_cb.since of the next held packet above @seq.
  */
 static ktime_t xtfs_rx_gap_since(const struct xtfs_sa *sa, u64 seq)
 {
@@ -589,7 +573,7 @@ static ktime_t xtfs_rx_gap_since(const struct xtfs_sa *sa, u64 seq)
 	/* @sa->rx_high is held and within the window: the walk ends. */
 	while (!(skb = xtfs_rx_peek(sa, ++seq)))
 		;
-	return XTFS_SKB_CB(skb)->since;
+	return XTFS_RX_CB(skb)->since;
 }
 
 /**
@@ -678,17 +662,17 @@ VISIBLE_IF_KUNIT void xtfs_rx_seq(struct xtfs_sa *sa, struct sk_buff *skb,
 		return;
 	}
 
-	XTFS_SKB_CB(skb)->seq = seq;
+	XTFS_RX_CB(skb)->seq = seq;
 	if (!sa->rx_held || seq > sa->rx_high) {
-		XTFS_SKB_CB(skb)->since = now;
+		XTFS_RX_CB(skb)->since = now;
 		sa->rx_high = seq;
 	} else {
-		XTFS_SKB_CB(skb)->since = xtfs_rx_gap_since(sa, seq);
+		XTFS_RX_CB(skb)->since = xtfs_rx_gap_since(sa, seq);
 	}
-	XTFS_SKB_CB(skb)->truesize = skb->truesize;
+	XTFS_RX_CB(skb)->truesize = skb->truesize;
 	xtfs_rx_unpin(sa, skb);
 	sa->rx_win[slot] = skb;
-	sa->rx_bytes += XTFS_SKB_CB(skb)->truesize;
+	sa->rx_bytes += XTFS_RX_CB(skb)->truesize;
 	xtfs_rx_note_peak(sa);
 	/* The timer runs while packets are held. It may fire before the
 	 * deadline of the gap then at the head (that gap was filled and a
@@ -759,7 +743,7 @@ VISIBLE_IF_KUNIT ktime_t xtfs_rx_expire(struct xtfs_sa *sa, ktime_t now,
 		target = sa->rx_next;
 		while (!(skb = xtfs_rx_peek(sa, target)))
 			target++;
-		deadline = ktime_add_us(XTFS_SKB_CB(skb)->since,
+		deadline = ktime_add_us(XTFS_RX_CB(skb)->since,
 					sa->cfg.drop_time_us);
 		if (ktime_before(now, deadline))
 			return deadline;
@@ -881,18 +865,26 @@ int xtfs_input(struct xfrm_state *x, struct sk_buff *skb)
 {
 	struct xtfs_sa *sa = x->mode_data;
 	struct sk_buff_head out;
+	bool esn, empty;
 	__be32 low;
-	bool esn;
 	u64 seq;
 
-	BUILD_BUG_ON(sizeof(struct xtfs_skb_cb) > sizeof_field(struct sk_buff, cb));
+	BUILD_BUG_ON(sizeof(struct xtfs_rx_cb) > sizeof_field(struct sk_buff, cb));
 	xtfs_inc(sa, XTFS_CNT_OUTER_IN_PKTS, 1);
 	if (sa->cfg.payload == XTFS_PAYLOAD_TUNNEL)
 		return xtfs_tunnel_input(sa, skb);
-	if (XFRM_MODE_SKB_CB(skb)->protocol != IPPROTO_AGGFRAG) {
+	/* Another next header (a dummy packet, RFC 4303 section 2.6, or
+	 * anything else the peer sealed) has no data for us, but its
+	 * sequence number was sent: it goes through the reorder window
+	 * empty, so the window does not wait for it until the drop time.
+	 */
+	empty = XFRM_MODE_SKB_CB(skb)->protocol != IPPROTO_AGGFRAG;
+	if (empty) {
 		xtfs_inc(sa, XTFS_CNT_DROP_BAD_HDR, 1);
-		kfree_skb(skb);
-		return -EINPROGRESS;
+		if (pskb_trim(skb, 0)) {
+			kfree_skb(skb);
+			return -EINPROGRESS;
+		}
 	}
 	/* The outer packet's secpath may hold the last reference to a
 	 * deleted SA, and it is freed while parsing: keep @sa alive until
@@ -919,6 +911,8 @@ int xtfs_input(struct xfrm_state *x, struct sk_buff *skb)
 	}
 	/* The input route is not needed and may not be held past RCU. */
 	skb_dst_drop(skb);
+	/* From here the control block is ours (the xfrm one is read). */
+	XTFS_RX_CB(skb)->empty = empty;
 
 	__skb_queue_head_init(&out);
 	spin_lock_bh(&sa->rlock);

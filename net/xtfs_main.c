@@ -10,9 +10,13 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
+#include <linux/netdevice.h>
 #include <linux/netlink.h>
+#include <net/addrconf.h>
 #include <net/genetlink.h>
+#include <net/net_namespace.h>
 #include <net/netlink.h>
+#include <net/netns/generic.h>
 #include <net/xfrm.h>
 
 #include "xtfs.h"
@@ -20,6 +24,72 @@
 
 /* The in-tree module serving the same mode. */
 #define XTFS_INTREE_NAME	"xfrm_iptfs"
+
+/**
+ * struct xtfs_net - xtfs's SAs of a network namespace
+ * @ref: one reference for the namespace, one for each SA in @sas
+ * @lock: protects @sas
+ * @sas: the namespace's SAs that have xtfs state (&xtfs_sa.node)
+ *
+ * Allocated apart from the namespace's generic data so that an SA the
+ * state garbage collector destroys after the namespace is gone still
+ * finds it.
+ */
+struct xtfs_net {
+	refcount_t		ref;
+	spinlock_t		lock;	/* @sas */
+	struct list_head	sas;
+};
+
+/**
+ * struct xtfs_pernet - xtfs's generic data of a network namespace
+ * @xn: its list of SAs
+ */
+struct xtfs_pernet {
+	struct xtfs_net		*xn;
+};
+
+static unsigned int xtfs_net_id __read_mostly;
+
+/**
+ * xtfs_net_put() - drop a reference on a namespace's SA list
+ * @xn: the list
+ */
+static void xtfs_net_put(struct xtfs_net *xn)
+{
+	if (refcount_dec_and_test(&xn->ref))
+		kfree(xn);
+}
+
+/**
+ * xtfs_sa_link() - enter an SA's state in its namespace's list
+ * @sa: the state, set up
+ */
+static void xtfs_sa_link(struct xtfs_sa *sa)
+{
+	struct xtfs_pernet *pn = net_generic(xs_net(sa->x), xtfs_net_id);
+	struct xtfs_net *xn = pn->xn;
+
+	refcount_inc(&xn->ref);
+	sa->xn = xn;
+	spin_lock_bh(&xn->lock);
+	list_add(&sa->node, &xn->sas);
+	spin_unlock_bh(&xn->lock);
+}
+
+/**
+ * xtfs_sa_unlink() - take an SA's state out of its namespace's list
+ * @sa: the state
+ */
+static void xtfs_sa_unlink(struct xtfs_sa *sa)
+{
+	struct xtfs_net *xn = sa->xn;
+
+	spin_lock_bh(&xn->lock);
+	list_del(&sa->node);
+	spin_unlock_bh(&xn->lock);
+	xtfs_net_put(xn);
+}
 
 /**
  * xtfs_sa_alloc() - allocate and initialise per-SA state with defaults
@@ -83,6 +153,7 @@ static int xtfs_init_state(struct xfrm_state *x)
 			return -ENOMEM;
 		x->mode_data = sa;
 		__module_get(THIS_MODULE);
+		xtfs_sa_link(sa);
 	}
 	x->props.header_len += sizeof(struct xtfs_aggfrag_hdr) +
 			       (x->props.family == AF_INET6 ?
@@ -127,6 +198,7 @@ static int xtfs_clone_state(struct xfrm_state *x, struct xfrm_state *orig)
 	}
 	x->mode_data = sa;
 	__module_get(THIS_MODULE);
+	xtfs_sa_link(sa);
 	return 0;
 }
 
@@ -143,6 +215,7 @@ static void xtfs_destroy_state(struct xfrm_state *x)
 
 	if (!sa)
 		return;
+	xtfs_sa_unlink(sa);
 	xtfs_output_destroy(sa);
 	xtfs_input_destroy(sa);
 	xtfs_esp_destroy(sa);
@@ -451,6 +524,85 @@ static struct notifier_block xtfs_module_nb = {
 };
 
 /**
+ * xtfs_netdev_event() - a device is going down or away (netdevice notifier)
+ * @nb: notifier block
+ * @event: NETDEV_*
+ * @ptr: &struct netdev_notifier_info
+ *
+ * At NETDEV_DOWN and NETDEV_UNREGISTER the SAs of the device's namespace
+ * drop the queued packets routed by it (xtfs_output_flush_dev()). This
+ * runs before the routing code's handlers (see &xtfs_netdev_nb), which
+ * move the routes, xfrm bundles included, to blackhole_netdev: the
+ * device's references are then gone whatever xtfs holds, and the packets
+ * would be sent into the blackhole at the end of the init delay. Held
+ * received packets refer to their device by index only.
+ *
+ * Return: NOTIFY_DONE.
+ */
+static int xtfs_netdev_event(struct notifier_block *nb, unsigned long event,
+			     void *ptr)
+{
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+	struct xtfs_pernet *pn;
+	struct xtfs_sa *sa;
+
+	if (event != NETDEV_DOWN && event != NETDEV_UNREGISTER)
+		return NOTIFY_DONE;
+	pn = net_generic(dev_net(dev), xtfs_net_id);
+	spin_lock_bh(&pn->xn->lock);
+	list_for_each_entry(sa, &pn->xn->sas, node)
+		xtfs_output_flush_dev(sa, dev);
+	spin_unlock_bh(&pn->xn->lock);
+	return NOTIFY_DONE;
+}
+
+/* Ahead of fib_netdev_event() and addrconf_notify() (priority 0). */
+static struct notifier_block xtfs_netdev_nb = {
+	.notifier_call	= xtfs_netdev_event,
+	.priority	= ADDRCONF_NOTIFY_PRIORITY + 1,
+};
+
+/**
+ * xtfs_net_init() - per-namespace set-up
+ * @net: the namespace
+ *
+ * Return: 0 or -ENOMEM.
+ */
+static int __net_init xtfs_net_init(struct net *net)
+{
+	struct xtfs_pernet *pn = net_generic(net, xtfs_net_id);
+	struct xtfs_net *xn = kzalloc_obj(*xn, GFP_KERNEL_ACCOUNT);
+
+	if (!xn)
+		return -ENOMEM;
+	refcount_set(&xn->ref, 1);
+	spin_lock_init(&xn->lock);
+	INIT_LIST_HEAD(&xn->sas);
+	pn->xn = xn;
+	return 0;
+}
+
+/**
+ * xtfs_net_exit() - per-namespace tear-down
+ * @net: the namespace
+ *
+ * SAs still listed keep the list until their own destruction.
+ */
+static void __net_exit xtfs_net_exit(struct net *net)
+{
+	struct xtfs_pernet *pn = net_generic(net, xtfs_net_id);
+
+	xtfs_net_put(pn->xn);
+}
+
+static struct pernet_operations xtfs_net_ops = {
+	.init	= xtfs_net_init,
+	.exit	= xtfs_net_exit,
+	.id	= &xtfs_net_id,
+	.size	= sizeof(struct xtfs_pernet),
+};
+
+/**
  * xtfs_init() - module init: guard, netlink family, then the mode
  *
  * The mode comes last: once it is registered SAs can be created, and
@@ -478,9 +630,15 @@ static int __init xtfs_init(void)
 		err = -EBUSY;
 		goto err_notifier;
 	}
-	err = xtfs_netlink_init();
+	err = register_pernet_subsys(&xtfs_net_ops);
 	if (err)
 		goto err_notifier;
+	err = register_netdevice_notifier(&xtfs_netdev_nb);
+	if (err)
+		goto err_pernet;
+	err = xtfs_netlink_init();
+	if (err)
+		goto err_netdev;
 	err = xtfs_esp_init();
 	if (err)
 		goto err_netlink;
@@ -497,6 +655,10 @@ err_esp:
 	xtfs_esp_exit();
 err_netlink:
 	xtfs_netlink_exit();
+err_netdev:
+	unregister_netdevice_notifier(&xtfs_netdev_nb);
+err_pernet:
+	unregister_pernet_subsys(&xtfs_net_ops);
 err_notifier:
 	unregister_module_notifier(&xtfs_module_nb);
 	return err;
@@ -522,6 +684,8 @@ static void __exit xtfs_exit(void)
 	 * work return before the module text goes.
 	 */
 	xfrm_flush_gc();
+	unregister_netdevice_notifier(&xtfs_netdev_nb);
+	unregister_pernet_subsys(&xtfs_net_ops);
 }
 
 module_init(xtfs_init);

@@ -176,16 +176,16 @@ VISIBLE_IF_KUNIT u32 xtfs_fill_payload(struct sk_buff_head *q, u32 *head_sent,
 EXPORT_SYMBOL_IF_KUNIT(xtfs_fill_payload);
 
 /**
- * struct xtfs_skb_cb - what xtfs keeps in a queued inner packet's cb
+ * struct xtfs_tx_cb - what xtfs keeps in a queued inner packet's cb
  * @enq_ns: when the packet was queued, CLOCK_MONOTONIC in ns
  *
  * Offset 0 of skb->cb; SKB_GSO_CB, which segmentation uses, lies beyond.
  */
-struct xtfs_skb_cb {
+struct xtfs_tx_cb {
 	u64	enq_ns;
 };
 
-#define XTFS_SKB_CB(skb)	((struct xtfs_skb_cb *)(skb)->cb)
+#define XTFS_TX_CB(skb)	((struct xtfs_tx_cb *)(skb)->cb)
 
 /**
  * xtfs_ecn_threshold() - queue fill above which ECN-capable packets get CE
@@ -258,7 +258,7 @@ static void xtfs_unbatch(struct xtfs_sa *sa, u32 space)
 			skb = skb_peek_next(skb, q);
 			continue;
 		}
-		enq_ns = XTFS_SKB_CB(skb)->enq_ns;
+		enq_ns = XTFS_TX_CB(skb)->enq_ns;
 		prev = skb->prev;
 		__skb_unlink(skb, q);
 		sa->queued -= skb->len;
@@ -278,7 +278,7 @@ static void xtfs_unbatch(struct xtfs_sa *sa, u32 space)
 				kfree_skb(seg);
 				continue;
 			}
-			XTFS_SKB_CB(seg)->enq_ns = enq_ns;
+			XTFS_TX_CB(seg)->enq_ns = enq_ns;
 			__skb_queue_after(q, prev, seg);
 			sa->queued += seg->len;
 			prev = seg;
@@ -469,7 +469,7 @@ static void xtfs_tx_work(struct work_struct *work)
 			continue;
 		}
 		now = ktime_get_ns();
-		due = XTFS_SKB_CB(head)->enq_ns + delay;
+		due = XTFS_TX_CB(head)->enq_ns + delay;
 		if (sa->queued - sa->head_sent < space && now < due) {
 			hrtimer_start(&sa->timer, ns_to_ktime(due - now),
 				      HRTIMER_MODE_REL_SOFT);
@@ -482,7 +482,9 @@ static void xtfs_tx_work(struct work_struct *work)
 		budget -= min(budget, space);
 		batch--;
 		if (xtfs_build_one(sa, space, &skb)) {
-			/* Try again soon rather than drop what is queued. */
+			/* No outer packet could be allocated: the head is
+			 * dropped, counted, and the rest goes on.
+			 */
 			xtfs_drop_head(sa, XTFS_CNT_DROP_NOMEM);
 			continue;
 		}
@@ -541,7 +543,7 @@ static void xtfs_enqueue(struct xtfs_sa *sa, struct sk_buff *skb, u32 space)
 	u64 now = ktime_get_ns();
 	u32 len = skb->len;
 
-	XTFS_SKB_CB(skb)->enq_ns = now;
+	XTFS_TX_CB(skb)->enq_ns = now;
 	spin_lock_bh(&sa->lock);
 	if ((u64)sa->queued + len > sa->cfg.max_qsize) {
 		spin_unlock_bh(&sa->lock);
@@ -917,6 +919,50 @@ void xtfs_output_init(struct xtfs_sa *sa)
 	INIT_WORK(&sa->tx_work, xtfs_tx_work);
 	/* Spread SAs over the CPUs, one sending CPU each (xtfs_kick()). */
 	sa->tx_cpu = cpumask_local_spread(ntohl(sa->x->id.spi), NUMA_NO_NODE);
+}
+
+/**
+ * xtfs_dst_uses() - whether a route leaves by a device
+ * @dst: an inner packet's route, the SA's xfrm bundle
+ * @dev: the device
+ *
+ * Return: true when @dst or a route it stacks on (its child chain, down
+ * to the path) sends by @dev.
+ */
+static bool xtfs_dst_uses(const struct dst_entry *dst,
+			  const struct net_device *dev)
+{
+	for (; dst; dst = xfrm_dst_child(dst))
+		if (dst_dev(dst) == dev)
+			return true;
+	return false;
+}
+
+/**
+ * xtfs_output_flush_dev() - drop the queued packets routed by a device
+ * @sa: the SA state
+ * @dev: a device being unregistered
+ *
+ * A queued inner packet waits up to the init delay on its route: when a
+ * device goes down or away (xtfs_netdev_event()), the packets whose route
+ * leaves by it are dropped at once, counted as drop_no_dev.
+ */
+void xtfs_output_flush_dev(struct xtfs_sa *sa, const struct net_device *dev)
+{
+	struct sk_buff *skb, *tmp;
+
+	spin_lock_bh(&sa->lock);
+	skb_queue_walk_safe(&sa->queue, skb, tmp) {
+		if (!xtfs_dst_uses(skb_dst(skb), dev))
+			continue;
+		if (skb == skb_peek(&sa->queue))
+			sa->head_sent = 0;
+		__skb_unlink(skb, &sa->queue);
+		sa->queued -= skb->len;
+		xtfs_inc(sa, XTFS_CNT_DROP_NO_DEV, 1);
+		kfree_skb(skb);
+	}
+	spin_unlock_bh(&sa->lock);
 }
 
 /**

@@ -396,6 +396,26 @@ static void st_feed_seq(struct kunit *test, struct stream *st, u32 p, u64 seq,
 	}
 }
 
+/**
+ * st_feed_empty() - an ESP packet without AGGFRAG payload as sequence
+ *	number SEQ_BASE + @p, as xtfs_input() passes it on
+ * @test: test context
+ * @st: the stream
+ * @p: payload index (a raw payload standing for no stream octet)
+ */
+static void st_feed_empty(struct kunit *test, struct stream *st, u32 p)
+{
+	struct sk_buff *skb = alloc_skb(0, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	XTFS_RX_CB(skb)->empty = true;
+	spin_lock_bh(&st->sa->rlock);
+	xtfs_rx_seq(st->sa, skb, SEQ_BASE + p, st->now, &st->got);
+	spin_unlock_bh(&st->sa->rlock);
+	st->fed[p] = true;
+	st->seq[p] = SEQ_BASE + p;
+}
+
 /* Payload @p as its own sequence number, in a stream without gaps. */
 static void st_feed(struct kunit *test, struct stream *st, u32 p)
 {
@@ -1154,6 +1174,27 @@ static void xtfs_test_all_pad(struct kunit *test)
 	st_feed(test, st, 4);
 	st_expect(test, st);
 	KUNIT_EXPECT_EQ(test, skb_queue_len(&st->got), 2U);
+	KUNIT_EXPECT_EQ(test, cnt(st, XTFS_CNT_REASSEMBLED), 1ULL);
+
+	/* ESP packets of another next header (xtfs_input() counts them)
+	 * take their sequence numbers like all-pad payloads: alone, held
+	 * or in order, between fragments, and nothing is waited for.
+	 */
+	st = st_new(test, 3);
+	st_add(test, st, false, 500, 7);
+	st_add(test, st, true, 40, 8);
+	st_pack_one(test, st, 300, false);
+	st_feed(test, st, 0);
+	st_add_raw(test, st, all_pad, 0);
+	st_add_raw(test, st, all_pad, 0);
+	st_feed_empty(test, st, 2);	/* held */
+	st_feed_empty(test, st, 1);
+	st_pack(test, st, 300, 0);
+	st_feed(test, st, 3);
+	st_expect(test, st);
+	KUNIT_EXPECT_EQ(test, skb_queue_len(&st->got), 2U);
+	KUNIT_EXPECT_EQ(test, st->sa->rx_held, 0U);
+	KUNIT_EXPECT_EQ(test, cnt(st, XTFS_CNT_LOST), 0ULL);
 	KUNIT_EXPECT_EQ(test, cnt(st, XTFS_CNT_REASSEMBLED), 1ULL);
 }
 

@@ -46,6 +46,8 @@ AGGFRAG = 144
 ESP_REPLAY_WIN = 32     # the legacy replay window the SAs are made with
 MAX_PAYLOAD = 1420      # ESP payload octets that fit a 1500-octet packet
 IPPROTO_NONE = 59
+# An ESP packet of another next header in the reorder window.
+EMPTY = object()
 
 
 def csum(data):
@@ -177,6 +179,8 @@ class Parser:
         return ln
 
     def payload(self, p):
+        if p is EMPTY:
+            return
         end = len(p)
         if end < 4 or p[0] > 1 or (p[0] == 1 and end < 24):
             self.c["drop_bad_hdr"] += 1
@@ -250,8 +254,9 @@ class Parser:
         """xtfs_input() of a packet ESP accepted."""
         self.c["outer_in_pkts"] += 1
         if nexthdr != AGGFRAG:
+            # Counted, then in sequence like an all-pad payload.
             self.c["drop_bad_hdr"] += 1
-            return
+            p = EMPTY
         if not self.started:
             self.started = True
             self.next = 1 if seq <= self.win + 1 else seq

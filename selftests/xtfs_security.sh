@@ -226,4 +226,22 @@ ok $? "no unregister_netdevice wait in the kernel log"
 setup_ns && ok $? "namespaces of the same names made again" ||
 	ok 1 "namespaces of the same names made again"
 
+# A device removed while packets routed by it are queued for the init
+# delay. The routing code moves the routes to blackhole_netdev, so the
+# removal does not wait for the queued packets; they were sent into the
+# blackhole when the delay ended. xtfs's netdevice notifier, which runs
+# first, now drops them, counted as drop_no_dev.
+sa_families 4 4
+sa_pair init-delay 5000000 || diag "SAs not made"
+py -n $A "$SELFTEST_DIR/pcap_esp.py" udp-send $IB 5099 3 200 11 "$TMP/n.sums"
+queued=$(xtfs_counter $A out inner_out_pkts)
+start=$(date +%s.%N)
+ip -n $A link del veth-a
+secs=$(echo "$(date +%s.%N) - $start" | bc)
+nodev=$(xtfs_counter $A out drop_no_dev)
+outer=$(xtfs_counter $A out outer_out_pkts)
+diag "queued $queued, then the device removed in ${secs}s: drop_no_dev $nodev, outer_out_pkts $outer"
+[ "$queued" = 3 ] && [ "$nodev" = 3 ] && [ "$outer" = 0 ]
+ok $? "device removed with 3 packets queued for a 5 s init delay: the 3 dropped and counted (drop_no_dev), none sent"
+
 tap_done

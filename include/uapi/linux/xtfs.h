@@ -88,8 +88,9 @@ enum xtfs_payload {
  * @XTFS_CNT_HELD_PEAK: most octets (truesize) the receive side has held
  *	at once in its reorder window and partial inner packet (a high-water
  *	mark, not a count)
- * @XTFS_CNT_DROP_NO_DEV: inner packets dropped because the device their
- *	outer packet arrived on went away while it was held
+ * @XTFS_CNT_DROP_NO_DEV: inner packets dropped because a device went
+ *	away: the one their outer packet arrived on, while it was held, or
+ *	one their route leaves by, while they were queued to be sent
  * @XTFS_CNT_IIV_SEQ_SKIPPED: outbound sequence numbers skipped on an
  *	implicit-IV SA so that no nonce repeats under its key: a replay
  *	state written below what the SA (or an earlier SA with the same
