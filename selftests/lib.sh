@@ -380,6 +380,34 @@ if len(sas) != 1 or name not in sas[0]["stats"]:
 print(sas[0]["stats"][name])' "$2" "$3"
 }
 
+KMEMLEAK=/sys/kernel/debug/kmemleak
+
+# kmemleak_clear - forget what kmemleak found so far; fails without it.
+kmemleak_clear() {
+	[ -w $KMEMLEAK ] && echo clear >$KMEMLEAK
+}
+
+# kmemleak_check WHAT - after the test's objects were freed (namespaces go
+# in a work queue, objects after RCU: a wait first), the TAP line "kmemleak:
+# nothing unreferenced WHAT", from two scans (kmemleak reports only what
+# both found unreferenced); skipped without kmemleak.
+kmemleak_check() {
+	local n
+	if [ ! -w $KMEMLEAK ]; then
+		skip "kmemleak: nothing unreferenced $1" "no kmemleak"
+		return
+	fi
+	sleep 3
+	echo scan >$KMEMLEAK
+	sleep 6
+	echo scan >$KMEMLEAK
+	n=$(grep -c "^unreferenced object" $KMEMLEAK)
+	diag "kmemleak: $n unreferenced objects, $(grep -c xtfs $KMEMLEAK) lines naming xtfs"
+	[ "$n" = 0 ] || head -40 $KMEMLEAK | sed 's/^/# /'
+	[ "$n" = 0 ]
+	ok $? "kmemleak: nothing unreferenced $1"
+}
+
 # sa_json NS DST SPI KEY... - a field of "xtfs -j state get", by path
 sa_json() {
 	local ns=$1 dst=$2 spi=$3

@@ -14,11 +14,11 @@
 dir=$(cd "$(dirname "$0")" && pwd)
 ALL="xtfs_kunit xtfs_module xtfs_negative xtfs_tunnel xtfs_counters
 	xtfs_output xtfs_families xtfs_netem xtfs_tcp xtfs_iiv xtfs_smp
-	xtfs_security xtfs_churn xtfs_userns xtfs_fuzz"
+	xtfs_security xtfs_churn xtfs_userns xtfs_failslab xtfs_fuzz"
 # About half of the suites' time on the debug kernel (measured): the longest
-# suite, the short ones, and the churn.
+# suite, the short ones, the churn and the allocation failures.
 HALF1="xtfs_kunit xtfs_module xtfs_negative xtfs_tunnel xtfs_iiv xtfs_smp
-	xtfs_churn xtfs_userns"
+	xtfs_churn xtfs_userns xtfs_failslab"
 if [ "${1:-}" = --half ]; then
 	suites=""
 	for s in $ALL; do

@@ -28,7 +28,6 @@ BATCH=${XTFS_CHURN_BATCH:-50}	# cycles per batch, the last one heavy
 SEED=${XTFS_CHURN_SEED:-1}
 WAIT=${XTFS_CHURN_WAIT:-0.5}	# seconds an operation may wait for traffic (not a check)
 BOUND=60	# seconds SAs of deleted namespaces may take to be freed
-KMEMLEAK=/sys/kernel/debug/kmemleak
 # Second outer address pair, the target of migration (xfrm_churn.py).
 OA4M=192.0.2.11
 OB4M=192.0.2.12
@@ -78,7 +77,7 @@ senders_stop() {
 
 tap_plan
 modprobe -q esp4; modprobe -q xfrm_user
-[ -w $KMEMLEAK ] && echo clear >$KMEMLEAK
+kmemleak_clear
 waiting0=$(dmesg | grep -c "unregister_netdevice: waiting for")
 churn_setup || { diag "namespace setup failed"; exit $KSFT_FAIL; }
 diag "$(nproc) CPUs, $CYCLES cycles in batches of $BATCH, seed $SEED"
@@ -170,18 +169,6 @@ waiting=$(dmesg | grep -c "unregister_netdevice: waiting for")
 [ "$waiting" = "$waiting0" ]
 ok $? "no netdevice waiting for its references (unregister_netdevice: waiting for)"
 
-if [ -w $KMEMLEAK ]; then
-	# kmemleak reports only objects unreferenced across two scans.
-	sleep 2
-	echo scan >$KMEMLEAK
-	sleep 5
-	echo scan >$KMEMLEAK
-	leaks=$(grep -c "unreferenced object" $KMEMLEAK)
-	[ "$leaks" = 0 ] || head -n 40 $KMEMLEAK | sed 's/^/# /'
-	[ "$leaks" = 0 ]
-	ok $? "kmemleak: no unreferenced object after the churn ($leaks)"
-else
-	skip "kmemleak: no unreferenced object after the churn" "no kmemleak"
-fi
+kmemleak_check "after the churn"
 
 tap_done

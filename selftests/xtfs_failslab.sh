@@ -69,14 +69,17 @@ sa_count() {
 	ip -n "$1" xfrm state list spi "$2" 2>/dev/null | grep -c "^src"
 }
 
-# inject NAME SPI SETUP COMMAND... - run COMMAND (in A) with its n-th
-# allocation from xtfs failing, n = 1, 2, ... until one is not reached;
-# SETUP (a function, or : for none) before each run, A's SAs and policies
-# flushed after. A refused run must leave no SA of SPI ("-": not checked);
-# the last run, with nothing failing, must succeed.
+# inject NAME SPI DST WANT SETUP COMMAND... - run COMMAND (in A) with its
+# n-th allocation from xtfs failing, n = 1, 2, ... until one is not
+# reached; SETUP (a function, or : for none) before each run, A's SAs and
+# policies flushed after. A refused run must leave no SA of SPI ("-": not
+# checked); one that came through must have made the SA of DST and SPI as
+# asked: "xtfs state get" shows it with the text WANT ("-": no check). The
+# last run, with nothing failing, must succeed.
 inject() {
-	local name=$1 spi=$2 setup=$3 n=0 res rc bad=0 refused=0 passed=0
-	shift 3
+	local name=$1 spi=$2 dst=$3 want=$4 setup=$5 n=0 res rc bad=0
+	local refused=0 passed=0
+	shift 5
 	while [ $n -lt 200 ]; do
 		n=$((n + 1))
 		$setup >/dev/null 2>&1
@@ -88,6 +91,12 @@ inject() {
 		fi
 		if [ $rc = 0 ]; then
 			passed=$((passed + 1))
+			if [ "$want" != - ] &&
+			   ! ip netns exec $A xtfs state get dst "$dst" proto esp \
+				spi "$spi" 2>&1 | grep -q -- "$want"; then
+				bad=1
+				diag "$name: allocation $n failed, request came through, but the SA is not as asked ($want)"
+			fi
 		else
 			refused=$((refused + 1))
 			if [ "$spi" != - ] && [ "$(sa_count $A "$spi")" != 0 ]; then
@@ -99,7 +108,7 @@ inject() {
 		ip -n $A xfrm policy flush
 	done
 	ip -n $A xfrm state flush
-	diag "$name: $((n - 1)) allocations failed one at a time: $refused refused, $passed came through"
+	diag "$name: $((n - 1)) allocations failed one at a time: $refused refused, $passed came through as asked"
 	[ $bad = 0 ] && [ $n -gt 1 ] && [ $n -lt 200 ]
 	ok $? "$name: each allocation from xtfs failed in turn, refused cleanly or absorbed, then made"
 }
@@ -108,17 +117,20 @@ IN=(xtfs state add src $OB dst $OA proto esp spi $SPI_BA reqid 1 dir in
 	mode iptfs aead "$AEAD" $KEY_BA $SA_ICV)
 OUT=(xtfs state add src $OA dst $OB proto esp spi $SPI_AB reqid 1 dir out
 	mode iptfs aead "$AEAD" $KEY_AB $SA_ICV)
-inject "${NAMES[0]}" $SPI_BA : "${IN[@]}" reorder-window 1000 drop-time 500000
-inject "${NAMES[1]}" $SPI_AB : "${OUT[@]}" pkt-size 1000 init-delay 1000
-inject "${NAMES[2]}" $SPI_AB : "${OUT[@]}" iiv
-inject "${NAMES[3]}" $SPI_BA : "${IN[@]}" iiv replay-window 64
-inject "${NAMES[4]}" $SPI_AB : "${OUT[@]}" payload tunnel
+inject "${NAMES[0]}" $SPI_BA $OA "drop-time 500000 reorder-window 1000" : \
+	"${IN[@]}" reorder-window 1000 drop-time 500000
+inject "${NAMES[1]}" $SPI_AB $OB "pkt-size 1000 init-delay 1000" : \
+	"${OUT[@]}" pkt-size 1000 init-delay 1000
+inject "${NAMES[2]}" $SPI_AB $OB "iiv aes-gcm-16" : "${OUT[@]}" iiv
+inject "${NAMES[3]}" $SPI_BA $OA "iiv aes-gcm-16" : \
+	"${IN[@]}" iiv replay-window 64
+inject "${NAMES[4]}" $SPI_AB $OB "payload tunnel" : "${OUT[@]}" payload tunnel
 # The SA to migrate, or to read the counters of, is made before each run.
 out_sa() { ip netns exec $A "${OUT[@]}" pkt-size 1000; }
 in_sa() { ip netns exec $A "${IN[@]}"; }
-inject "${NAMES[5]}" - out_sa \
+inject "${NAMES[5]}" - - - out_sa \
 	python3 "$SELFTEST_DIR/xfrm_msg.py" migrate-state $OB $SPI_AB 192.0.2.9 $OA
-inject "${NAMES[6]}" - in_sa xtfs -j stats show dst $OA spi $SPI_BA
+inject "${NAMES[6]}" - - - in_sa xtfs -j stats show dst $OA spi $SPI_BA
 
 # Nothing may hold the module now: no SA, no callback, no reference.
 sa_flush

@@ -40,7 +40,6 @@ N_XFRM=$((MSGS - N_GENL))
 WIN=5
 KEY=0x0102030405060708090a0b0c0d0e0f1011121314
 C=xtfs-c-$XTFS_NS_ID
-KMEMLEAK=/sys/kernel/debug/kmemleak
 # Long drop time: the generator never leaves a gap open for long, and the
 # model has no timer.
 IPTFS_IN=(reorder-window "$WIN" drop-time 60000000)
@@ -149,12 +148,8 @@ modprobe -q esp4
 modprobe -q xfrm_user
 modprobe -q xfrm_xtfs
 diag "seed $SEED (XTFS_FUZZ_SEED), $PACKETS packets (XTFS_FUZZ_PACKETS), $MSGS netlink messages (XTFS_FUZZ_MSGS)"
-leak=0
-if [ -w $KMEMLEAK ]; then
-	# Earlier suites' objects are not this suite's.
-	echo clear >$KMEMLEAK
-	leak=1
-fi
+# Earlier suites' objects are not this suite's.
+kmemleak_clear
 T0=$(date +%s)
 setup_ns || { diag "namespace setup failed"; exit $KSFT_FAIL; }
 ip netns add $C || exit $KSFT_FAIL
@@ -200,20 +195,6 @@ ip -n $C xfrm state flush
 ip -n $C xfrm policy flush
 cleanup_ns
 ip netns del $C
-if [ $leak = 1 ]; then
-	# Namespaces go in a work queue, freed objects after RCU: let both
-	# finish; kmemleak reports only what two scans found unreferenced.
-	sleep 3
-	echo scan >$KMEMLEAK
-	sleep 6
-	echo scan >$KMEMLEAK
-	n=$(grep -c "^unreferenced object" $KMEMLEAK)
-	diag "kmemleak: $n unreferenced objects, $(grep -c xtfs $KMEMLEAK) lines naming xtfs"
-	[ "$n" = 0 ] || head -40 $KMEMLEAK | sed 's/^/# /'
-	[ "$n" = 0 ]
-	ok $? "kmemleak: nothing unreferenced after the SAs are flushed and the namespaces deleted"
-else
-	skip "kmemleak: nothing unreferenced after teardown" "no kmemleak in this kernel"
-fi
+kmemleak_check "after the SAs are flushed and the namespaces deleted"
 diag "seed $SEED; $(($(date +%s) - T0)) s in all"
 tap_done
