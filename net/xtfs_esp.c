@@ -4,7 +4,8 @@
  * that xtfs serves.
  *
  * The kernel's ESP type cannot produce or parse packets without an IV,
- * so for such an SA xtfs does ESP itself (DESIGN.md section 3):
+ * so for such an SA xtfs does ESP itself (Documentation/xtfs.rst,
+ * "Extended ESP engine"):
  *
  * - Output: the send work hands each outer packet to xtfs_esp_output(),
  *   which does what xfrm_output() and xfrm_output_one() do up to the

@@ -26,6 +26,17 @@
 #define XTFS_INNER_HEADROOM	LL_MAX_HEADER
 
 /**
+ * xtfs_reasm_clear() - the parser holds no inner packet in progress
+ * @r: parser state; @r->partial is not freed (it was handed on or freed)
+ */
+static void xtfs_reasm_clear(struct xtfs_reasm *r)
+{
+	r->partial = NULL;
+	r->have = 0;
+	r->need = 0;
+}
+
+/**
  * xtfs_reasm_drop() - give up on the inner packet being reassembled
  * @sa: the SA state (for counters)
  * @r: parser state
@@ -37,9 +48,7 @@ static void xtfs_reasm_drop(struct xtfs_sa *sa, struct xtfs_reasm *r,
 	if (r->have)
 		xtfs_inc(sa, c, 1);
 	kfree_skb(r->partial);
-	r->partial = NULL;
-	r->have = 0;
-	r->need = 0;
+	xtfs_reasm_clear(r);
 }
 
 /**
@@ -215,10 +224,8 @@ static u32 xtfs_reasm_block(struct xtfs_sa *sa, struct xtfs_reasm *r,
 	return len;
 
 bad_partial:
-	kfree_skb(r->partial);
-	r->partial = NULL;
-	r->have = 0;
-	r->need = 0;
+	/* Nothing is held yet (@r->have is 0): counted once, below. */
+	xtfs_reasm_drop(sa, r, XTFS_CNT_DROP_BAD_BLOCK);
 bad:
 	xtfs_inc(sa, XTFS_CNT_DROP_BAD_BLOCK, 1);
 	return 0;
@@ -303,9 +310,7 @@ VISIBLE_IF_KUNIT void xtfs_reasm_payload(struct xtfs_sa *sa,
 			} else if (r->need && r->have == r->need) {
 				xtfs_inc(sa, XTFS_CNT_REASSEMBLED, 1);
 				xtfs_reasm_emit(sa, r->partial, skb, out);
-				r->partial = NULL;
-				r->have = 0;
-				r->need = 0;
+				xtfs_reasm_clear(r);
 			}
 		}
 	}
@@ -963,6 +968,6 @@ void xtfs_input_destroy(struct xtfs_sa *sa)
 	sa->rx_held = 0;
 	sa->rx_bytes = 0;
 	kfree_skb(sa->reasm.partial);
-	sa->reasm.partial = NULL;
+	xtfs_reasm_clear(&sa->reasm);
 }
 EXPORT_SYMBOL_IF_KUNIT(xtfs_input_destroy);

@@ -92,31 +92,43 @@ static void xtfs_sa_unlink(struct xtfs_sa *sa)
 }
 
 /**
- * xtfs_sa_alloc() - allocate and initialise per-SA state with defaults
+ * xtfs_sa_attach() - give an SA new xtfs state
  * @x: the SA
+ * @cfg: the configuration to start with; NULL for the defaults
  *
- * Return: the state or NULL.
+ * Queues, timers and counters start empty. The state hangs on
+ * @x->mode_data, pins the module until xtfs_destroy_state() and is
+ * entered in the namespace's list of SAs.
+ *
+ * Return: 0 or -ENOMEM (nothing attached).
  */
-static struct xtfs_sa *xtfs_sa_alloc(struct xfrm_state *x)
+static int xtfs_sa_attach(struct xfrm_state *x, const struct xtfs_config *cfg)
 {
 	struct xtfs_sa *sa = kzalloc_obj(*sa, GFP_KERNEL);
 	int i;
 
 	if (!sa)
-		return NULL;
+		return -ENOMEM;
 	sa->x = x;
-	sa->cfg.max_qsize = XTFS_DEF_MAX_QSIZE;
-	sa->cfg.init_delay_us = XTFS_DEF_INIT_DELAY_US;
-	sa->cfg.drop_time_us = XTFS_DEF_DROP_TIME_US;
-	sa->cfg.reorder_win = XTFS_DEF_REORDER_WIN;
+	if (cfg) {
+		sa->cfg = *cfg;
+	} else {
+		sa->cfg.max_qsize = XTFS_DEF_MAX_QSIZE;
+		sa->cfg.init_delay_us = XTFS_DEF_INIT_DELAY_US;
+		sa->cfg.drop_time_us = XTFS_DEF_DROP_TIME_US;
+		sa->cfg.reorder_win = XTFS_DEF_REORDER_WIN;
+	}
 	for (i = 0; i < XTFS_CNT_MAX; i++)
 		atomic64_set(&sa->cnt[i], 0);
 	xtfs_output_init(sa);
 	if (xtfs_input_init(sa, GFP_KERNEL)) {
 		kfree(sa);
-		return NULL;
+		return -ENOMEM;
 	}
-	return sa;
+	x->mode_data = sa;
+	__module_get(THIS_MODULE);
+	xtfs_sa_link(sa);
+	return 0;
 }
 
 /**
@@ -144,17 +156,12 @@ static void xtfs_tunnel_payload(struct xfrm_state *x)
  */
 static int xtfs_init_state(struct xfrm_state *x)
 {
-	struct xtfs_sa *sa = x->mode_data;
+	struct xtfs_sa *sa;
 
 	/* Called again after clone_state() with the state already there. */
-	if (!sa) {
-		sa = xtfs_sa_alloc(x);
-		if (!sa)
-			return -ENOMEM;
-		x->mode_data = sa;
-		__module_get(THIS_MODULE);
-		xtfs_sa_link(sa);
-	}
+	if (!x->mode_data && xtfs_sa_attach(x, NULL))
+		return -ENOMEM;
+	sa = x->mode_data;
 	x->props.header_len += sizeof(struct xtfs_aggfrag_hdr) +
 			       (x->props.family == AF_INET6 ?
 				sizeof(struct ipv6hdr) : sizeof(struct iphdr));
@@ -182,24 +189,10 @@ static int xtfs_init_state(struct xfrm_state *x)
 static int xtfs_clone_state(struct xfrm_state *x, struct xfrm_state *orig)
 {
 	struct xtfs_sa *o = orig->mode_data;
-	struct xtfs_sa *sa;
 
 	if (o->iiv.tfm)
 		return -EOPNOTSUPP;
-	sa = kzalloc_obj(*sa, GFP_KERNEL);
-	if (!sa)
-		return -ENOMEM;
-	sa->x = x;
-	sa->cfg = o->cfg;
-	xtfs_output_init(sa);
-	if (xtfs_input_init(sa, GFP_KERNEL)) {
-		kfree(sa);
-		return -ENOMEM;
-	}
-	x->mode_data = sa;
-	__module_get(THIS_MODULE);
-	xtfs_sa_link(sa);
-	return 0;
+	return xtfs_sa_attach(x, &o->cfg);
 }
 
 /**
@@ -307,7 +300,8 @@ static int xtfs_time_attr(const struct nlattr *a, const char *what, u32 max,
  * %XTFS_MAX_INIT_DELAY_US): they bound how long received and queued
  * packets are held. Extension settings
  * staged for the SA's identity (XTFS_CMD_SA_STAGE) are taken here, where
- * a refusal still means the SA is never created (DESIGN.md section 2).
+ * a refusal still means the SA is never created (Documentation/xtfs.rst,
+ * "Extended ESP engine", Binding).
  *
  * Return: 0, or -EINVAL/-ENOMEM with an extended ACK message; the SA is
  * then not created.

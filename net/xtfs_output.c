@@ -238,7 +238,7 @@ static bool xtfs_ecn_mark(struct sk_buff *skb)
  *
  * GSO batches stay whole in the queue (charged at their full length) and
  * are cut into packets only here, when the next outer packet is about to
- * take data from them (DESIGN.md section 3). Segmentation with
+ * take data from them (Documentation/xtfs.rst, "Send path"). Segmentation with
  * scatter-gather keeps the payload in the batch's page fragments, so the
  * only copy of the data is the one into the outer packet; checksums are
  * finished in software on the way. The queue grows by the repeated
