@@ -17,6 +17,15 @@ struct sa_sel {
 	struct xaddr dst;
 };
 
+/* "encap TYPE SPORT DPORT OADDR": UDP or TCP encapsulation of ESP. */
+struct sa_encap {
+	bool set;
+	int type;			/* UDP_ENCAP_ESPINUDP, TCP_ENCAP_ESPINTCP */
+	__u16 sport;
+	__u16 dport;
+	struct xaddr oa;
+};
+
 /* Everything "state add/del/get" can be told. */
 struct sa_args {
 	struct xaddr src;
@@ -38,6 +47,7 @@ struct sa_args {
 	unsigned int flags;		/* XFRM_STATE_* */
 	struct sa_sel sel;
 	struct opt_u32 if_id;
+	struct sa_encap encap;
 	struct opt_u32 pkt_size;
 	struct opt_u32 init_delay;
 	bool dont_frag;
@@ -71,6 +81,27 @@ static const struct name_val sa_flag_names[] = {
 	{ "esn", XFRM_STATE_ESN },
 	{ NULL, 0 },
 };
+
+/* Encapsulation types, as ip-xfrm(8) names them (linux/udp.h values). */
+static const struct name_val encap_names[] = {
+	{ "espinudp", 2 },
+	{ "espintcp", 7 },
+	{ NULL, 0 },
+};
+
+/* kw_encap - "encap TYPE SPORT DPORT OADDR", as ip-xfrm(8) takes it. */
+static int kw_encap(const struct kw *k, void *ctx, int argc, char **argv)
+{
+	struct sa_encap *e = (struct sa_encap *)((char *)ctx + k->off);
+
+	(void)argc;
+	e->type = parse_name(encap_names, argv[0], "encap type");
+	e->sport = parse_u32(argv[1], "encap sport", UINT16_MAX);
+	e->dport = parse_u32(argv[2], "encap dport", UINT16_MAX);
+	parse_addr(argv[3], "encap oaddr", &e->oa, false);
+	e->set = true;
+	return 4;
+}
 
 /* kw_sa_flags - "flag NAME [NAME...]": OR state flags together. */
 static int kw_sa_flags(const struct kw *k, void *ctx, int argc, char **argv)
@@ -144,6 +175,7 @@ static const struct kw sa_add_kw[] = {
 	  .repeat = true },
 	{ .name = "sel", .fn = kw_sel, .nargs = 2, .off = SA(sel) },
 	KW_U32("if_id", if_id, UINT32_MAX),
+	{ .name = "encap", .fn = kw_encap, .nargs = 4, .off = SA(encap) },
 	KW_U32("pkt-size", pkt_size, UINT32_MAX),
 	KW_U32("init-delay", init_delay, UINT32_MAX),
 	{ .name = "dont-frag", .fn = kw_flag, .nargs = 0, .off = SA(dont_frag) },
@@ -387,6 +419,16 @@ int state_add(int argc, char **argv)
 	if (a.dir)
 		nl_put_u8(nlh, XTFS_XFRMA_SA_DIR, a.dir);
 	put_opt_u32(nlh, XTFS_XFRMA_IF_ID, &a.if_id);
+	if (a.encap.set) {
+		struct xfrm_encap_tmpl e = {
+			.encap_type = a.encap.type,
+			.encap_sport = htons(a.encap.sport),
+			.encap_dport = htons(a.encap.dport),
+			.encap_oa = a.encap.oa.a,
+		};
+
+		nl_put(nlh, XFRMA_ENCAP, sizeof(e), &e);
+	}
 	put_opt_u32(nlh, XTFS_XFRMA_IPTFS_PKT_SIZE, &a.pkt_size);
 	put_opt_u32(nlh, XTFS_XFRMA_IPTFS_INIT_DELAY, &a.init_delay);
 	if (a.dont_frag)
