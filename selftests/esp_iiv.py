@@ -20,6 +20,7 @@ SA options, common to open and seal:
                         (default 0; only with --esn)
 
   esp_iiv.py open PCAP SA-OPTIONS [--sums OUT] [--port P] [--sizes OUT]
+                  [--udp PORT]
       Open the ESP packets of SPI in PCAP (tcpdump, link type Ethernet or
       Linux cooked v1 or v2, outer IPv4 or IPv6 without extension
       headers, full snap length), in capture
@@ -37,7 +38,9 @@ SA options, common to open and seal:
       a line: the format of pcap_esp.py udp-send/udp-recv, so the files
       compare with cmp. --sizes OUT writes "SN LENGTH" for each opened ESP
       packet in capture order, LENGTH its IP total length (wire octets of
-      the IP packet). A summary goes to stderr:
+      the IP packet). With --udp the ESP packets are those in UDP
+      datagrams to PORT (RFC 3948; non-ESP markers skipped), LENGTH then
+      without the UDP header. A summary goes to stderr:
           esp_iiv: opened N ESP packets (SN A..B), inner M (udp U), lost
           L, incomplete I, skipped S octets, duplicate D
       lost counts inner packets in reassembly dropped for a gap in the
@@ -50,7 +53,7 @@ SA options, common to open and seal:
   esp_iiv.py seal SA-OPTIONS --outer-src A --outer-dst B --src A --dst B
                   --port P [--sport P] --count N --size N --seed S
                   [--sums OUT] [--seq N] [--tunnel | --frag N]
-                  [--pcap FILE] [--gap-us N]
+                  [--pcap FILE] [--gap-us N] [--udp PORT]
       Make N inner UDP datagrams from SRC:SPORT (default PORT) to DST:PORT
       carrying SIZE octets each, the same random octets pcap_esp.py
       udp-send makes from SEED; write the SHA-256 of each payload to OUT
@@ -64,8 +67,9 @@ SA options, common to open and seal:
       (--seq-hi << 32) + --seq (default 1) up by one. Sent from the
       current network namespace over a raw socket (IP header included),
       GAP_US microseconds apart, or written to FILE (Ethernet link type)
-      with --pcap. Prints "esp_iiv: sealed N ESP packets (SN A..B)" to
-      stderr.
+      with --pcap. With --udp each ESP packet goes in a UDP datagram from
+      and to PORT (RFC 3948). Prints "esp_iiv: sealed N ESP packets
+      (SN A..B)" to stderr.
 
   esp_iiv.py selftest [--kat FILE]
       Offline check, no kernel: seal and open with every algorithm, with
@@ -410,18 +414,38 @@ def describe(inner):
     return line, dport, digest
 
 
-def read_esp(path, spi):
-    """The outer IP packets of SPI's ESP packets in pcap file path."""
+def read_esp(path, spi, udp=None):
+    """The outer IP packets of SPI's ESP packets in pcap file path. With
+    udp, those in UDP datagrams to port udp (RFC 3948), returned without
+    their UDP header (IP header left as it is)."""
     out = []
-    for hlen, ip in pcap_esp.esp_raw(path):
+    for hlen, proto, ip in pcap_esp.ip_raw(path):
+        if proto != (17 if udp else 50):
+            continue
         tot = ip_total_len(ip)
         if tot is None or len(ip) < tot:
             raise SystemExit("esp_iiv: %s: packet cut short: use a full "
                              "snap length" % path)
+        ip = ip[:tot]
+        if udp:
+            # The destination port, and not a non-ESP marker (IKE).
+            if len(ip) < hlen + 12 or \
+                    struct.unpack("!H", ip[hlen + 2:hlen + 4])[0] != udp or \
+                    ip[hlen + 8:hlen + 12] == bytes(4):
+                continue
+            ip = ip[:hlen] + ip[hlen + 8:]
         if len(ip) >= hlen + 8 and \
                 struct.unpack("!I", ip[hlen:hlen + 4])[0] == spi:
-            out.append(ip[:tot])
+            out.append(ip)
     return out
+
+
+def udp_encap(ip, port):
+    """Outer IP packet ip of ESP, in a UDP datagram from and to port
+    (RFC 3948 section 2.1), its checksum filled."""
+    src, dst = ip_addrs(ip)
+    return bytes(ip_header(src, dst, 17) / UDP(sport=port, dport=port) /
+                 Raw(ip[ip_header_len(ip):]))
 
 
 def open_stream(isa, ips, seq_hi=0):
@@ -465,7 +489,7 @@ def print_inner(packets, port):
 def cmd_open(args):
     """The open subcommand; returns the exit status."""
     isa = IivSa(args.alg, parse_key(args.alg, args.key), args.spi, args.esn)
-    ips = read_esp(args.pcap, args.spi)
+    ips = read_esp(args.pcap, args.spi, args.udp)
     opened, failed = open_stream(isa, ips, args.seq_hi)
     for sn, why in failed:
         print("esp_iiv: SN %d (0x%x) does not open: %s" % (sn, sn, why),
@@ -573,6 +597,8 @@ def cmd_seal(args):
         write_lines(args.sums, [hashlib.sha256(d).hexdigest()
                                 for d in datas])
     ips, first = seal_stream(isa, args, inners)
+    if args.udp:
+        ips = [udp_encap(ip, args.udp) for ip in ips]
     if args.pcap:
         write_pcap(args.pcap, ips)
     else:
@@ -749,6 +775,8 @@ def st_tamper(alg, esn):
     args = make_args(outer_src="192.0.2.1", outer_dst="192.0.2.2", seq=9,
                      seq_hi=1 if esn else 0)
     ips, first = seal_stream(isa, args, inners)
+    if args.udp:
+        ips = [udp_encap(ip, args.udp) for ip in ips]
     # The SN field (octet 27: AAD and nonce), ciphertext, ICV.
     for where in (27, 28, 40, -1):
         bad = list(ips)
@@ -854,6 +882,7 @@ def parser():
     op.add_argument("--sums")
     op.add_argument("--port", type=int)
     op.add_argument("--sizes")
+    op.add_argument("--udp", type=int)
 
     se = sub.add_parser("seal")
     sa_options(se)
@@ -869,6 +898,7 @@ def parser():
     mode.add_argument("--frag", type=int)
     se.add_argument("--pcap")
     se.add_argument("--gap-us", type=int, default=0)
+    se.add_argument("--udp", type=int)
 
     ba = sub.add_parser("batch")
     ba.add_argument("file")

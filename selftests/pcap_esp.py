@@ -77,6 +77,14 @@ import time
 
 def esp_raw(path):
     """Yield (IP header length, IP packet) of every IPv4/IPv6 ESP packet."""
+    for hlen, proto, ip in ip_raw(path):
+        if proto == 50:
+            yield hlen, ip
+
+
+def ip_raw(path):
+    """Yield (IP header length, protocol, IP packet) of every IPv4/IPv6
+    packet (no IPv6 extension headers expected)."""
     with open(path, "rb") as f:
         hdr = f.read(24)
         if len(hdr) < 24:
@@ -105,10 +113,10 @@ def esp_raw(path):
                 ip = data[20:]
             else:
                 continue
-            if etype == 0x0800 and len(ip) >= 20 and ip[9] == 50:
-                yield (ip[0] & 15) * 4, ip
-            elif etype == 0x86DD and len(ip) >= 40 and ip[6] == 50:
-                yield 40, ip
+            if etype == 0x0800 and len(ip) >= 20:
+                yield (ip[0] & 15) * 4, ip[9], ip
+            elif etype == 0x86DD and len(ip) >= 40:
+                yield 40, ip[6], ip
 
 
 def ip_dst(ip):
