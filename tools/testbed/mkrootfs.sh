@@ -11,7 +11,7 @@ set -euo pipefail
 
 SUITE=trixie
 # Packages from trixie. Keep sorted; the stamp changes when this list does.
-PKGS="bc binutils bison busybox-static ca-certificates cpio flex gcc
+PKGS="bc binutils bison busybox-static ca-certificates cpio ethtool flex gcc
 git iperf3 iproute2 iputils-ping kmod libc6-dev libelf-dev libmnl-dev
 libssl-dev make netcat-openbsd perl pkg-config procps python3
 python3-cryptography python3-jsonschema python3-scapy python3-yaml
