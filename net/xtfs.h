@@ -86,6 +86,8 @@ struct xtfs_net;
  *	at or below it, whatever is written to the replay state
  * @key: outbound: the SA's entry in the table of implicit-IV keys in use
  *	(xtfs_esp.c), or NULL
+ * @esp_type: the kernel's ESP type the SA was made with, and whose module
+ *	reference it holds, while xtfs's type serves it (xtfs_esp.c)
  */
 struct xtfs_iiv {
 	struct crypto_aead	*tfm;
@@ -97,6 +99,7 @@ struct xtfs_iiv {
 	u8			iv_len;
 	u64			tx_last;
 	struct xtfs_iiv_key	*key;
+	const struct xfrm_type	*esp_type;
 };
 
 /**
@@ -230,6 +233,7 @@ static inline u64 xtfs_seq_infer(u64 ref, u32 low)
 
 /* xtfs_main.c */
 struct xtfs_sa *xtfs_state_sa(const struct xfrm_state *x);
+void xtfs_sa_free(struct xfrm_state *x);
 
 /**
  * struct xtfs_settings - extension settings staged for an SA
@@ -250,8 +254,7 @@ void xtfs_stage_take(struct net *net, const struct xfrm_state *x,
 /* xtfs_esp.c */
 int xtfs_esp_bind(struct xfrm_state *x, struct xtfs_sa *sa, u32 alg,
 		  struct netlink_ext_ack *extack);
-void xtfs_esp_destroy(struct xtfs_sa *sa);
-void xtfs_esp_output(struct xtfs_sa *sa, struct sk_buff *skb);
+bool xtfs_esp_destroy(struct xfrm_state *x, struct xtfs_sa *sa);
 int xtfs_esp_init(void);
 void xtfs_esp_exit(void);
 

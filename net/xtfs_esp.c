@@ -3,21 +3,16 @@
  * xtfs extended ESP engine: ESP with implicit IV (RFC 8750) for the SAs
  * that xtfs serves.
  *
- * The kernel's ESP type cannot produce or parse packets without an IV,
- * so for such an SA xtfs does ESP itself (Documentation/xtfs.rst,
- * "Extended ESP engine"):
- *
- * - Output: the send work hands each outer packet to xtfs_esp_output(),
- *   which does what xfrm_output() and xfrm_output_one() do up to the
- *   type's output (outer header, state and lifetime checks, the sequence
- *   number), seals the packet (xtfs_iiv.c), and hands it back to the core
- *   with xfrm_output_resume(), as an asynchronous ESP would.
- * - Input: a handler registered with xfrm4/6_protocol_register() ahead of
- *   the kernel's ESP takes the packets of these SAs, opens them and hands
- *   them to xfrm_input_resume(); the core then checks and advances the
- *   replay window on the full sequence number, counts lifetimes and calls
- *   the mode's input. Every other packet goes on to the next handler
- *   untouched.
+ * The kernel's ESP type cannot produce or parse packets without an IV.
+ * An implicit-IV SA is therefore served by an xfrm_type of xtfs's own,
+ * put into x->type when the SA is created (Documentation/xtfs.rst,
+ * "Extended ESP engine"). The xfrm core then does for these SAs what it
+ * does for ESP SAs: xfrm_output() and xfrm_output_one() build the packet
+ * up to the type's output and assign the sequence number; xfrm_input(),
+ * whichever way a packet reaches it (the ESP protocol handler, GRO through
+ * esp4/esp6_offload, UDP encapsulation, an xfrm interface), checks the
+ * replay window before the type's input and advances it after. The
+ * type's output seals (xtfs_iiv.c), its input opens.
  */
 #include <linux/hashtable.h>
 #include <linux/ip.h>
@@ -25,23 +20,15 @@
 #include <linux/siphash.h>
 #include <linux/skbuff.h>
 #include <linux/unaligned.h>
+#include <linux/udp.h>
 #include <net/esp.h>
 #include <net/ip.h>
+#include <net/ip6_checksum.h>
 #include <net/ipv6.h>
 #include <net/xfrm.h>
 #include <crypto/aead.h>
 
 #include "xtfs.h"
-
-/*
- * Above the kernel's ESP (0) and xfrm interfaces (10), which would take
- * every ESP packet to xfrm_input(); below VTI (100), which takes only the
- * packets of its own tunnels.
- */
-#define XTFS_ESP_PRIORITY	50
-
-/* Implicit-IV SAs in existence: the receive handlers do nothing without. */
-static atomic_t xtfs_esp_sas = ATOMIC_INIT(0);
 
 /**
  * struct xtfs_iiv_key - a key that outbound implicit-IV SAs send under
@@ -260,7 +247,7 @@ static int xtfs_iiv_key_claim(struct xfrm_state *x, struct xtfs_sa *sa,
 		    !check_net(xs_net(old))) {
 			/* Deleted but not yet destroyed, or of a namespace
 			 * being dismantled: it sends no more (its key entry
-			 * goes, xtfs_esp_next_seq() then refuses).
+			 * goes, xtfs_esp_take_seq() then refuses).
 			 */
 			k->hi = max(k->hi, xtfs_state_sa(old)->iiv.tx_last);
 			xtfs_state_sa(old)->iiv.key = NULL;
@@ -279,7 +266,7 @@ static int xtfs_iiv_key_claim(struct xfrm_state *x, struct xtfs_sa *sa,
 		    k->x->mark.v == x->mark.v && k->x->mark.m == x->mark.m) {
 			/* An update of that SA: xfrm_state_update() copies
 			 * into it and discards this one, which never gets a
-			 * key and so never sends (xtfs_esp_next_seq()).
+			 * key and so never sends (xtfs_esp_take_seq()).
 			 */
 			goto out;
 		}
@@ -340,132 +327,41 @@ static void xtfs_iiv_key_release(struct xtfs_sa *sa)
 }
 
 /**
- * xtfs_esp_bind() - make an SA being created use ESP with implicit IV
- * @x: the SA, initialised, not yet visible to packets
- * @sa: its xtfs state
- * @alg: the algorithm staged for it
- * @extack: where to say why the SA is refused
- *
- * The algorithm must be the one of the SA's AEAD, keyed with the SA's own
- * key material (key then salt, as IKEv2 derives it). The IV must never
- * repeat for a key (RFC 8750 section 7): a multicast (group) SA, whose
- * senders share the key, is refused, and so is an SA whose sequence
- * number may wrap. So are UDP encapsulation (encapsulated ESP never
- * reaches the receive handler) and hardware offload (the device would
- * build the kernel's format).
- *
- * Return: 0, or a negative error with an extended ACK message.
- */
-int xtfs_esp_bind(struct xfrm_state *x, struct xtfs_sa *sa, u32 alg,
-		  struct netlink_ext_ack *extack)
-{
-	const struct xtfs_esp_alg *e = NULL;
-	bool mcast;
-	int i, err;
-
-	for (i = 0; i < ARRAY_SIZE(xtfs_esp_algs); i++)
-		if (xtfs_esp_algs[i].alg == alg)
-			e = &xtfs_esp_algs[i];
-	if (!e) {
-		NL_SET_ERR_MSG_FMT_MOD(extack,
-				       "implicit IV: %u is not an implicit-IV algorithm (29, 30 or 31)",
-				       alg);
-		return -EINVAL;
-	}
-	if (!x->aead || strcmp(x->aead->alg_name, e->aead) ||
-	    x->aead->alg_icv_len != e->icv_bits) {
-		xtfs_esp_need_msg(e->alg, extack);
-		return -EINVAL;
-	}
-	mcast = x->props.family == AF_INET ?
-		ipv4_is_multicast(x->id.daddr.a4) :
-		ipv6_addr_is_multicast(&x->id.daddr.in6);
-	if (mcast) {
-		NL_SET_ERR_MSG_MOD(extack,
-				   "implicit IV cannot serve a group (multicast) SA: its senders would repeat IVs (RFC 8750 section 7)");
-		return -EINVAL;
-	}
-	if (x->props.extra_flags & XFRM_SA_XFLAG_OSEQ_MAY_WRAP) {
-		NL_SET_ERR_MSG_MOD(extack,
-				   "implicit IV forbids a sequence number that may wrap: the IV would repeat (RFC 8750 section 7)");
-		return -EINVAL;
-	}
-	if (x->encap) {
-		NL_SET_ERR_MSG_MOD(extack,
-				   "implicit IV is not supported with UDP or TCP encapsulation");
-		return -EOPNOTSUPP;
-	}
-	if (x->xso.type != XFRM_DEV_OFFLOAD_UNSPECIFIED) {
-		NL_SET_ERR_MSG_MOD(extack,
-				   "implicit IV is not supported with hardware offload");
-		return -EOPNOTSUPP;
-	}
-	err = xtfs_iiv_init(&sa->iiv, alg, x->aead->alg_key,
-			    x->aead->alg_key_len / 8,
-			    x->props.flags & XFRM_STATE_ESN, extack);
-	if (err)
-		return err;
-	if (x->dir == XFRM_SA_DIR_OUT) {
-		err = xtfs_iiv_key_claim(x, sa, extack);
-		if (err) {
-			xtfs_iiv_destroy(&sa->iiv);
-			return err;
-		}
-	}
-	/* RFC 8750 section 4: the 8-octet IV is not on the wire. */
-	x->props.header_len -= XTFS_IIV_LEN;
-	atomic_inc(&xtfs_esp_sas);
-	return 0;
-}
-
-/**
- * xtfs_esp_destroy() - release the implicit IV of a dying SA
- * @sa: the SA state
- */
-void xtfs_esp_destroy(struct xtfs_sa *sa)
-{
-	if (!sa->iiv.tfm)
-		return;
-	xtfs_iiv_key_release(sa);
-	xtfs_iiv_destroy(&sa->iiv);
-	atomic_dec(&xtfs_esp_sas);
-}
-
-/**
- * xtfs_esp_next_seq() - take the next outbound sequence number
+ * xtfs_esp_take_seq() - check the sequence number of an outbound packet
  * @sa: the SA's state, its SA's lock held
- * @seq: out, the 64-bit sequence number (high half 0 without ESN)
+ * @seq: in, the 64-bit number xfrm_replay_overflow() assigned (high half
+ *	0 without ESN); out, the number the packet is sent with
  *
- * What xfrm_replay_overflow() does for the kernel's ESP, which modules
- * cannot call: the counter lives in the SA, in whichever form its replay
- * mode keeps it, so "ip xfrm state" shows it. A counter that would cycle
- * is refused (RFC 4303 section 3.3.3): with implicit IV the IV would
- * repeat (RFC 8750 section 7), so xtfs_esp_bind() refused
- * XFRM_SA_XFLAG_OSEQ_MAY_WRAP. For the same reason the number is always
- * above @sa->iiv.tx_last: a replay state written lower since
- * (XFRM_MSG_NEWAE) is raised back, and the numbers skipped counted; and
- * an SA that holds no entry in the key table sends nothing.
+ * The core assigns the number from the SA's replay state, which
+ * XFRM_MSG_NEWAE may have written lower since: with implicit IV a number
+ * sent before would repeat a nonce (RFC 8750 section 7). So the number is
+ * always above @sa->iiv.tx_last, the highest one taken: a number at or
+ * below it is replaced by the next one above both it and the replay
+ * state, which is raised to match, and the numbers skipped are counted.
+ * An SA that holds no entry in the key table (xtfs_iiv_key_claim())
+ * sends nothing. A counter that would cycle is refused (RFC 4303 section
+ * 3.3.3); xtfs_esp_bind() refused XFRM_SA_XFLAG_OSEQ_MAY_WRAP.
  *
  * Return: 0 or -EOVERFLOW.
  */
-static int xtfs_esp_next_seq(struct xtfs_sa *sa, u64 *seq)
+static int xtfs_esp_take_seq(struct xtfs_sa *sa, u64 *seq)
 {
 	struct xfrm_state *x = sa->x;
 	u64 max = x->repl_mode == XFRM_REPLAY_MODE_ESN ? U64_MAX : U32_MAX;
-	u64 last = xtfs_esp_oseq(x);
+	u64 last;
 
 	lockdep_assert_held(&x->lock);
-	/* Only an SA that holds its key sends (xtfs_iiv_key_claim()). */
 	if (unlikely(!sa->iiv.key))
 		return -EOVERFLOW;
-	if (last < sa->iiv.tx_last) {
-		xtfs_inc(sa, XTFS_CNT_IIV_SEQ_SKIPPED, sa->iiv.tx_last - last);
-		last = sa->iiv.tx_last;
+	if (unlikely(*seq <= sa->iiv.tx_last)) {
+		xtfs_inc(sa, XTFS_CNT_IIV_SEQ_SKIPPED,
+			 sa->iiv.tx_last + 1 - *seq);
+		last = max(xtfs_esp_oseq(x), sa->iiv.tx_last);
+		if (last >= max)
+			return -EOVERFLOW;
+		*seq = last + 1;
+		xtfs_esp_set_oseq(x, *seq);
 	}
-	if (last >= max)
-		return -EOVERFLOW;
-	*seq = last + 1;
-	xtfs_esp_set_oseq(x, *seq);
 	sa->iiv.tx_last = *seq;
 	return 0;
 }
@@ -473,27 +369,36 @@ static int xtfs_esp_next_seq(struct xtfs_sa *sa, u64 *seq)
 /**
  * xtfs_esp_seal() - add the ESP header and trailer and seal the packet
  * @sa: the SA state
- * @skb: the outer packet: data at the ESP payload, network header at the
- *	outer IP header, transport header at the ESP header, mac header at
+ * @skb: the outer packet as xfrm_output_one() hands it to the type: data
+ *	at the ESP payload, network header at the outer IP header,
+ *	transport header where the ESP (or UDP) header goes, mac header at
  *	the outer protocol field (xtfs_prepare_output())
  * @seq: its 64-bit sequence number
+ * @sport: UDP source port with UDP encapsulation, else 0
+ * @dport: UDP destination port with UDP encapsulation
  *
  * RFC 4303 section 2 with RFC 8750 section 4: SPI, sequence number, then
  * straight the payload, padding to a multiple of four octets (monotonic
- * 1, 2, 3, ..., section 2.4), pad length, next header, ICV. On return the
- * data starts at the outer IP header.
+ * 1, 2, 3, ..., section 2.4), pad length, next header, ICV. With UDP
+ * encapsulation (RFC 3948 section 2.1) a UDP header comes first, its
+ * checksum zero over IPv4 and computed over IPv6 (RFC 8200 section 8.1).
+ * On return the data starts at the outer IP header.
  *
  * Return: 0 or a negative error.
  */
-static int xtfs_esp_seal(struct xtfs_sa *sa, struct sk_buff *skb, u64 seq)
+static int xtfs_esp_seal(struct xtfs_sa *sa, struct sk_buff *skb, u64 seq,
+			 __be16 sport, __be16 dport)
 {
+	unsigned int blksize, plen, tailen, i, off, udplen = 0;
 	struct xtfs_iiv *a = &sa->iiv;
-	unsigned int blksize, plen, tailen, i;
 	struct ip_esp_hdr *esph;
 	struct sk_buff *trailer;
+	struct udphdr *uh;
 	u8 *tail, proto;
-	int nfrags;
+	int nfrags, err;
 
+	if (sport)
+		udplen = sizeof(*uh);
 	blksize = ALIGN(crypto_aead_blocksize(a->tfm), 4);
 	plen = ALIGN(skb->len + 2, blksize) - skb->len;
 	tailen = plen + a->icv_len;
@@ -503,113 +408,75 @@ static int xtfs_esp_seal(struct xtfs_sa *sa, struct sk_buff *skb, u64 seq)
 	tail = pskb_put(skb, trailer, tailen);
 
 	proto = *skb_mac_header(skb);
-	*skb_mac_header(skb) = IPPROTO_ESP;
+	*skb_mac_header(skb) = udplen ? IPPROTO_UDP : IPPROTO_ESP;
 	for (i = 0; i < plen - 2; i++)
 		tail[i] = i + 1;
 	tail[plen - 2] = plen - 2;
 	tail[plen - 1] = proto;
 
 	skb_push(skb, -skb_transport_offset(skb));
-	esph = ip_esp_hdr(skb);
+	if (skb->len > U16_MAX)
+		return -EMSGSIZE;
+	uh = udp_hdr(skb);
+	if (udplen) {
+		uh->source = sport;
+		uh->dest = dport;
+		uh->len = htons(skb->len);
+		uh->check = 0;
+	}
+	esph = (struct ip_esp_hdr *)(skb_transport_header(skb) + udplen);
 	esph->spi = sa->x->id.spi;
 	esph->seq_no = htonl(lower_32_bits(seq));
 	skb_push(skb, -skb_network_offset(skb));
-	return xtfs_iiv_crypt(a, skb, skb_transport_offset(skb),
-			      skb->len - skb_transport_offset(skb), seq, true);
+	off = skb_transport_offset(skb) + udplen;
+	err = xtfs_iiv_crypt(a, skb, off, skb->len - off, seq, true);
+	if (err || !udplen || sa->x->props.family != AF_INET6)
+		return err;
+	off = skb_transport_offset(skb);
+	uh = udp_hdr(skb);
+	uh->check = csum_ipv6_magic(&ipv6_hdr(skb)->saddr,
+				    &ipv6_hdr(skb)->daddr, skb->len - off,
+				    IPPROTO_UDP,
+				    skb_checksum(skb, off, skb->len - off, 0));
+	if (!uh->check)
+		uh->check = CSUM_MANGLED_0;
+	return 0;
 }
 
 /**
- * xtfs_esp_room() - make room for the outer headers and trailer
- * @skb: the packet, dst the SA's bundle
+ * xtfs_esp_type_output() - seal one outer packet (xfrm_type::output)
+ * @x: the SA, an implicit-IV SA of xtfs
+ * @skb: the packet, laid out as for xtfs_esp_seal(); its sequence number
+ *	assigned by the core (XFRM_SKB_CB()->seq.output)
  *
- * As xfrm_output_one() does before the outer header goes on: an outer
- * packet xtfs built has the room, an inner packet with the tunnel payload
- * may not.
+ * Called by xfrm_output_one() after the outer header, the state and
+ * lifetime checks and the sequence number: the rest of the bundle,
+ * POST_ROUTING and dst_output() follow in the core.
  *
- * Return: 0 or -ENOMEM.
+ * Return: 0 or a negative error; the core then drops the packet.
  */
-static int xtfs_esp_room(struct sk_buff *skb)
+static int xtfs_esp_type_output(struct xfrm_state *x, struct sk_buff *skb)
 {
-	struct dst_entry *dst = skb_dst(skb);
-	int nhead = dst->header_len + LL_RESERVED_SPACE(dst->dev) -
-		    skb_headroom(skb);
-	int ntail = dst->dev->needed_tailroom - skb_tailroom(skb);
-
-	if (nhead <= 0 && ntail <= 0)
-		return 0;
-	return pskb_expand_head(skb, max(nhead, 0), max(ntail, 0), GFP_ATOMIC);
-}
-
-/**
- * xtfs_esp_output() - send one outer packet of an implicit-IV SA
- * @sa: the SA state
- * @skb: the ESP payload: an outer packet, data at the AGGFRAG header, or
- *	with the tunnel payload an inner packet, data at its IP header, not
- *	GSO, checksum complete; dst the SA's bundle
- *
- * Does for the packet what xfrm_output() and xfrm_output_one() do before
- * the type's output, in the same order and with the same MIB counters,
- * then seals it and resumes the core's output after the type, as the
- * kernel's ESP does when its crypto completes asynchronously: the rest of
- * the bundle, POST_ROUTING and dst_output(). Consumes @skb.
- */
-void xtfs_esp_output(struct xtfs_sa *sa, struct sk_buff *skb)
-{
-	struct xfrm_state *x = sa->x;
-	struct net *net = xs_net(x);
+	struct xtfs_sa *sa = x->mode_data;
+	__be16 sport = 0, dport = 0;
 	u64 seq;
 	int err;
 
-	if (x->props.family == AF_INET) {
-		memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
-		IPCB(skb)->flags |= IPSKB_XFRM_TRANSFORMED;
-	} else {
-		memset(IP6CB(skb), 0, sizeof(*IP6CB(skb)));
-		IP6CB(skb)->flags |= IP6SKB_XFRM_TRANSFORMED;
-	}
-	secpath_reset(skb);
-	if (xtfs_esp_room(skb)) {
-		XFRM_INC_STATS(net, LINUX_MIB_XFRMOUTERROR);
-		goto drop;
-	}
-	skb->mark = xfrm_smark_get(skb->mark, x);
-	err = xtfs_prepare_output(x, skb);
-	if (err) {
-		XFRM_INC_STATS(net, LINUX_MIB_XFRMOUTSTATEMODEERROR);
-		goto drop;
-	}
-
+	seq = (u64)XFRM_SKB_CB(skb)->seq.output.hi << 32 |
+	      XFRM_SKB_CB(skb)->seq.output.low;
 	spin_lock_bh(&x->lock);
-	if (unlikely(x->km.state != XFRM_STATE_VALID)) {
-		XFRM_INC_STATS(net, LINUX_MIB_XFRMOUTSTATEINVALID);
-		goto drop_unlock;
-	}
-	if (xfrm_state_check_expire(x)) {
-		XFRM_INC_STATS(net, LINUX_MIB_XFRMOUTSTATEEXPIRED);
-		goto drop_unlock;
-	}
-	if (xtfs_esp_next_seq(sa, &seq)) {
+	err = xtfs_esp_take_seq(sa, &seq);
+	if (err)
 		xfrm_audit_state_replay_overflow(x, skb);
-		XFRM_INC_STATS(net, LINUX_MIB_XFRMOUTSTATESEQERROR);
-		goto drop_unlock;
+	/* The ports may change (a NAT mapping update): read them locked. */
+	if (!err && x->encap) {
+		sport = x->encap->encap_sport;
+		dport = x->encap->encap_dport;
 	}
-	x->curlft.bytes += skb->len;
-	x->curlft.packets++;
-	x->lastused = ktime_get_real_seconds();
 	spin_unlock_bh(&x->lock);
-
-	err = xtfs_esp_seal(sa, skb, seq);
-	if (err) {
-		XFRM_INC_STATS(net, LINUX_MIB_XFRMOUTSTATEPROTOERROR);
-		goto drop;
-	}
-	xfrm_output_resume(NULL, skb, 0);
-	return;
-
-drop_unlock:
-	spin_unlock_bh(&x->lock);
-drop:
-	kfree_skb(skb);
+	if (err)
+		return err;
+	return xtfs_esp_seal(sa, skb, seq, sport, dport);
 }
 
 /**
@@ -650,245 +517,269 @@ static int xtfs_esp_open(struct xtfs_sa *sa, struct sk_buff *skb, u64 seq)
 }
 
 /**
- * xtfs_esp_rcv() - take the ESP packets of implicit-IV SAs
- * @skb: an ESP packet, data at the ESP header
- * @family: AF_INET or AF_INET6
+ * xtfs_esp_udp_sport() - the UDP source port of a UDP-encapsulated packet
+ * @x: the SA
+ * @skb: the packet, data at the ESP header; the UDP header right before
+ *	it, as xfrm4/6_udp_encap_rcv() leave it
  *
- * Sets the packet up as xfrm_input() does before the type's input (secpath,
- * mark, sequence number with the high half of RFC 4303 Appendix A2.2),
- * checks the SA's state and lifetime, opens the packet and resumes
- * xfrm_input() after the type, which rechecks the replay window on the
- * full sequence number before advancing it. There is no check before
- * opening: replayed packets are opened, then dropped and counted there.
- * A packet whose ICV does not verify is dropped and counted as the
- * kernel's ESP does (no second try with another high half).
- *
- * Return: 0 when the packet was consumed, -EINVAL to hand it unchanged to
- * the next ESP handler (it is not for an implicit-IV SA of xtfs).
+ * Return: the port, or 0 when no UDP header lies between the IP header
+ * and the ESP header.
  */
-static int xtfs_esp_rcv(struct sk_buff *skb, unsigned short family)
+static __be16 xtfs_esp_udp_sport(const struct xfrm_state *x,
+				 const struct sk_buff *skb)
 {
-	struct net *net = dev_net(skb->dev);
-	const struct ip_esp_hdr *esph;
-	struct ip_esp_hdr esph_buf;
-	xfrm_address_t *daddr;
-	struct xfrm_state *x;
-	struct sec_path *sp;
-	struct xtfs_sa *sa;
+	unsigned int iphlen = x->props.family == AF_INET ?
+			      sizeof(struct iphdr) : sizeof(struct ipv6hdr);
+	const struct udphdr *uh;
+
+	uh = (const struct udphdr *)(skb->data - sizeof(*uh));
+	if (skb_network_header(skb) + iphlen > (const u8 *)uh)
+		return 0;
+	return uh->source;
+}
+
+/**
+ * xtfs_esp_encap_peer() - tell the key manager of a moved NAT-T peer
+ * @x: the SA, UDP-encapsulated
+ * @skb: a packet that opened
+ * @sport: its UDP source port (xtfs_esp_udp_sport())
+ *
+ * As esp_input_done2() does: a source address or port other than the
+ * SA's is reported with km_new_mapping() (RFC 3948 section 3.1; the key
+ * manager decides), the packet is accepted either way.
+ */
+static void xtfs_esp_encap_peer(struct xfrm_state *x, struct sk_buff *skb,
+				__be16 sport)
+{
+	xfrm_address_t addr = {};
+
+	if (!sport)
+		return;
+	if (x->props.family == AF_INET)
+		addr.a4 = ip_hdr(skb)->saddr;
+	else
+		addr.in6 = ipv6_hdr(skb)->saddr;
+	if (!xfrm_addr_equal(&addr, &x->props.saddr, x->props.family) ||
+	    sport != x->encap->encap_sport)
+		km_new_mapping(x, &addr, sport);
+}
+
+/**
+ * xtfs_esp_type_input() - open one ESP packet (xfrm_type::input)
+ * @x: the SA, an inbound implicit-IV SA of xtfs
+ * @skb: the packet, data at the ESP header; its sequence number in
+ *	XFRM_SKB_CB()->seq.input, the high half inferred by the core
+ *	(xfrm_replay_seqhi(), RFC 4303 Appendix A2.2)
+ *
+ * Called by xfrm_input() after the replay check: a replayed packet never
+ * reaches the AEAD. The core counts an ICV failure (-EBADMSG) in the SA's
+ * integrity-failed and XfrmInStateProtoError, then rechecks and advances
+ * the replay window and calls the mode's input.
+ *
+ * Return: the next header, or a negative error.
+ */
+static int xtfs_esp_type_input(struct xfrm_state *x, struct sk_buff *skb)
+{
+	struct xtfs_sa *sa = x->mode_data;
+	u64 seq = ntohl(XFRM_SKB_CB(skb)->seq.input.low);
+	__be16 sport = 0;
 	int nexthdr;
-	u64 seq;
 
-	if (!atomic_read(&xtfs_esp_sas))
-		return -EINVAL;
-	esph = skb_header_pointer(skb, 0, sizeof(esph_buf), &esph_buf);
-	if (!esph)
-		return -EINVAL;
-	daddr = family == AF_INET ?
-		(xfrm_address_t *)&ip_hdr(skb)->daddr :
-		(xfrm_address_t *)&ipv6_hdr(skb)->daddr;
-	x = xfrm_input_state_lookup(net, skb->mark, daddr, esph->spi,
-				    IPPROTO_ESP, family);
-	if (!x)
-		return -EINVAL;
-	sa = xtfs_state_sa(x);
-	if (!sa || !sa->iiv.tfm || x->dir != XFRM_SA_DIR_IN) {
-		xfrm_state_put(x);
-		return -EINVAL;
-	}
-
-	sp = secpath_set(skb);
-	if (!sp) {
-		XFRM_INC_STATS(net, LINUX_MIB_XFRMINERROR);
-		xfrm_state_put(x);
-		goto drop;
-	}
-	if (sp->len == XFRM_MAX_DEPTH) {
-		XFRM_INC_STATS(net, LINUX_MIB_XFRMINBUFFERERROR);
-		xfrm_state_put(x);
-		goto drop;
-	}
-	/* From here the secpath holds the reference on x. */
-	sp->xvec[sp->len++] = x;
-	skb->mark = xfrm_smark_get(skb->mark, x);
-	skb_dst_force(skb);
-	if (!skb_dst(skb)) {
-		XFRM_INC_STATS(net, LINUX_MIB_XFRMINERROR);
-		goto drop;
-	}
-
-	spin_lock(&x->lock);
-	/* The high half from the replay state, read under the lock that
-	 * writers of that state hold: a torn read would pick the wrong half
-	 * and fail the ICV.
-	 */
-	XFRM_SKB_CB(skb)->seq.input.low = esph->seq_no;
-	XFRM_SKB_CB(skb)->seq.input.hi =
-		htonl(xfrm_replay_seqhi(x, esph->seq_no));
-	seq = ntohl(esph->seq_no);
 	if (sa->iiv.esn)
 		seq |= (u64)ntohl(XFRM_SKB_CB(skb)->seq.input.hi) << 32;
-	if (unlikely(x->km.state != XFRM_STATE_VALID)) {
-		XFRM_INC_STATS(net, LINUX_MIB_XFRMINSTATEINVALID);
-		goto drop_unlock;
-	}
-	if (xfrm_state_check_expire(x)) {
-		XFRM_INC_STATS(net, LINUX_MIB_XFRMINSTATEEXPIRED);
-		goto drop_unlock;
-	}
-	spin_unlock(&x->lock);
-
+	if (x->encap)
+		sport = xtfs_esp_udp_sport(x, skb);
 	nexthdr = xtfs_esp_open(sa, skb, seq);
-	if (nexthdr < 0) {
-		spin_lock(&x->lock);
-		if (nexthdr == -EBADMSG) {
-			xfrm_audit_state_icvfail(x, skb, IPPROTO_ESP);
-			x->stats.integrity_failed++;
-		}
-		XFRM_INC_STATS(net, LINUX_MIB_XFRMINSTATEPROTOERROR);
-		goto drop_unlock;
+	if (nexthdr >= 0 && x->encap)
+		xtfs_esp_encap_peer(x, skb, sport);
+	return nexthdr;
+}
+
+/**
+ * xtfs_esp_type_destroy() - the end of an implicit-IV SA (xfrm_type::destructor)
+ * @x: the SA
+ *
+ * xfrm_state_gc_destroy() calls the mode's destroy_state first, which
+ * left the xtfs state for this (xtfs_destroy_state()): the kernel's ESP
+ * type the SA was made with runs its own destructor (the AEAD it keyed in
+ * x->data), its module reference is dropped, then the xtfs state is
+ * freed. The core drops the reference on this type (this module) after.
+ */
+static void xtfs_esp_type_destroy(struct xfrm_state *x)
+{
+	struct xtfs_sa *sa = x->mode_data;
+	const struct xfrm_type *esp;
+
+	if (WARN_ON_ONCE(!sa))
+		return;
+	esp = sa->iiv.esp_type;
+	esp->destructor(x);
+	module_put(esp->owner);
+	xtfs_sa_free(x);
+}
+
+/*
+ * The type of implicit-IV SAs; put into x->type by xtfs_esp_take_type(),
+ * never registered (xfrm_register_type() has one ESP slot per family,
+ * the kernel's). XFRM_TYPE_REPLAY_PROT: the core assigns sequence numbers
+ * (xfrm_replay_overflow()) and sends replay notifications, as for ESP.
+ * No init_state: only __xfrm_init_state() calls it, on registered types.
+ */
+static const struct xfrm_type xtfs_esp_type = {
+	.owner		= THIS_MODULE,
+	.proto		= IPPROTO_ESP,
+	.flags		= XFRM_TYPE_REPLAY_PROT,
+	.destructor	= xtfs_esp_type_destroy,
+	.input		= xtfs_esp_type_input,
+	.output		= xtfs_esp_type_output,
+};
+
+/**
+ * xtfs_esp_take_type() - serve an SA with xtfs's ESP type
+ * @x: the SA, at the end of user_init: not yet visible to packets
+ * @sa: its xtfs state
+ *
+ * __xfrm_init_state() gave the SA the kernel's ESP type, holding a
+ * reference on its module (esp4 or esp6), and ran its init_state: the
+ * SA's header and trailer lengths and an AEAD in x->data, which
+ * xfrm_state_mtu() reads. Both stay. The ESP type is kept in @sa for
+ * xtfs_esp_type_destroy(), with its module reference: esp4/esp6 also
+ * register the ESP protocol handler and the UDP encapsulation path that
+ * bring packets to xfrm_input(). xtfs's type takes a reference on this
+ * module, which xfrm_state_gc_destroy() drops (xfrm_put_type()).
+ *
+ * xfrm_state_construct() gave the SA the ESP offload type when
+ * esp4/esp6_offload is loaded; it is dropped: xfrm_output() would hand
+ * the packet to esp4/esp6_offload's software GSO, which builds the
+ * kernel's format. GRO needs no such type: esp4/esp6_gro_receive() call
+ * xfrm_input(), which calls x->type->input.
+ */
+static void xtfs_esp_take_type(struct xfrm_state *x, struct xtfs_sa *sa)
+{
+	xfrm_unset_type_offload(x);
+	sa->iiv.esp_type = x->type;
+	__module_get(THIS_MODULE);
+	x->type = &xtfs_esp_type;
+}
+
+/**
+ * xtfs_esp_bind() - make an SA being created use ESP with implicit IV
+ * @x: the SA, initialised, not yet visible to packets
+ * @sa: its xtfs state
+ * @alg: the algorithm staged for it
+ * @extack: where to say why the SA is refused
+ *
+ * The algorithm must be the one of the SA's AEAD, keyed with the SA's own
+ * key material (key then salt, as IKEv2 derives it). The IV must never
+ * repeat for a key (RFC 8750 section 7): a multicast (group) SA, whose
+ * senders share the key, is refused, and so is an SA whose sequence
+ * number may wrap. So are TCP encapsulation (RFC 8229 framing is not
+ * done here) and hardware offload (the device would build the kernel's
+ * format). Last, the SA gets xtfs's ESP type (xtfs_esp_take_type()).
+ *
+ * Return: 0, or a negative error with an extended ACK message.
+ */
+int xtfs_esp_bind(struct xfrm_state *x, struct xtfs_sa *sa, u32 alg,
+		  struct netlink_ext_ack *extack)
+{
+	const struct xtfs_esp_alg *e = NULL;
+	bool mcast;
+	int i, err;
+
+	for (i = 0; i < ARRAY_SIZE(xtfs_esp_algs); i++)
+		if (xtfs_esp_algs[i].alg == alg)
+			e = &xtfs_esp_algs[i];
+	if (!e) {
+		NL_SET_ERR_MSG_FMT_MOD(extack,
+				       "implicit IV: %u is not an implicit-IV algorithm (29, 30 or 31)",
+				       alg);
+		return -EINVAL;
 	}
-	/* Resumed as after asynchronous crypto, which drops this reference. */
-	dev_hold(skb->dev);
-	xfrm_input_resume(skb, nexthdr);
+	if (!x->aead || strcmp(x->aead->alg_name, e->aead) ||
+	    x->aead->alg_icv_len != e->icv_bits) {
+		xtfs_esp_need_msg(e->alg, extack);
+		return -EINVAL;
+	}
+	mcast = x->props.family == AF_INET ?
+		ipv4_is_multicast(x->id.daddr.a4) :
+		ipv6_addr_is_multicast(&x->id.daddr.in6);
+	if (mcast) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "implicit IV cannot serve a group (multicast) SA: its senders would repeat IVs (RFC 8750 section 7)");
+		return -EINVAL;
+	}
+	if (x->props.extra_flags & XFRM_SA_XFLAG_OSEQ_MAY_WRAP) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "implicit IV forbids a sequence number that may wrap: the IV would repeat (RFC 8750 section 7)");
+		return -EINVAL;
+	}
+	if (x->encap && x->encap->encap_type != UDP_ENCAP_ESPINUDP) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "implicit IV is not supported with TCP encapsulation (UDP is)");
+		return -EOPNOTSUPP;
+	}
+	if (x->xso.type != XFRM_DEV_OFFLOAD_UNSPECIFIED) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "implicit IV is not supported with hardware offload");
+		return -EOPNOTSUPP;
+	}
+	if (!x->type || x->type->proto != IPPROTO_ESP || !x->type->destructor)
+		return -EINVAL;
+	err = xtfs_iiv_init(&sa->iiv, alg, x->aead->alg_key,
+			    x->aead->alg_key_len / 8,
+			    x->props.flags & XFRM_STATE_ESN, extack);
+	if (err)
+		return err;
+	if (x->dir == XFRM_SA_DIR_OUT) {
+		err = xtfs_iiv_key_claim(x, sa, extack);
+		if (err) {
+			xtfs_iiv_destroy(&sa->iiv);
+			return err;
+		}
+	}
+	/* RFC 8750 section 4: the 8-octet IV is not on the wire. */
+	x->props.header_len -= XTFS_IIV_LEN;
+	xtfs_esp_take_type(x, sa);
 	return 0;
-
-drop_unlock:
-	spin_unlock(&x->lock);
-drop:
-	kfree_skb(skb);
-	return 0;
 }
 
 /**
- * xtfs_esp4_rcv() - IPv4 ESP handler (xfrm4_protocol::handler)
- * @skb: the packet
+ * xtfs_esp_destroy() - release the implicit IV of a dying SA
+ * @x: the SA
+ * @sa: its xtfs state
  *
- * Return: see xtfs_esp_rcv().
+ * Return: true when @x has xtfs's ESP type, whose destructor frees @sa
+ * (xtfs_esp_type_destroy()); false when the caller frees it.
  */
-static int xtfs_esp4_rcv(struct sk_buff *skb)
+bool xtfs_esp_destroy(struct xfrm_state *x, struct xtfs_sa *sa)
 {
-	return xtfs_esp_rcv(skb, AF_INET);
+	if (!sa->iiv.tfm)
+		return false;
+	xtfs_iiv_key_release(sa);
+	xtfs_iiv_destroy(&sa->iiv);
+	return x->type == &xtfs_esp_type;
 }
 
 /**
- * xtfs_esp6_rcv() - IPv6 ESP handler (xfrm6_protocol::handler)
- * @skb: the packet
+ * xtfs_esp_init() - set up the extended ESP engine
  *
- * Return: see xtfs_esp_rcv().
- */
-static int xtfs_esp6_rcv(struct sk_buff *skb)
-{
-	return xtfs_esp_rcv(skb, AF_INET6);
-}
-
-/**
- * xtfs_esp_input_handler() - UDP-encapsulated ESP: never ours
- * @skb: the packet
- * @nexthdr: its protocol
- * @spi: its SPI
- * @encap_type: the encapsulation
- *
- * xtfs_esp_bind() refuses implicit IV with encapsulation.
- *
- * Return: -EINVAL, the next handler takes it.
- */
-static int xtfs_esp_input_handler(struct sk_buff *skb, int nexthdr,
-				  __be32 spi, int encap_type)
-{
-	return -EINVAL;
-}
-
-/**
- * xtfs_esp_cb_handler() - after xfrm_input(): nothing to do
- * @skb: the packet
- * @err: its status
- *
- * Return: 1, the next handler's callback runs.
- */
-static int xtfs_esp_cb_handler(struct sk_buff *skb, int err)
-{
-	return 1;
-}
-
-/**
- * xtfs_esp4_err() - ICMP errors: the kernel's ESP handles them for all SAs
- * @skb: the ICMP payload
- * @info: ICMP info
- *
- * esp4_err() looks the SA up by SPI and updates the path MTU; the
- * implicit IV changes nothing there.
- *
- * Return: -ENOENT, the next handler takes it.
- */
-static int xtfs_esp4_err(struct sk_buff *skb, u32 info)
-{
-	return -ENOENT;
-}
-
-/**
- * xtfs_esp6_err() - ICMPv6 errors: the kernel's ESP handles them for all SAs
- * @skb: the ICMPv6 payload
- * @opt: IPv6 options
- * @type: ICMPv6 type
- * @code: ICMPv6 code
- * @offset: offset of the ESP header
- * @info: ICMPv6 info
- *
- * Return: -ENOENT, the next handler takes it.
- */
-static int xtfs_esp6_err(struct sk_buff *skb, struct inet6_skb_parm *opt,
-			 u8 type, u8 code, int offset, __be32 info)
-{
-	return -ENOENT;
-}
-
-static struct xfrm4_protocol xtfs_esp4_protocol __read_mostly = {
-	.handler	= xtfs_esp4_rcv,
-	.input_handler	= xtfs_esp_input_handler,
-	.cb_handler	= xtfs_esp_cb_handler,
-	.err_handler	= xtfs_esp4_err,
-	.priority	= XTFS_ESP_PRIORITY,
-};
-
-static struct xfrm6_protocol xtfs_esp6_protocol __read_mostly = {
-	.handler	= xtfs_esp6_rcv,
-	.input_handler	= xtfs_esp_input_handler,
-	.cb_handler	= xtfs_esp_cb_handler,
-	.err_handler	= xtfs_esp6_err,
-	.priority	= XTFS_ESP_PRIORITY,
-};
-
-/**
- * xtfs_esp_init() - register the receive handlers for IPv4 and IPv6 ESP
- *
- * Return: 0 or a negative error.
+ * Return: 0.
  */
 int __init xtfs_esp_init(void)
 {
-	int err;
-
 	get_random_bytes(&xtfs_iiv_hash_key, sizeof(xtfs_iiv_hash_key));
-	err = xfrm4_protocol_register(&xtfs_esp4_protocol, IPPROTO_ESP);
-	if (err)
-		return err;
-	err = xfrm6_protocol_register(&xtfs_esp6_protocol, IPPROTO_ESP);
-	if (err)
-		xfrm4_protocol_deregister(&xtfs_esp4_protocol, IPPROTO_ESP);
-	return err;
+	return 0;
 }
 
 /**
- * xtfs_esp_exit() - remove the receive handlers
+ * xtfs_esp_exit() - forget the keys remembered
  *
- * Deregistration waits for handlers running on other CPUs. The keys
- * remembered are forgotten: a new load starts with none.
+ * A new load starts with none.
  */
 void xtfs_esp_exit(void)
 {
 	struct xtfs_iiv_key *k, *tmp;
 
-	xfrm6_protocol_deregister(&xtfs_esp6_protocol, IPPROTO_ESP);
-	xfrm4_protocol_deregister(&xtfs_esp4_protocol, IPPROTO_ESP);
 	/* No SA is left (each holds a module reference): all are retired. */
 	list_for_each_entry_safe(k, tmp, &xtfs_iiv_retired, lru) {
 		hash_del(&k->node);

@@ -211,9 +211,23 @@ static void xtfs_destroy_state(struct xfrm_state *x)
 	xtfs_sa_unlink(sa);
 	xtfs_output_destroy(sa);
 	xtfs_input_destroy(sa);
-	xtfs_esp_destroy(sa);
+	/* An implicit-IV SA's type frees the rest, right after this. */
+	if (!xtfs_esp_destroy(x, sa))
+		xtfs_sa_free(x);
+}
+
+/**
+ * xtfs_sa_free() - free the xtfs state of a dying SA and unpin the module
+ * @x: the SA; its state stopped (xtfs_destroy_state())
+ *
+ * Called by xtfs_destroy_state(), or for an SA served by xtfs's ESP type
+ * by that type's destructor, which xfrm_state_gc_destroy() calls after the
+ * mode's destroy_state and which still needs the state.
+ */
+void xtfs_sa_free(struct xfrm_state *x)
+{
+	kfree(x->mode_data);
 	x->mode_data = NULL;
-	kfree(sa);
 	module_put(THIS_MODULE);
 }
 

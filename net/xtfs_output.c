@@ -489,13 +489,10 @@ static void xtfs_tx_work(struct work_struct *work)
 			continue;
 		}
 		spin_unlock_bh(&sa->lock);
-		/* Both consume the skb whatever happens; ESP, the engine
-		 * and the xfrm core count their own errors.
+		/* Consumes the skb whatever happens; the SA's type (the
+		 * kernel's ESP or xtfs's) and the core count their errors.
 		 */
-		if (sa->iiv.tfm)
-			xtfs_esp_output(sa, skb);
-		else
-			xfrm_output(NULL, skb);
+		xfrm_output(NULL, skb);
 		spin_lock_bh(&sa->lock);
 	}
 	spin_unlock_bh(&sa->lock);
@@ -619,8 +616,8 @@ static struct sk_buff *xtfs_segment(struct xtfs_sa *sa, struct sk_buff *skb)
  * @skb: the inner packet, data at its IP header, dst the SA's bundle
  *
  * Each inner packet becomes one ESP packet (next header 4 or 41), built
- * by the kernel's ESP through xfrm_output(), which also segments GSO
- * batches, or by the extended ESP engine for implicit IV.
+ * through xfrm_output(), which also segments GSO batches, by the SA's
+ * type: the kernel's ESP, or xtfs's for implicit IV.
  *
  * Return: 0, or the error of xfrm_output().
  */
@@ -628,24 +625,12 @@ static int xtfs_tunnel_send(struct xtfs_sa *sa, struct sock *sk,
 			    struct sk_buff *skb)
 {
 	u32 n = skb_is_gso(skb) ? skb_shinfo(skb)->gso_segs : 1;
-	struct sk_buff *segs, *seg;
 
 	/* Count first: sending may drop the last reference to the SA. */
 	xtfs_inc(sa, XTFS_CNT_INNER_OUT_PKTS, n);
 	xtfs_inc(sa, XTFS_CNT_INNER_OUT_BYTES, skb->len);
 	xtfs_inc(sa, XTFS_CNT_OUTER_OUT_PKTS, n);
-	if (!sa->iiv.tfm)
-		return xfrm_output(sk, skb);
-	if (!skb_is_gso(skb)) {
-		xtfs_esp_output(sa, skb);
-		return 0;
-	}
-	segs = xtfs_segment(sa, skb);
-	skb_list_walk_safe(segs, seg, segs) {
-		skb_mark_not_on_list(seg);
-		xtfs_esp_output(sa, seg);
-	}
-	return 0;
+	return xfrm_output(sk, skb);
 }
 
 /**
