@@ -53,7 +53,8 @@
                                socket; print "sent" or the errno name,
                                then the socket's path MTU (IP_MTU)
   pcap_esp.py esp-send FILE [GAP_US]
-                               send the ESP packets of FILE again, IP
+                               send the ESP packets of FILE again (and
+                               its UDP ones, for ESP in UDP), IP
                                headers as they are, over a raw socket,
                                GAP_US microseconds apart
   pcap_esp.py esp-replay FILE STEP START T0 GAP_US
@@ -462,7 +463,8 @@ def main():
     elif cmd == "udp-mtu":
         udp_mtu(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif cmd == "esp-send":
-        ips = [ip for _, ip in esp_raw(sys.argv[2])]
+        ips = [ip for _, proto, ip in ip_raw(sys.argv[2])
+               if proto in (17, 50)]
         if ips:
             send_raw(ips, ip_dst(ips[0]),
                      int(sys.argv[3]) if len(sys.argv) > 3 else 0)

@@ -42,9 +42,11 @@ kprobes_start() {
 }
 
 kprobes_stop() {
-	echo 0 >"$T/events/xtfs_wire/enable" 2>/dev/null
-	echo '-:xtfs_wire/xtfs_wire_esp4gro' >>"$T/kprobe_events" 2>/dev/null
-	echo '-:xtfs_wire/xtfs_wire_esp6gro' >>"$T/kprobe_events" 2>/dev/null
+	{
+		echo 0 >"$T/events/xtfs_wire/enable"
+		echo '-:xtfs_wire/xtfs_wire_esp4gro' >>"$T/kprobe_events"
+		echo '-:xtfs_wire/xtfs_wire_esp6gro' >>"$T/kprobe_events"
+	} 2>/dev/null
 	return 0
 }
 
