@@ -337,7 +337,7 @@ ok $fail "IP-TFS: implicit IV saves the 8 IV octets of every packet (64-octet in
 ok $tfail "tunnel payload (aes-gcm-16): as long as kernel tunnel mode without implicit IV, 8 octets shorter with it"
 
 # 43-45: a stock tunnel-mode SA beside implicit-IV SAs on the same hosts:
-# the receive handler hands its packets to the kernel's ESP unchanged
+# each SA's own type (the kernel's ESP, or xtfs's) serves its packets
 iiv_alg gcm
 PAYLOAD=aggfrag
 sa_flush

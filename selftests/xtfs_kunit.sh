@@ -11,7 +11,7 @@ if ! modinfo xtfs_test >/dev/null 2>&1; then
 	tap_done
 fi
 
-SUITES="xtfs_aggfrag xtfs_iiv"
+SUITES="xtfs_aggfrag xtfs_iiv xtfs_core"
 modprobe xtfs_test
 # KTAP: subtests are indented "    ok N name" / "    not ok N name".
 # Only the last run of the suites counts (the log is kept for splat
