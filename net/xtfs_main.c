@@ -97,7 +97,7 @@ static void xtfs_sa_unlink(struct xtfs_sa *sa)
  * @cfg: the configuration to start with; NULL for the defaults
  *
  * Queues, timers and counters start empty. The state hangs on
- * @x->mode_data, pins the module until xtfs_destroy_state() and is
+ * @x->mode_data, pins the module until xtfs_sa_free() and is
  * entered in the namespace's list of SAs.
  *
  * Return: 0 or -ENOMEM (nothing attached).
