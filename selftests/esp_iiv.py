@@ -669,7 +669,8 @@ def check_kat(kat):
 
 def make_args(**kw):
     """seal options as argparse would give them."""
-    args = argparse.Namespace(tunnel=False, frag=None, seq=1, seq_hi=0)
+    args = argparse.Namespace(tunnel=False, frag=None, seq=1, seq_hi=0,
+                              udp=None)
     vars(args).update(kw)
     return args
 
@@ -702,8 +703,10 @@ def run_cli(argv):
 
 def st_cli(alg, esn, tmp, linktype):
     """seal to a pcap and open it with the command line: outer IPv6 and
-    an ESN wrap with ESN, outer IPv4 without."""
+    an ESN wrap with ESN, outer IPv4 without; in UDP (RFC 3948) with link
+    type Ethernet."""
     sa = ["--alg", alg, "--key", "0x" + test_key(alg).hex(), "--spi", "0x200"]
+    udp = ["--udp", "4500"] if linktype == 1 else []
     sa += ["--esn", "--seq-hi", "6"] if esn else []
     outer = ("2001:db8:1::1", "2001:db8:1::2") if esn else \
         ("192.0.2.1", "192.0.2.2")
@@ -713,12 +716,12 @@ def st_cli(alg, esn, tmp, linktype):
                          "--src", "198.51.100.1", "--dst", "198.51.100.2",
                          "--port", "5001", "--count", "5", "--size", "100",
                          "--seed", "3", "--sums", sent, "--pcap", cap,
-                         "--seq", str(LOW - 1 if esn else 1)])
+                         "--seq", str(LOW - 1 if esn else 1)] + udp)
     if status:
         return "seal: " + err
     if linktype != 1:
         write_pcap(cap, [ip for _, ip in pcap_esp.esp_raw(cap)], linktype)
-    status, out, err = run_cli(["open", cap] + sa + ["--sums", got])
+    status, out, err = run_cli(["open", cap] + sa + ["--sums", got] + udp)
     with open(sent, encoding="ascii") as a, open(got, encoding="ascii") as b:
         if a.read() != b.read() or len(out.splitlines()) != 5:
             return "sums differ: " + out + err
@@ -819,7 +822,8 @@ def selftest_cases(tmp, kat_path):
             tag = alg + ("-esn" if esn else "")
             lt = (1, 113, 276)[(2 * i + esn) % 3]
             tests += [
-                ("%s: seal to pcap (link type %d), open" % (tag, lt),
+                ("%s: seal to pcap (link type %d%s), open" %
+                 (tag, lt, ", ESP in UDP" if lt == 1 else ""),
                  lambda a=alg, e=esn, t=lt: st_cli(a, e, tmp, t)),
                 ("%s: AGGFRAG split over payloads" % tag,
                  lambda a=alg, e=esn: st_frag(a, e)),
