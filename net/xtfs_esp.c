@@ -337,7 +337,10 @@ static void xtfs_iiv_key_release(struct xtfs_sa *sa)
  * sent before would repeat a nonce (RFC 8750 section 7). So the number is
  * always above @sa->iiv.tx_last, the highest one taken: a number at or
  * below it is replaced by the next one above both it and the replay
- * state, which is raised to match, and the numbers skipped are counted.
+ * state, which is raised to match; the numbers a rewind skips are
+ * counted. A number can also be at or below @tx_last without a rewind:
+ * the core releases the SA's lock between assigning it and this check,
+ * and another CPU may have taken and sent a later one in between.
  * An SA that holds no entry in the key table (xtfs_iiv_key_claim())
  * sends nothing. A counter that would cycle is refused (RFC 4303 section
  * 3.3.3); xtfs_esp_bind() refused XFRM_SA_XFLAG_OSEQ_MAY_WRAP.
@@ -354,9 +357,16 @@ static int xtfs_esp_take_seq(struct xtfs_sa *sa, u64 *seq)
 	if (unlikely(!sa->iiv.key))
 		return -EOVERFLOW;
 	if (unlikely(*seq <= sa->iiv.tx_last)) {
-		xtfs_inc(sa, XTFS_CNT_IIV_SEQ_SKIPPED,
-			 sa->iiv.tx_last + 1 - *seq);
-		last = max(xtfs_esp_oseq(x), sa->iiv.tx_last);
+		last = xtfs_esp_oseq(x);
+		/* The replay state was written lower, and the core's number
+		 * is the last it gave: the numbers up to @tx_last are skipped.
+		 * (Above it, another CPU took a later number and sent first:
+		 * nothing was rewound.)
+		 */
+		if (last == *seq)
+			xtfs_inc(sa, XTFS_CNT_IIV_SEQ_SKIPPED,
+				 sa->iiv.tx_last + 1 - *seq);
+		last = max(last, sa->iiv.tx_last);
 		if (last >= max)
 			return -EOVERFLOW;
 		*seq = last + 1;
