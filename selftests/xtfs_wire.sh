@@ -186,7 +186,9 @@ for outer in 4 6; do
 	[ $made = 0 ] &&
 		udp_check $A $IB $B 5310 50 1000 && cp "$TMP/u.sent" "$TMP/nat-ab.sums" &&
 		udp_check $B $IA $A 5311 50 1000 && cp "$TMP/u.sent" "$TMP/nat-ba.sums"
-	ok $? "IPv$outer, UDP-encapsulated: 50 datagrams each way delivered intact"
+	r=$?
+	[ $r = 0 ] || { rm -f "$TMP/nat-ab.sums" "$TMP/nat-ba.sums"; diag_path; }
+	ok $r "IPv$outer, UDP-encapsulated: 50 datagrams each way delivered intact"
 	capture_stop
 	esp=$(py -n $B "$SELFTEST_DIR/pcap_esp.py" sizes "$TMP/nat$outer.pcap" | wc -l)
 	: >"$TMP/open-ab.log"
