@@ -142,10 +142,45 @@ struct xtfs_rx_cb {
 
 #define XTFS_RX_CB(skb) ((struct xtfs_rx_cb *)(skb)->cb)
 
+struct xtfs_sa;
+
+/**
+ * struct xtfs_payload_ops - a payload format: what the ESP payloads of an
+ *	SA carry (Documentation/xtfs.rst, "Tunnel payload")
+ * @hdr_len: octets of its header at the start of each ESP payload
+ * @whole: an inner packet never spans ESP packets
+ * @send: take one inner packet or GSO batch, data at its IP header, dst
+ *	held, for sending; @space is the data room of one ESP payload.
+ *	Returns 0 or an error; consumes the packet
+ * @input: take one opened ESP payload (xfrm_mode_cbs::input). Returns
+ *	-EINPROGRESS: the packet is consumed
+ * @inner_mtu: the inner MTU for an outer path MTU
+ *	(xfrm_mode_cbs::get_inner_mtu)
+ * @outer_fields: the outer header's protocol, DS field and DF bit for an
+ *	outgoing packet (xtfs_prepare_output())
+ *
+ * Picked once per SA (xtfs_main.c); the data path calls through it.
+ */
+struct xtfs_payload_ops {
+	u8	hdr_len;
+	bool	whole;
+	int	(*send)(struct xtfs_sa *sa, struct sock *sk, struct sk_buff *skb,
+			u32 space);
+	int	(*input)(struct xtfs_sa *sa, struct sk_buff *skb);
+	u32	(*inner_mtu)(struct xtfs_sa *sa, int outer_mtu);
+	void	(*outer_fields)(struct xfrm_state *x, struct sk_buff *skb,
+				u8 *proto, u8 *ds, bool *df);
+};
+
 /**
  * struct xtfs_sa - per-SA state, hung on xfrm_state::mode_data
  * @x: the SA
  * @cfg: configuration
+ * @pl: the payload format, picked from @cfg.payload
+ * @esp_hdr_len: the header length the ESP type's init_state gave the SA
+ *	(ESP header, IV, UDP header), octets
+ * @esp_hdr_less: octets of @esp_hdr_len xtfs's ESP engine leaves out
+ *	(the implicit IV), 0 with the kernel's ESP
  * @lock: protects the send queue and @queued
  * @queue: inner packets waiting to be sent
  * @queued: octets in @queue, GSO batches at their full length and the
@@ -176,6 +211,9 @@ struct xtfs_sa {
 	struct xtfs_net		*xn;
 	struct list_head	node;
 	struct xtfs_config	cfg;
+	const struct xtfs_payload_ops *pl;
+	u32			esp_hdr_len;
+	u32			esp_hdr_less;
 
 	spinlock_t		lock;		/* send queue */
 	struct sk_buff_head	queue;
@@ -255,12 +293,23 @@ void xtfs_stage_take(struct net *net, const struct xfrm_state *x,
 int xtfs_esp_bind(struct xfrm_state *x, struct xtfs_sa *sa, u32 alg,
 		  struct netlink_ext_ack *extack);
 bool xtfs_esp_destroy(struct xfrm_state *x, struct xtfs_sa *sa);
+bool xtfs_esp_served(const struct xfrm_state *x);
 int xtfs_esp_init(void);
 void xtfs_esp_exit(void);
 
 /* xtfs_output.c */
 int xtfs_output(struct net *net, struct sock *sk, struct sk_buff *skb);
 int xtfs_prepare_output(struct xfrm_state *x, struct sk_buff *skb);
+int xtfs_aggfrag_send(struct xtfs_sa *sa, struct sock *sk,
+		      struct sk_buff *skb, u32 space);
+int xtfs_tunnel_send(struct xtfs_sa *sa, struct sock *sk,
+		     struct sk_buff *skb, u32 space);
+u32 xtfs_aggfrag_inner_mtu(struct xtfs_sa *sa, int outer_mtu);
+u32 xtfs_tunnel_inner_mtu(struct xtfs_sa *sa, int outer_mtu);
+void xtfs_aggfrag_fields(struct xfrm_state *x, struct sk_buff *skb,
+			 u8 *proto, u8 *ds, bool *df);
+void xtfs_tunnel_fields(struct xfrm_state *x, struct sk_buff *skb,
+			u8 *proto, u8 *ds, bool *df);
 u32 xtfs_get_inner_mtu(struct xfrm_state *x, int outer_mtu);
 u32 xtfs_payload_space(struct xfrm_state *x, u32 outer_size);
 u32 xtfs_min_pkt_size(struct xfrm_state *x);
@@ -270,6 +319,8 @@ void xtfs_output_flush_dev(struct xtfs_sa *sa, const struct net_device *dev);
 
 /* xtfs_input.c */
 int xtfs_input(struct xfrm_state *x, struct sk_buff *skb);
+int xtfs_aggfrag_input(struct xtfs_sa *sa, struct sk_buff *skb);
+int xtfs_tunnel_input(struct xtfs_sa *sa, struct sk_buff *skb);
 int xtfs_input_init(struct xtfs_sa *sa, gfp_t gfp);
 void xtfs_input_destroy(struct xtfs_sa *sa);
 void xtfs_reasm_reset(struct xtfs_sa *sa, struct xtfs_reasm *r);

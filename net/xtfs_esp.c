@@ -685,7 +685,8 @@ static void xtfs_esp_take_type(struct xfrm_state *x, struct xtfs_sa *sa)
  * senders share the key, is refused, and so is an SA whose sequence
  * number may wrap. So are TCP encapsulation (RFC 8229 framing is not
  * done here) and hardware offload (the device would build the kernel's
- * format). Last, the SA gets xtfs's ESP type (xtfs_esp_take_type()).
+ * format). Last, the SA gets xtfs's ESP type (xtfs_esp_take_type()); the
+ * caller sets the header length without the IV (@sa->esp_hdr_less).
  *
  * Return: 0, or a negative error with an extended ACK message.
  */
@@ -748,9 +749,20 @@ int xtfs_esp_bind(struct xfrm_state *x, struct xtfs_sa *sa, u32 alg,
 		}
 	}
 	/* RFC 8750 section 4: the 8-octet IV is not on the wire. */
-	x->props.header_len -= XTFS_IIV_LEN;
+	sa->esp_hdr_less = XTFS_IIV_LEN;
 	xtfs_esp_take_type(x, sa);
 	return 0;
+}
+
+/**
+ * xtfs_esp_served() - is an SA served by xtfs's ESP engine?
+ * @x: the SA
+ *
+ * Return: true when @x has xtfs's ESP type (an implicit-IV SA).
+ */
+bool xtfs_esp_served(const struct xfrm_state *x)
+{
+	return x->type == &xtfs_esp_type;
 }
 
 /**
@@ -763,7 +775,7 @@ int xtfs_esp_bind(struct xfrm_state *x, struct xtfs_sa *sa, u32 alg,
  */
 bool xtfs_esp_destroy(struct xfrm_state *x, struct xtfs_sa *sa)
 {
-	if (!sa->iiv.tfm)
+	if (!xtfs_esp_served(x))
 		return false;
 	xtfs_iiv_key_release(sa);
 	xtfs_iiv_destroy(&sa->iiv);

@@ -809,7 +809,7 @@ static enum hrtimer_restart xtfs_drop_timer_fn(struct hrtimer *t)
  *
  * Return: -EINPROGRESS, the packet is consumed.
  */
-static int xtfs_tunnel_input(struct xtfs_sa *sa, struct sk_buff *skb)
+int xtfs_tunnel_input(struct xtfs_sa *sa, struct sk_buff *skb)
 {
 	u8 proto = XFRM_MODE_SKB_CB(skb)->protocol, outer_ds, ver;
 	struct sk_buff_head out;
@@ -861,23 +861,37 @@ bad:
 /**
  * xtfs_input() - receive a decrypted payload (xfrm_mode_cbs::input)
  * @x: the SA
+ * @skb: the ESP payload, data at its start
+ *
+ * Counts it and hands it to the SA's payload format.
+ *
+ * Return: -EINPROGRESS always: the packet is consumed.
+ */
+int xtfs_input(struct xfrm_state *x, struct sk_buff *skb)
+{
+	struct xtfs_sa *sa = x->mode_data;
+
+	xtfs_inc(sa, XTFS_CNT_OUTER_IN_PKTS, 1);
+	return sa->pl->input(sa, skb);
+}
+
+/**
+ * xtfs_aggfrag_input() - receive an AGGFRAG payload
+ * @sa: the SA state
  * @skb: the ESP payload, data at the AGGFRAG header
  *
  * Return: -EINPROGRESS always: the packet is consumed here, whether
  * delivered, held for reordering or dropped and counted.
  */
-int xtfs_input(struct xfrm_state *x, struct sk_buff *skb)
+int xtfs_aggfrag_input(struct xtfs_sa *sa, struct sk_buff *skb)
 {
-	struct xtfs_sa *sa = x->mode_data;
+	struct xfrm_state *x = sa->x;
 	struct sk_buff_head out;
 	bool esn, empty;
 	__be32 low;
 	u64 seq;
 
 	BUILD_BUG_ON(sizeof(struct xtfs_rx_cb) > sizeof_field(struct sk_buff, cb));
-	xtfs_inc(sa, XTFS_CNT_OUTER_IN_PKTS, 1);
-	if (sa->cfg.payload == XTFS_PAYLOAD_TUNNEL)
-		return xtfs_tunnel_input(sa, skb);
 	/* Another next header (a dummy packet, RFC 4303 section 2.6, or
 	 * anything else the peer sealed) has no data for us, but its
 	 * sequence number was sent: it goes through the reorder window

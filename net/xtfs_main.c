@@ -91,6 +91,61 @@ static void xtfs_sa_unlink(struct xtfs_sa *sa)
 	xtfs_net_put(xn);
 }
 
+/* RFC 9347: AGGFRAG payloads (next header 144), the default. */
+static const struct xtfs_payload_ops xtfs_aggfrag_ops = {
+	.hdr_len	= sizeof(struct xtfs_aggfrag_hdr),
+	.whole		= false,
+	.send		= xtfs_aggfrag_send,
+	.input		= xtfs_aggfrag_input,
+	.inner_mtu	= xtfs_aggfrag_inner_mtu,
+	.outer_fields	= xtfs_aggfrag_fields,
+};
+
+/* One inner packet per ESP payload (next header 4 or 41), as tunnel mode. */
+static const struct xtfs_payload_ops xtfs_tunnel_ops = {
+	.hdr_len	= 0,
+	.whole		= true,
+	.send		= xtfs_tunnel_send,
+	.input		= xtfs_tunnel_input,
+	.inner_mtu	= xtfs_tunnel_inner_mtu,
+	.outer_fields	= xtfs_tunnel_fields,
+};
+
+/**
+ * xtfs_payload_ops_of() - the operations of a payload format
+ * @payload: an &enum xtfs_payload value
+ *
+ * The one place a payload format is told apart.
+ *
+ * Return: its operations.
+ */
+static const struct xtfs_payload_ops *xtfs_payload_ops_of(u8 payload)
+{
+	if (payload == XTFS_PAYLOAD_TUNNEL)
+		return &xtfs_tunnel_ops;
+	return &xtfs_aggfrag_ops;
+}
+
+/**
+ * xtfs_header_len() - set the SA's header lengths from its wire format
+ * @x: the SA, its ESP type initialised
+ * @sa: its xtfs state, payload format and ESP engine picked
+ *
+ * The one place they are computed, which the core uses for headroom and
+ * MTU: what the ESP type's init_state counted (ESP header, IV, UDP
+ * header) less what xtfs's ESP engine leaves out (the implicit IV, RFC
+ * 8750 section 4), plus the outer IP header and the payload format's
+ * header. enc_hdr_len is the part inside the ESP payload.
+ */
+static void xtfs_header_len(struct xfrm_state *x, struct xtfs_sa *sa)
+{
+	x->props.header_len = sa->esp_hdr_len - sa->esp_hdr_less +
+			      (x->props.family == AF_INET6 ?
+			       sizeof(struct ipv6hdr) : sizeof(struct iphdr)) +
+			      sa->pl->hdr_len;
+	x->props.enc_hdr_len = sa->pl->hdr_len;
+}
+
 /**
  * xtfs_sa_attach() - give an SA new xtfs state
  * @x: the SA
@@ -112,7 +167,9 @@ static int xtfs_sa_attach(struct xfrm_state *x, const struct xtfs_config *cfg)
 	sa->x = x;
 	if (cfg) {
 		sa->cfg = *cfg;
+		sa->pl = xtfs_payload_ops_of(cfg->payload);
 	} else {
+		sa->pl = &xtfs_aggfrag_ops;
 		sa->cfg.max_qsize = XTFS_DEF_MAX_QSIZE;
 		sa->cfg.init_delay_us = XTFS_DEF_INIT_DELAY_US;
 		sa->cfg.drop_time_us = XTFS_DEF_DROP_TIME_US;
@@ -132,24 +189,11 @@ static int xtfs_sa_attach(struct xfrm_state *x, const struct xtfs_config *cfg)
 }
 
 /**
- * xtfs_tunnel_payload() - header lengths of an SA with the tunnel payload
- * @x: the SA
- *
- * One inner packet per ESP packet: no AGGFRAG header.
- */
-static void xtfs_tunnel_payload(struct xfrm_state *x)
-{
-	x->props.header_len -= x->props.enc_hdr_len;
-	x->props.enc_hdr_len = 0;
-}
-
-/**
  * xtfs_init_state() - attach xtfs state to a new SA (xfrm_mode_cbs::init_state)
  * @x: the SA, ESP type already initialised
  *
- * The outer IP header and the AGGFRAG header join the SA's header length,
- * which the core uses for headroom and MTU; enc_hdr_len is the part of it
- * inside the ESP payload. The module pins itself while
+ * The SA's header lengths become its wire format's (xtfs_header_len()):
+ * AGGFRAG payloads, or a clone's payload format. The module pins itself while
  * the SA exists: the core drops its own reference after this call.
  *
  * Return: 0 or -ENOMEM.
@@ -162,13 +206,9 @@ static int xtfs_init_state(struct xfrm_state *x)
 	if (!x->mode_data && xtfs_sa_attach(x, NULL))
 		return -ENOMEM;
 	sa = x->mode_data;
-	x->props.header_len += sizeof(struct xtfs_aggfrag_hdr) +
-			       (x->props.family == AF_INET6 ?
-				sizeof(struct ipv6hdr) : sizeof(struct iphdr));
-	x->props.enc_hdr_len = sizeof(struct xtfs_aggfrag_hdr);
-	/* A clone (xtfs_settings_apply() for a new SA); never implicit IV. */
-	if (sa->cfg.payload == XTFS_PAYLOAD_TUNNEL)
-		xtfs_tunnel_payload(x);
+	/* The ESP type's init_state has just set it, for a clone too. */
+	sa->esp_hdr_len = x->props.header_len;
+	xtfs_header_len(x, sa);
 	return 0;
 }
 
@@ -190,7 +230,7 @@ static int xtfs_clone_state(struct xfrm_state *x, struct xfrm_state *orig)
 {
 	struct xtfs_sa *o = orig->mode_data;
 
-	if (o->iiv.tfm)
+	if (xtfs_esp_served(orig))
 		return -EOPNOTSUPP;
 	return xtfs_sa_attach(x, &o->cfg);
 }
@@ -238,6 +278,10 @@ void xtfs_sa_free(struct xfrm_state *x)
  * @attrs: the request's attributes
  * @extack: extended ACK for error messages
  *
+ * The SA's wire format is chosen here, once: its payload format
+ * (xtfs_payload_ops_of()) and its ESP engine (xtfs_esp_bind() gives an
+ * implicit-IV SA xtfs's ESP type), then its header lengths.
+ *
  * Return: 0, or a negative error with an extended ACK message.
  */
 static int xtfs_settings_apply(struct net *net, struct xfrm_state *x,
@@ -251,7 +295,7 @@ static int xtfs_settings_apply(struct net *net, struct xfrm_state *x,
 	};
 	struct xtfs_sa *sa = x->mode_data;
 	struct xtfs_settings set;
-	int i;
+	int i, err;
 
 	xtfs_stage_take(net, x, &set);
 	if (set.payload == XTFS_PAYLOAD_TUNNEL) {
@@ -264,10 +308,14 @@ static int xtfs_settings_apply(struct net *net, struct xfrm_state *x,
 			return -EINVAL;
 		}
 		sa->cfg.payload = XTFS_PAYLOAD_TUNNEL;
-		xtfs_tunnel_payload(x);
+		sa->pl = xtfs_payload_ops_of(sa->cfg.payload);
 	}
-	if (set.iiv)
-		return xtfs_esp_bind(x, sa, set.iiv, extack);
+	if (set.iiv) {
+		err = xtfs_esp_bind(x, sa, set.iiv, extack);
+		if (err)
+			return err;
+	}
+	xtfs_header_len(x, sa);
 	return 0;
 }
 

@@ -97,27 +97,49 @@ static u32 xtfs_outer_size(struct xtfs_sa *sa, struct dst_entry *dst)
  * @x: the SA
  * @outer_mtu: MTU of the outer path
  *
- * With fragmentation allowed any inner packet fits (RFC 9347 section
- * 2.2.6: no "too big" errors are needed); with dont-frag an inner packet
- * must fit the data block space of one outer packet, and with the tunnel
- * payload the ESP payload of one.
- *
- * Return: the inner MTU in octets.
+ * Return: the inner MTU in octets, from the SA's payload format.
  */
 u32 xtfs_get_inner_mtu(struct xfrm_state *x, int outer_mtu)
 {
 	struct xtfs_sa *sa = x->mode_data;
+
+	return sa->pl->inner_mtu(sa, outer_mtu);
+}
+
+/**
+ * xtfs_aggfrag_inner_mtu() - inner MTU of an SA carrying AGGFRAG payloads
+ * @sa: the SA state
+ * @outer_mtu: MTU of the outer path
+ *
+ * With fragmentation allowed any inner packet fits (RFC 9347 section
+ * 2.2.6: no "too big" errors are needed); with dont-frag an inner packet
+ * must fit the data block space of one outer packet.
+ *
+ * Return: the inner MTU in octets.
+ */
+u32 xtfs_aggfrag_inner_mtu(struct xtfs_sa *sa, int outer_mtu)
+{
 	u32 space;
 
-	if (sa->cfg.payload == XTFS_PAYLOAD_TUNNEL)
-		return xtfs_payload_space(x, outer_mtu);
 	/* A block offset is 16 bits: no inner packet may exceed 65535. */
 	if (!sa->cfg.dont_frag)
 		return IP_MAX_MTU;
 	if (sa->cfg.pkt_size && sa->cfg.pkt_size < outer_mtu)
 		outer_mtu = sa->cfg.pkt_size;
-	space = xtfs_payload_space(x, outer_mtu);
+	space = xtfs_payload_space(sa->x, outer_mtu);
 	return space > XTFS_HDR_LEN ? space - XTFS_HDR_LEN : 0;
+}
+
+/**
+ * xtfs_tunnel_inner_mtu() - inner MTU of an SA with the tunnel payload
+ * @sa: the SA state
+ * @outer_mtu: MTU of the outer path
+ *
+ * Return: the ESP payload space of one outer packet, in octets.
+ */
+u32 xtfs_tunnel_inner_mtu(struct xtfs_sa *sa, int outer_mtu)
+{
+	return xtfs_payload_space(sa->x, outer_mtu);
 }
 
 /**
@@ -570,6 +592,22 @@ static void xtfs_enqueue(struct xtfs_sa *sa, struct sk_buff *skb, u32 space)
 }
 
 /**
+ * xtfs_aggfrag_send() - take an inner packet for AGGFRAG payloads
+ * @sa: the SA state
+ * @sk: sending socket or NULL (unused: the packet is queued)
+ * @skb: the inner packet or GSO batch, data at its IP header, dst held
+ * @space: data block space of one outer packet in octets
+ *
+ * Return: 0; the packet is queued or dropped and counted.
+ */
+int xtfs_aggfrag_send(struct xtfs_sa *sa, struct sock *sk,
+		      struct sk_buff *skb, u32 space)
+{
+	xtfs_enqueue(sa, skb, space);
+	return 0;
+}
+
+/**
  * xtfs_inner_space() - data block space of one outer packet for a bundle
  * @sa: the SA state
  * @dst: the xfrm bundle an inner packet was routed to
@@ -614,6 +652,7 @@ static struct sk_buff *xtfs_segment(struct xtfs_sa *sa, struct sk_buff *skb)
  * @sa: the SA state
  * @sk: sending socket or NULL
  * @skb: the inner packet, data at its IP header, dst the SA's bundle
+ * @space: unused: the packet was checked against the inner MTU
  *
  * Each inner packet becomes one ESP packet (next header 4 or 41), built
  * through xfrm_output(), which also segments GSO batches, by the SA's
@@ -621,8 +660,8 @@ static struct sk_buff *xtfs_segment(struct xtfs_sa *sa, struct sk_buff *skb)
  *
  * Return: 0, or the error of xfrm_output().
  */
-static int xtfs_tunnel_send(struct xtfs_sa *sa, struct sock *sk,
-			    struct sk_buff *skb)
+int xtfs_tunnel_send(struct xtfs_sa *sa, struct sock *sk,
+		     struct sk_buff *skb, u32 space)
 {
 	u32 n = skb_is_gso(skb) ? skb_shinfo(skb)->gso_segs : 1;
 
@@ -634,38 +673,19 @@ static int xtfs_tunnel_send(struct xtfs_sa *sa, struct sock *sk,
 }
 
 /**
- * xtfs_send_inner() - queue an inner packet, or send it with the tunnel
- *	payload
- * @sa: the SA state
- * @sk: sending socket or NULL
- * @skb: the inner packet, data at its IP header, dst held
- * @space: data block space of one outer packet in octets
- *
- * Return: 0, or the error of xtfs_tunnel_send().
- */
-static int xtfs_send_inner(struct xtfs_sa *sa, struct sock *sk,
-			   struct sk_buff *skb, u32 space)
-{
-	if (sa->cfg.payload == XTFS_PAYLOAD_TUNNEL)
-		return xtfs_tunnel_send(sa, sk, skb);
-	xtfs_enqueue(sa, skb, space);
-	return 0;
-}
-
-/**
  * xtfs_frag_output() - send one IPv4 fragment made by xtfs_output()
  * @net: network namespace
  * @sk: sending socket or NULL
  * @skb: the fragment; its dst is the SA's bundle
  *
- * Return: 0, or the error of xtfs_send_inner().
+ * Return: 0, or the error of the payload format's send.
  */
 static int xtfs_frag_output(struct net *net, struct sock *sk,
 			    struct sk_buff *skb)
 {
 	struct xtfs_sa *sa = skb_dst(skb)->xfrm->mode_data;
 
-	return xtfs_send_inner(sa, sk, skb, xtfs_inner_space(sa, skb_dst(skb)));
+	return sa->pl->send(sa, sk, skb, xtfs_inner_space(sa, skb_dst(skb)));
 }
 
 /**
@@ -754,13 +774,13 @@ int xtfs_output(struct net *net, struct sock *sk, struct sk_buff *skb)
 		goto drop_err;
 
 	/* Inner packets that may not be split across outer packets. */
-	whole = sa->cfg.dont_frag || sa->cfg.payload == XTFS_PAYLOAD_TUNNEL;
+	whole = sa->cfg.dont_frag || sa->pl->whole;
 	if (gso)
 		big = whole && !skb_gso_validate_network_len(skb, space);
 	else
 		big = skb->len > space && (whole || skb->len > IP_MAX_MTU);
 	if (!big)
-		return xtfs_send_inner(sa, sk, skb, space);
+		return sa->pl->send(sa, sk, skb, space);
 	if (gso && xtfs_may_fragment(skb, space))
 		return xtfs_output_segs(net, sk, skb);
 	if (!gso && ip_hdr(skb)->version == 4 && xtfs_may_fragment(skb, space)) {
@@ -802,8 +822,8 @@ drop_err:
  * says noecn, DF copied from an IPv4 inner packet and set for IPv6 (no
  * DF at all with nopmtudisc).
  */
-static void xtfs_tunnel_fields(struct xfrm_state *x, struct sk_buff *skb,
-			       u8 *proto, u8 *ds, bool *df)
+void xtfs_tunnel_fields(struct xfrm_state *x, struct sk_buff *skb,
+			u8 *proto, u8 *ds, bool *df)
 {
 	u8 inner;
 
@@ -827,6 +847,23 @@ static void xtfs_tunnel_fields(struct xfrm_state *x, struct sk_buff *skb,
 }
 
 /**
+ * xtfs_aggfrag_fields() - outer header fields of an AGGFRAG payload
+ * @x: the SA
+ * @skb: the outer packet (unused: no inner header to copy from)
+ * @proto: out, AGGFRAG_PAYLOAD (RFC 9347 section 6.1)
+ * @ds: out, 0: the DS field is not copied and ECN is not mapped (RFC 9347
+ *	sections 2.2.5.2 and 2.2.5.3)
+ * @df: out, set unless the SA says nopmtudisc
+ */
+void xtfs_aggfrag_fields(struct xfrm_state *x, struct sk_buff *skb,
+			 u8 *proto, u8 *ds, bool *df)
+{
+	*proto = IPPROTO_AGGFRAG;
+	*ds = 0;
+	*df = !(x->props.flags & XFRM_STATE_NOPMTUDISC);
+}
+
+/**
  * xtfs_prepare_output() - add the outer IP header (xfrm_mode_cbs::prepare_output)
  * @x: the SA
  * @skb: an outer packet built by xtfs_build_one(), data at the AGGFRAG
@@ -837,11 +874,9 @@ static void xtfs_tunnel_fields(struct xfrm_state *x, struct sk_buff *skb,
  * network header at the outer IP header, the transport header at the ESP
  * header and the mac header at the protocol field, which carries
  * AGGFRAG_PAYLOAD (RFC 9347 section 6.1), or 4 or 41 with the tunnel
- * payload, for ESP to move into the ESP next header field. For AGGFRAG
- * payloads the DS field is not copied and ECN is not mapped (RFC 9347
- * sections 2.2.5.2 and 2.2.5.3) and the outer DF bit is set; with the
- * tunnel payload they are set as tunnel mode sets them
- * (xtfs_tunnel_fields()).
+ * payload, for ESP to move into the ESP next header field. That and the
+ * DS field and DF bit come from the payload format
+ * (xtfs_aggfrag_fields(), xtfs_tunnel_fields()).
  *
  * Return: 0, or -EAFNOSUPPORT for an SA family other than IPv4 or IPv6.
  */
@@ -849,11 +884,10 @@ int xtfs_prepare_output(struct xfrm_state *x, struct sk_buff *skb)
 {
 	struct xtfs_sa *sa = x->mode_data;
 	struct dst_entry *dst = skb_dst(skb);
-	u8 proto = IPPROTO_AGGFRAG, ds = 0;
-	bool df = !(x->props.flags & XFRM_STATE_NOPMTUDISC);
+	u8 proto, ds;
+	bool df;
 
-	if (sa->cfg.payload == XTFS_PAYLOAD_TUNNEL)
-		xtfs_tunnel_fields(x, skb, &proto, &ds, &df);
+	sa->pl->outer_fields(x, skb, &proto, &ds, &df);
 	skb_set_network_header(skb, -(x->props.header_len -
 				      x->props.enc_hdr_len));
 	if (x->props.family == AF_INET) {
