@@ -384,8 +384,8 @@ static int xtfs_esp_take_seq(struct xtfs_sa *sa, u64 *seq)
  *	transport header where the ESP (or UDP) header goes, mac header at
  *	the outer protocol field (xtfs_prepare_output())
  * @seq: its 64-bit sequence number
- * @sport: UDP source port with UDP encapsulation, else 0
- * @dport: UDP destination port with UDP encapsulation
+ * @sport: UDP source port when the SA has UDP encapsulation (@x->encap)
+ * @dport: UDP destination port, likewise
  *
  * RFC 4303 section 2 with RFC 8750 section 4: SPI, sequence number, then
  * straight the payload, padding to a multiple of four octets (monotonic
@@ -407,7 +407,8 @@ static int xtfs_esp_seal(struct xtfs_sa *sa, struct sk_buff *skb, u64 seq,
 	u8 *tail, proto;
 	int nfrags, err;
 
-	if (sport)
+	/* The SA's encapsulation decides, not the port (which may be 0). */
+	if (sa->x->encap)
 		udplen = sizeof(*uh);
 	blksize = ALIGN(crypto_aead_blocksize(a->tfm), 4);
 	plen = ALIGN(skb->len + 2, blksize) - skb->len;
@@ -734,8 +735,11 @@ int xtfs_esp_bind(struct xfrm_state *x, struct xtfs_sa *sa, u32 alg,
 				   "implicit IV is not supported with hardware offload");
 		return -EOPNOTSUPP;
 	}
-	if (!x->type || x->type->proto != IPPROTO_ESP || !x->type->destructor)
+	if (!x->type || x->type->proto != IPPROTO_ESP || !x->type->destructor) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "implicit IV needs an SA of the kernel's ESP type");
 		return -EINVAL;
+	}
 	err = xtfs_iiv_init(&sa->iiv, alg, x->aead->alg_key,
 			    x->aead->alg_key_len / 8,
 			    x->props.flags & XFRM_STATE_ESN, extack);

@@ -735,9 +735,10 @@ static void __exit xtfs_exit(void)
 	xtfs_esp_exit();
 	xtfs_netlink_exit();
 	unregister_module_notifier(&xtfs_module_nb);
-	/* The last SA's destroy_state() put the module reference as its
-	 * last statement, from the state garbage collector's work: let that
-	 * work return before the module text goes.
+	/* The last SA's module reference is put from the state garbage
+	 * collector's work: by its destroy_state(), or for an SA served by
+	 * xtfs's ESP type by the core's xfrm_put_type() after that type's
+	 * destructor. Let that work return before the module text goes.
 	 */
 	xfrm_flush_gc();
 	unregister_netdevice_notifier(&xtfs_netdev_nb);
