@@ -466,22 +466,19 @@ class Session:
         # malformed; the kernel's ESP also drops dummy packets (next header
         # 59), where xtfs's implicit-IV ESP hands them to the mode.
         if bad is None and (not p or nexthdr == IPPROTO_NONE and
-                            self.seal.replay_first):
+                            self.seal.drops_dummy):
             bad = "trailer"
+        # The core checks replay before the type's input (both ESP types),
+        # then the type checks the ICV, then the trailer.
+        if not self.replay.check(seq):
+            self.esp["seq_error"] += 1
+            return
         if bad == "icv":
             self.esp["integrity_failed"] += 1
             self.esp["proto_error"] += 1
             return
-        # Null encryption: replay first; sealed packets: trailer first.
-        if self.seal.replay_first:
-            if not self.replay.check(seq):
-                self.esp["seq_error"] += 1
-                return
         if bad == "trailer":
             self.esp["proto_error"] += 1
-            return
-        if not self.seal.replay_first and not self.replay.check(seq):
-            self.esp["seq_error"] += 1
             return
         self.replay.advance(seq)
         self.esp["accepted"] += 1
@@ -546,9 +543,10 @@ def esp_plaintext(rnd, p, nexthdr, bad):
 
 
 class NullSeal:
-    """ESP with ecb(cipher_null) and no authentication."""
+    """ESP with ecb(cipher_null) and no authentication, opened by the
+    kernel's ESP."""
 
-    replay_first = True
+    drops_dummy = True
 
     def __init__(self, spi, rnd):
         self.spi = spi
@@ -562,9 +560,9 @@ class NullSeal:
 class IivSeal:
     """ESP with AES-GCM-16 and implicit IV (RFC 8750): the nonce is the
     salt and the 64-bit sequence number, the AAD SPI and sequence number,
-    no IV on the wire."""
+    no IV on the wire; opened by xtfs's ESP type."""
 
-    replay_first = False
+    drops_dummy = False
 
     def __init__(self, spi, key, rnd):
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
