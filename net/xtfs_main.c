@@ -146,6 +146,15 @@ static void xtfs_header_len(struct xfrm_state *x, struct xtfs_sa *sa)
 	x->props.enc_hdr_len = sa->pl->hdr_len;
 }
 
+/* The in-tree module's defaults, AGGFRAG payloads. */
+static const struct xtfs_config xtfs_default_cfg = {
+	.max_qsize	= XTFS_DEF_MAX_QSIZE,
+	.init_delay_us	= XTFS_DEF_INIT_DELAY_US,
+	.drop_time_us	= XTFS_DEF_DROP_TIME_US,
+	.reorder_win	= XTFS_DEF_REORDER_WIN,
+	.payload	= XTFS_PAYLOAD_AGGFRAG,
+};
+
 /**
  * xtfs_sa_attach() - give an SA new xtfs state
  * @x: the SA
@@ -165,16 +174,8 @@ static int xtfs_sa_attach(struct xfrm_state *x, const struct xtfs_config *cfg)
 	if (!sa)
 		return -ENOMEM;
 	sa->x = x;
-	if (cfg) {
-		sa->cfg = *cfg;
-		sa->pl = xtfs_payload_ops_of(cfg->payload);
-	} else {
-		sa->pl = &xtfs_aggfrag_ops;
-		sa->cfg.max_qsize = XTFS_DEF_MAX_QSIZE;
-		sa->cfg.init_delay_us = XTFS_DEF_INIT_DELAY_US;
-		sa->cfg.drop_time_us = XTFS_DEF_DROP_TIME_US;
-		sa->cfg.reorder_win = XTFS_DEF_REORDER_WIN;
-	}
+	sa->cfg = cfg ? *cfg : xtfs_default_cfg;
+	sa->pl = xtfs_payload_ops_of(sa->cfg.payload);
 	for (i = 0; i < XTFS_CNT_MAX; i++)
 		atomic64_set(&sa->cnt[i], 0);
 	xtfs_output_init(sa);
