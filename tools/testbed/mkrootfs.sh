@@ -11,11 +11,14 @@ set -euo pipefail
 
 SUITE=trixie
 # Packages from trixie. Keep sorted; the stamp changes when this list does.
-PKGS="bc binutils bison busybox-static ca-certificates cpio ethtool flex gcc
-git iperf3 iproute2 iputils-ping kmod libc6-dev libelf-dev libmnl-dev
-libssl-dev make netcat-openbsd perl pkg-config procps python3
-python3-cryptography python3-jsonschema python3-scapy python3-yaml
-qemu-system-x86 rsync socat sparse tcpdump util-linux virtme-ng xz-utils"
+# build-essential, debhelper, dh-dkms and lintian build and check the
+# Debian packages (make deb); dkms is what they install with in the guest.
+PKGS="bc binutils bison build-essential busybox-static ca-certificates cpio
+debhelper dh-dkms dkms ethtool flex gcc git iperf3 iproute2 iputils-ping kmod
+libc6-dev libelf-dev libmnl-dev libssl-dev lintian make netcat-openbsd perl
+pkg-config procps python3 python3-cryptography python3-jsonschema
+python3-scapy python3-yaml qemu-system-x86 rsync socat sparse tcpdump
+util-linux virtme-ng xz-utils"
 # Kernel packages from trixie-backports: the stock kernel, its headers and
 # the source the debug kernel is built from (same version).
 BPO_PKGS="linux-image-amd64 linux-headers-amd64"
