@@ -12,9 +12,14 @@
 # an emulated debug kernel, would otherwise take CPU time from every
 # other suite.
 dir=$(cd "$(dirname "$0")" && pwd)
+# xtfs_deb installs and removes packages and modules: last, so that
+# whatever it may leave behind meets no other suite (it puts the guest
+# back as it was, and installs only on a root of its own: vm-run.sh
+# --private).
 ALL="xtfs_kunit xtfs_module xtfs_negative xtfs_tunnel xtfs_counters
 	xtfs_output xtfs_families xtfs_netem xtfs_tcp xtfs_iiv xtfs_smp
-	xtfs_security xtfs_churn xtfs_userns xtfs_failslab xtfs_fuzz xtfs_wire"
+	xtfs_security xtfs_churn xtfs_userns xtfs_failslab xtfs_fuzz xtfs_wire
+	xtfs_deb"
 # About half of the suites' time on the debug kernel (measured): the longest
 # suite, the short ones, the churn and the allocation failures.
 HALF1="xtfs_kunit xtfs_module xtfs_negative xtfs_tunnel xtfs_iiv xtfs_smp

@@ -5,7 +5,8 @@
 # netlink spec), the README's demo with its output checked, and every
 # selftest and KUnit suite on the stock and on the debug kernel, each
 # kernel also beside the peer guest running the in-tree xfrm_iptfs
-# (xtfs_interop).
+# (xtfs_interop). The stock kernel's suites run on a root of their own
+# (vm-run.sh --private): xtfs_deb installs packages there.
 #
 # The runs are jobs, up to XTFS_JOBS (default 3) guests at a time (an
 # interop run is two), longest first: the stock kernel's suites and the
@@ -158,7 +159,9 @@ in_list() { case " $2 " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # The stock kernel needs nothing built: its runs start at once.
 if in_list stock "$KERNELS"; then
-	job stock 1 vmrun --name stock stock /xtfs/selftests/run_all.sh
+	# On a root of its own: xtfs_deb installs the Debian packages and
+	# make install's files into it.
+	job stock 1 vmrun --private --name stock stock /xtfs/selftests/run_all.sh
 	job demo 1 "$here/demo.sh"
 fi
 # The debug kernel (also the peer's, and the tree sparse runs in).
@@ -195,7 +198,7 @@ echo "== debug kernel: $([ $kernel_ok = 1 ] && echo ready || echo BUILD FAILED) 
 if in_list lint "${running[*]}"; then
 	echo "== lint ($(job_wall lint) s)"
 	if [ "$(job_rc lint)" = 0 ]; then
-		echo "  checkpatch --strict, sparse, netlink spec, KAT vectors: clean"
+		echo "  checkpatch --strict, sparse, netlink spec, KAT vectors, lintian: clean"
 		pass=$((pass + 1))
 	else
 		echo "  lint findings:"

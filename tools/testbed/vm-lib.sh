@@ -223,3 +223,39 @@ boot_with_peer() {
 	wait "$ppid" || log "peer guest: did not finish cleanly"
 	return $rc
 }
+
+# private_root NAME - run the guests of this vm-run on a throw-away root:
+# an overlay with the rootfs below and an empty directory of this run
+# above, so that what the guest changes (packages installed with dpkg,
+# modules and depmod's files under /lib/modules, /usr/local) stays out of
+# the rootfs that other guests, running at the same time or later, boot
+# from. Sets ROOTFS to the overlay; private_root_end removes it.
+PRIVATE_BASE=""
+LOWER_ROOTFS=""
+private_root() {
+	PRIVATE_BASE=$XTFS_CACHE/private/$1
+	LOWER_ROOTFS=$ROOTFS
+	# What an interrupted run of this name left.
+	umount "$PRIVATE_BASE/root" 2>/dev/null || true
+	rm -rf "$PRIVATE_BASE"
+	mkdir -p "$PRIVATE_BASE/upper" "$PRIVATE_BASE/work" "$PRIVATE_BASE/root"
+	mount -t overlay overlay -o "lowerdir=$ROOTFS,upperdir=$PRIVATE_BASE/upper,workdir=$PRIVATE_BASE/work" \
+		"$PRIVATE_BASE/root" || die "cannot mount an overlay of $ROOTFS"
+	ROOTFS=$PRIVATE_BASE/root
+}
+
+# private_root_end RUNDIR - copy the guest's run directory (its status,
+# kernel log and console) to the rootfs, where runs on the shared root
+# leave theirs, then unmount and delete the overlay.
+private_root_end() {
+	[ -n "$PRIVATE_BASE" ] || return 0
+	if [ -d "$ROOTFS$1" ]; then
+		rm -rf "${LOWER_ROOTFS:?}$1"
+		mkdir -p "$(dirname "$LOWER_ROOTFS$1")"
+		cp -a "$ROOTFS$1" "$LOWER_ROOTFS$1"
+	fi
+	ROOTFS=$LOWER_ROOTFS
+	umount "$PRIVATE_BASE/root" 2>/dev/null || umount -l "$PRIVATE_BASE/root"
+	rm -rf "$PRIVATE_BASE"
+	PRIVATE_BASE=""
+}

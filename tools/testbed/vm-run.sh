@@ -3,7 +3,7 @@
 #
 # vm-run.sh - boot a testbed kernel with this tree's xtfs and run a command.
 #
-# Usage: vm-run.sh [--peer] [--name NAME] stock|debug COMMAND...
+# Usage: vm-run.sh [--peer] [--private] [--name NAME] stock|debug COMMAND...
 #
 # Makes the rootfs (and for "debug" the debug kernel) when missing, builds
 # the module and the helper for that kernel inside the rootfs, installs the
@@ -14,6 +14,12 @@
 # in-tree xfrm_iptfs, linked to the first by one NIC each, for the interop
 # suite (selftests/xtfs_interop.sh): the two modules serve the same xfrm
 # mode and cannot share a kernel.
+#
+# --private boots the guest on a throw-away overlay of the rootfs (see
+# private_root in vm-lib.sh) and builds the Debian packages into dist/
+# first (mkdeb.sh): the guest may install and remove packages and modules
+# (selftests/xtfs_deb.sh) without touching what other guests boot from.
+# The guest sees XTFS_PRIVATE_ROOT=1.
 #
 # Runs may overlap (check.sh boots several guests at once): each has its
 # own run directory, /var/lib/xtfs/run/NAME in the rootfs (NAME defaults
@@ -29,16 +35,18 @@ set -euo pipefail
 . "$(dirname "$0")/vm-lib.sh"
 
 PEER=0
+PRIVATE=0
 NAME=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--peer) PEER=1 ;;
+	--private) PRIVATE=1 ;;
 	--name) NAME=${2:?--name needs a value}; shift ;;
 	*) break ;;
 	esac
 	shift
 done
-USAGE="usage: vm-run.sh [--peer] [--name NAME] stock|debug COMMAND..."
+USAGE="usage: vm-run.sh [--peer] [--private] [--name NAME] stock|debug COMMAND..."
 KIND=${1:?$USAGE}
 shift
 [ $# -gt 0 ] || die "$USAGE"
@@ -61,6 +69,12 @@ main() {
 	fi
 	with_lock "run-$NAME"
 	build_for "$rel" || exit 1
+	if [ $PRIVATE = 1 ]; then
+		"$(dirname "$0")/mkdeb.sh" || exit 1
+		trap 'private_root_end "$RUNDIR"' EXIT
+		private_root "$NAME"
+		XTFS_GUEST_ENV="XTFS_PRIVATE_ROOT=1 ${XTFS_GUEST_ENV:-}"
+	fi
 	if [ $PEER = 1 ]; then
 		log "$(date +%T) booting $KIND kernel $rel, peer: in-tree xfrm_iptfs on $prel"
 		boot_with_peer "$KIND" "$image" "$RUNDIR" "$pimage" "$PEER_RUNDIR" "$@" || rc=$?

@@ -1,0 +1,223 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# xtfs installed the ways a router gets it, each checked from install to
+# removal: the Debian packages (dist/, made by `make deb`; Debian's dkms
+# builds the module against the installed linux-headers of the running
+# kernel) and `make install` / `make uninstall`. Each time the first
+# IP-TFS SA must autoload the module just installed (the loaded module's
+# build ID is that of the file modinfo names), traffic must pass, and
+# removal must leave no module behind and depmod's files current.
+#
+# Installing changes the root, which the testbed shares between guests:
+# those tests run only in a guest booted by `vm-run.sh --private` (a
+# throw-away overlay of the rootfs, XTFS_PRIVATE_ROOT=1) on a kernel with
+# its headers installed (the stock kernel). The testbed's own build of the
+# module and helper (vm-run.sh installs them) is set aside meanwhile and
+# put back at the end, so that suites run after this one find the guest
+# as it was. The check of the package's modprobe alias runs everywhere.
+. "$(dirname "$0")/lib.sh"
+
+REL=$(uname -r)
+MODDIR=/lib/modules/$REL
+TREE=$(cd "$SELFTEST_DIR/.." && pwd)
+VER=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$TREE/dkms.conf")
+DEB_DKMS=$TREE/dist/xtfs-dkms_${VER}_all.deb
+DEB_HELPER=$TREE/dist/xtfs_${VER}_$(dpkg --print-architecture).deb
+# vm-run.sh's build of this tree for the running kernel (build_for in
+# tools/testbed/vm-lib.sh): make install runs there.
+BUILD=/var/lib/xtfs/build/$REL
+ASIDE=$TMP/aside
+
+loaded() { [ -d /sys/module/xfrm_xtfs ]; }
+
+# unload - remove xfrm_xtfs once the SAs that pin it are freed (the xfrm
+# garbage collector, namespace cleanup work: up to a minute when busy).
+unload() {
+	modprobe -r xtfs_test 2>/dev/null
+	for _ in $(seq 300); do
+		loaded || return 0
+		modprobe -r xfrm_xtfs 2>/dev/null
+		sleep 0.2
+	done
+	! loaded
+}
+
+# build_id FILE - the GNU build ID of a module file, compressed or not.
+build_id() {
+	local f=$TMP/build-id.ko
+	case $1 in
+	*.xz) xz -dc "$1" >"$f" ;;
+	*.gz) gzip -dc "$1" >"$f" ;;
+	*.zst) zstd -qdc "$1" >"$f" ;;
+	*) cp "$1" "$f" ;;
+	esac || return 1
+	readelf -n "$f" | sed -n 's/^ *Build ID: *//p'
+}
+
+# loaded_build_id - the build ID of the loaded xfrm_xtfs, from its ELF
+# note in sysfs (4-octet name and descriptor sizes, type, "GNU\0", ID).
+loaded_build_id() {
+	od -An -v -tx1 -j16 /sys/module/xfrm_xtfs/notes/.note.gnu.build-id | tr -d ' \n'
+}
+
+# depmod_current - modules.dep is what depmod makes of the module tree now
+# (depmod -n prints modules.dep first, then the other files, each of
+# those after a comment line).
+depmod_current() {
+	depmod -n "$REL" 2>/dev/null | sed '/^#/,$d' | cmp -s - "$MODDIR/modules.dep"
+}
+
+# no_module - no xfrm_xtfs anywhere: no file, no modules.dep or
+# modules.alias line, nothing modprobe or modinfo would find, and
+# modules.dep current.
+no_module() {
+	local files
+	files=$(find "$MODDIR" -name 'xfrm_xtfs.ko*')
+	[ -z "$files" ] || { diag "left behind: $files"; return 1; }
+	! grep -q xfrm_xtfs "$MODDIR/modules.dep" "$MODDIR/modules.alias" &&
+		! modprobe -n xfrm_xtfs 2>/dev/null &&
+		! modinfo -n xfrm_xtfs >/dev/null 2>&1 &&
+		depmod_current
+}
+
+# autoload_and_traffic WHAT PATH-PATTERN - the first IP-TFS SA loads the
+# module that modinfo finds (which must match PATH-PATTERN), and a UDP
+# burst and a 3000-octet ping pass through the tunnel; then the SAs go
+# and the module unloads. Four TAP lines.
+autoload_and_traffic() {
+	local what=$1 path id lid
+	path=$(modinfo -n xfrm_xtfs 2>/dev/null)
+	# shellcheck disable=SC2254
+	case $path in $2) true ;; *) false ;; esac
+	ok $? "$what: modinfo -n xfrm_xtfs: ${path:-none}"
+	id=$(build_id "$path")
+	! loaded && sa_pair && loaded && lid=$(loaded_build_id) &&
+		[ -n "$id" ] && [ "$id" = "$lid" ]
+	ok $? "$what: the first IP-TFS SA autoloads that module (build ID ${lid:-none}, file's ${id:-none})"
+	udp_check $A $IB $B 5001 200 1000 &&
+		ip netns exec $A ping -q -c 2 -i 0.2 -W 5 -s 3000 -p a5c3 -I $IA $IB >/dev/null &&
+		[ "$(xtfs_counter $B in inner_in_pkts)" -ge 202 ]
+	ok $? "$what: 200 UDP datagrams and a 3000-octet ping through the tunnel, counted by xtfs"
+	sa_flush
+	unload
+	ok $? "$what: the module unloads once its SAs are gone"
+}
+
+# restore - put the testbed's module and helper back, whatever happened.
+restore() {
+	cleanup_ns
+	unload
+	dpkg --purge xtfs xtfs-dkms >/dev/null 2>&1
+	rm -f "$MODDIR"/updates/xfrm_xtfs.ko* /usr/local/share/man/man8/xtfs.8
+	[ -d "$ASIDE/xtfs" ] && mv "$ASIDE/xtfs" "$MODDIR/updates/"
+	[ -f "$ASIDE/xtfs.bin" ] && mv "$ASIDE/xtfs.bin" /usr/local/sbin/xtfs
+	for b in "$ASIDE"/build.*; do
+		[ -L "$b" ] && mv "$b" "/lib/modules/${b#"$ASIDE"/build.}/build"
+	done
+	depmod -a "$REL"
+}
+
+tap_plan
+modprobe -q esp4; modprobe -q xfrm_user
+
+# The package's modprobe configuration, read alone (-C): where the kernel
+# has the in-tree module, modprobe resolves the kernel's "xfrm-iptfs" to
+# it by name without this alias and to xfrm_xtfs with it.
+conf=$TREE/debian/xtfs-dkms.modprobe
+intree=$(find "$MODDIR/kernel" -name 'xfrm_iptfs.ko*' 2>/dev/null | head -n1)
+if [ -n "$intree" ]; then
+	without=$(modprobe -D -C /dev/null xfrm-iptfs 2>&1 | tail -n1)
+	with=$(modprobe -D -C "$conf" xfrm-iptfs 2>&1 | tail -n1)
+	diag "without the alias: $without"
+	diag "with it: $with"
+	case "$without|$with" in
+	*/xfrm_iptfs.ko*"|"*/xfrm_xtfs.ko*) true ;;
+	*) false ;;
+	esac
+	ok $? "the package's modprobe alias sends xfrm-iptfs to xfrm_xtfs, not to the in-tree xfrm_iptfs"
+else
+	skip "the package's modprobe alias sends xfrm-iptfs to xfrm_xtfs, not to the in-tree xfrm_iptfs" \
+		"kernel has no xfrm_iptfs module (xfrm_xtfs's own alias answers)"
+fi
+
+if [ "${XTFS_PRIVATE_ROOT:-}" != 1 ]; then
+	skip "packages and make install" "the guest's root is shared (vm-run.sh --private gives one of its own)"
+	tap_done
+fi
+if [ ! -f "$MODDIR/build/Makefile" ]; then
+	skip "packages and make install" "no kernel headers for $REL"
+	tap_done
+fi
+
+# Set the testbed's build aside: nothing but what is installed below may
+# provide xfrm_xtfs or xtfs.
+mkdir -p "$ASIDE"
+at_exit restore
+unload || diag "xfrm_xtfs still loaded"
+[ -d "$MODDIR/updates/xtfs" ] && mv "$MODDIR/updates/xtfs" "$ASIDE/"
+[ -f /usr/local/sbin/xtfs ] && mv /usr/local/sbin/xtfs "$ASIDE/xtfs.bin"
+# Debian's dkms builds for every kernel with a build tree
+# (autoinstall_all_kernels), and the testbed's debug kernel has one, the
+# tree it was built in: only the running kernel's headers are tested (a
+# build for the debug kernel would add minutes under emulation).
+for b in /lib/modules/*/build; do
+	[ "$b" = "$MODDIR/build" ] || mv "$b" "$ASIDE/build.$(basename "$(dirname "$b")")"
+done
+depmod -a "$REL"
+setup_ns || { diag "namespace setup failed"; exit $KSFT_FAIL; }
+no_module && ! command -v xtfs >/dev/null
+ok $? "before: no xfrm_xtfs module for $REL and no xtfs helper"
+
+# The packages, from install to purge.
+headers=$(readlink -f "$MODDIR/build")
+diag "kernel headers: $headers ($(dpkg -S "$headers" 2>/dev/null | cut -d: -f1))"
+t0=$(date +%s)
+dpkg -i "$DEB_DKMS" "$DEB_HELPER" >"$TMP/dpkg.log" 2>&1
+ok $? "dpkg -i $(basename "$DEB_DKMS") $(basename "$DEB_HELPER") ($(($(date +%s) - t0)) s)"
+sed 's/^/# /' "$TMP/dpkg.log"
+status=$(dkms status -m xtfs -v "$VER" -k "$REL" 2>&1)
+mlog=/var/lib/dkms/xtfs/$VER/$REL/$(uname -m)/log/make.log
+grep -m1 "Entering directory '$headers'" "$mlog" | sed 's/^/# make.log: /'
+case $status in *": installed"*) true ;; *) false ;; esac &&
+	grep -q "Entering directory '$headers'" "$mlog"
+ok $? "DKMS built the module with the installed headers' kbuild and installed it ($status)"
+[ "$(modinfo -F vermagic xfrm_xtfs)" = "$(modinfo -F vermagic esp4)" ]
+ok $? "its vermagic is the running kernel's ($(modinfo -F vermagic xfrm_xtfs 2>&1))"
+diff -r "$TREE/net" "/usr/src/xtfs-$VER/net" >/dev/null &&
+	diff -r "$TREE/include" "/usr/src/xtfs-$VER/include" >/dev/null &&
+	cmp -s "$TREE/Kbuild" "/usr/src/xtfs-$VER/Kbuild" &&
+	cmp -s "$TREE/dkms.conf" "/usr/src/xtfs-$VER/dkms.conf"
+ok $? "the package's module source in /usr/src/xtfs-$VER is this tree's"
+[ "$(dpkg -S /etc/modprobe.d/xtfs-dkms.conf 2>/dev/null)" = "xtfs-dkms: /etc/modprobe.d/xtfs-dkms.conf" ] &&
+	cmp -s "$conf" /etc/modprobe.d/xtfs-dkms.conf
+ok $? "xtfs-dkms installs this tree's alias as /etc/modprobe.d/xtfs-dkms.conf"
+[ "$(command -v xtfs)" = /usr/sbin/xtfs ] &&
+	zcat /usr/share/man/man8/xtfs.8.gz | grep -q '^\.TH XTFS 8'
+ok $? "the xtfs package: /usr/sbin/xtfs and the xtfs(8) man page"
+autoload_and_traffic "packages" "$MODDIR/updates/dkms/xfrm_xtfs.ko*"
+dpkg --purge xtfs xtfs-dkms >"$TMP/dpkg.log" 2>&1
+ok $? "dpkg --purge xtfs xtfs-dkms"
+sed 's/^/# /' "$TMP/dpkg.log"
+no_module && [ -z "$(dkms status -m xtfs 2>&1)" ] &&
+	[ ! -e "/usr/src/xtfs-$VER" ] && [ ! -e /var/lib/dkms/xtfs ] &&
+	[ ! -e /etc/modprobe.d/xtfs-dkms.conf ] && [ ! -e /usr/sbin/xtfs ] &&
+	! dpkg-query -W -f '${db:Status-Status}\n' xtfs xtfs-dkms 2>/dev/null | grep -qv '^not-installed$'
+ok $? "after purge: no module, modules.dep current without xtfs, no DKMS tree, source, configuration or helper left"
+
+# make install in vm-run.sh's build of this tree (built there for this
+# kernel: make install's "all" finds nothing to do), then make uninstall.
+t0=$(date +%s)
+make -C "$BUILD" install >"$TMP/make.log" 2>&1
+ok $? "make install ($(($(date +%s) - t0)) s)"
+tail -n 5 "$TMP/make.log" | sed 's/^/# /'
+[ "$(command -v xtfs)" = /usr/local/sbin/xtfs ] &&
+	grep -q '^\.TH XTFS 8' /usr/local/share/man/man8/xtfs.8
+ok $? "make install: /usr/local/sbin/xtfs and the xtfs(8) man page"
+autoload_and_traffic "make install" "$MODDIR/updates/xfrm_xtfs.ko*"
+make -C "$BUILD" uninstall >"$TMP/make.log" 2>&1
+ok $? "make uninstall"
+no_module && [ ! -e /usr/local/sbin/xtfs ] && [ ! -e /usr/local/share/man/man8/xtfs.8 ]
+ok $? "after make uninstall: no module, modules.dep current without xtfs, no helper or man page"
+
+tap_done
