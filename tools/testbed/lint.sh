@@ -7,7 +7,9 @@
 # our uAPI header (ynl-check.py), the implicit-IV known-answer vectors
 # checked against their generator and scapy (gen-iiv-kat.py), and the
 # selftests' scapy-based implicit-IV ESP checker checking itself offline
-# (selftests/esp_iiv.py selftest). Any finding fails.
+# (selftests/esp_iiv.py selftest), and lintian over the Debian packages
+# (mkdeb.sh --lintian, built apart from dist/, which a test run beside
+# may be installing from). Any finding fails.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -21,6 +23,8 @@ set -euo pipefail
 kout=$("$(dirname "$0")/mkkernel.sh")
 # One lint at a time: the sparse build directory is shared.
 with_lock lint
+deb_rc=0
+"$(dirname "$0")/mkdeb.sh" --lintian "$XTFS_CACHE/lint-deb" || deb_rc=1
 in_chroot "set -e
 	src=/var/lib/xtfs/src
 	[ -x \$src/scripts/checkpatch.pl ] || {
@@ -60,4 +64,4 @@ in_chroot "set -e
 			echo \"\$f:\$l:\$rest\"
 		done || true)
 	if [ -n \"\$out\" ]; then echo \"\$out\"; fail=1; fi
-	exit \${fail:-0}"
+	exit \${fail:-0}" && [ $deb_rc = 0 ]
