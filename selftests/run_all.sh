@@ -19,11 +19,12 @@ dir=$(cd "$(dirname "$0")" && pwd)
 ALL="xtfs_kunit xtfs_module xtfs_negative xtfs_tunnel xtfs_counters
 	xtfs_output xtfs_families xtfs_netem xtfs_tcp xtfs_iiv xtfs_smp
 	xtfs_security xtfs_churn xtfs_userns xtfs_failslab xtfs_fuzz xtfs_wire
-	xtfs_deb"
+	xtfs_ynl xtfs_deb"
 # About half of the suites' time on the debug kernel (measured): the longest
-# suite, the short ones, the churn and the allocation failures.
+# suite, the short ones, the churn and the allocation failures (and
+# xtfs_ynl, 80 s: half 2 took longer).
 HALF1="xtfs_kunit xtfs_module xtfs_negative xtfs_tunnel xtfs_iiv xtfs_smp
-	xtfs_churn xtfs_userns xtfs_failslab"
+	xtfs_churn xtfs_userns xtfs_failslab xtfs_ynl"
 if [ "${1:-}" = --half ]; then
 	suites=""
 	for s in $ALL; do

@@ -74,6 +74,31 @@ build_for() {
 		{ echo "build for $rel failed" >&2; return 1; }
 }
 
+# ynl_src - the kernel's YNL library and command-line client
+# (tools/net/ynl/pyynl) and the netlink schemas (Documentation/netlink)
+# from the rootfs's linux-source tarball, at /var/lib/xtfs/ynl, for
+# selftests/xtfs_ynl.sh. Unpacked once per tarball, apart from the full
+# source tree of mkkernel.sh: check.sh boots the stock guest while that
+# tree may still be unpacked or rebuilt.
+ynl_src() {
+	local tarball stamp
+	tarball=$(cd "$ROOTFS/usr/src" && ls linux-source-*.tar.xz | sort -V | tail -n1)
+	[ -n "$tarball" ] || { echo "no linux-source tarball in the rootfs" >&2; return 1; }
+	stamp=$(stat -c '%n %s %Y' "$ROOTFS/usr/src/$tarball")
+	(
+		flock 8
+		in_chroot "set -e
+		d=/var/lib/xtfs/ynl
+		[ \"\$(cat \$d/.stamp 2>/dev/null)\" = '$stamp' ] && exit 0
+		rm -rf \$d.new && mkdir -p \$d.new
+		tar -C \$d.new --strip-components=1 -xf /usr/src/$tarball \
+			--wildcards '*/tools/net/ynl/pyynl' '*/Documentation/netlink'
+		echo '$stamp' >\$d.new/.stamp
+		rm -rf \$d && mv \$d.new \$d" >&2
+	) 8>"$XTFS_CACHE/.lock-ynl" ||
+		{ echo "unpacking YNL from $tarball failed" >&2; return 1; }
+}
+
 # boot_vm KIND IMAGE RUNDIR CPUS QEMU_OPTS COMMAND... - boot IMAGE and run
 # COMMAND in the guest through guest-run.sh, which saves the status and
 # the kernel log to RUNDIR. Extra environment for the guest may be given

@@ -7,7 +7,8 @@
 #
 # Makes the rootfs (and for "debug" the debug kernel) when missing, builds
 # the module and the helper for that kernel inside the rootfs, installs the
-# module under /lib/modules/RELEASE/updates, boots the kernel under qemu
+# module under /lib/modules/RELEASE/updates, unpacks the kernel's YNL
+# client (ynl_src), boots the kernel under qemu
 # (virtme-ng, TCG) and runs COMMAND in the guest with the tree at /xtfs.
 #
 # --peer also boots a second guest, the debug kernel running the kernel's
@@ -69,6 +70,7 @@ main() {
 	fi
 	with_lock "run-$NAME"
 	build_for "$rel" || exit 1
+	ynl_src || exit 1
 	if [ $PRIVATE = 1 ]; then
 		"$(dirname "$0")/mkdeb.sh" || exit 1
 		trap 'private_root_end "$RUNDIR"' EXIT
