@@ -196,8 +196,9 @@ ok $? "xtfs-dkms installs this tree's alias as /etc/modprobe.d/xtfs-dkms.conf"
 	zcat /usr/share/man/man8/xtfs.8.gz | grep -q '^\.TH XTFS 8'
 ok $? "the xtfs package: /usr/sbin/xtfs and the xtfs(8) man page"
 autoload_and_traffic "packages" "$MODDIR/updates/dkms/xfrm_xtfs.ko*"
+t0=$(date +%s)
 dpkg --purge xtfs xtfs-dkms >"$TMP/dpkg.log" 2>&1
-ok $? "dpkg --purge xtfs xtfs-dkms"
+ok $? "dpkg --purge xtfs xtfs-dkms ($(($(date +%s) - t0)) s)"
 sed 's/^/# /' "$TMP/dpkg.log"
 no_module && [ -z "$(dkms status -m xtfs 2>&1)" ] &&
 	[ ! -e "/usr/src/xtfs-$VER" ] && [ ! -e /var/lib/dkms/xtfs ] &&
@@ -215,8 +216,9 @@ tail -n 5 "$TMP/make.log" | sed 's/^/# /'
 	grep -q '^\.TH XTFS 8' /usr/local/share/man/man8/xtfs.8
 ok $? "make install: /usr/local/sbin/xtfs and the xtfs(8) man page"
 autoload_and_traffic "make install" "$MODDIR/updates/xfrm_xtfs.ko*"
+t0=$(date +%s)
 make -C "$BUILD" uninstall >"$TMP/make.log" 2>&1
-ok $? "make uninstall"
+ok $? "make uninstall ($(($(date +%s) - t0)) s)"
 no_module && [ ! -e /usr/local/sbin/xtfs ] && [ ! -e /usr/local/share/man/man8/xtfs.8 ]
 ok $? "after make uninstall: no module, modules.dep current without xtfs, no helper or man page"
 
