@@ -8,8 +8,8 @@
 # Makes the rootfs (and for "debug" the debug kernel) when missing, builds
 # the module and the helper for that kernel inside the rootfs, installs the
 # module under /lib/modules/RELEASE/updates, unpacks the kernel's YNL
-# client (ynl_src), boots the kernel under qemu
-# (virtme-ng, TCG) and runs COMMAND in the guest with the tree at /xtfs.
+# client (ynl_src), boots the kernel under qemu (virtme-ng, TCG) and runs
+# COMMAND in the guest with the tree at /xtfs.
 #
 # --peer also boots a second guest, the debug kernel running the kernel's
 # in-tree xfrm_iptfs, linked to the first by one NIC each, for the interop
