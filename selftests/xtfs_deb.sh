@@ -104,8 +104,12 @@ autoload_and_traffic() {
 	ok $? "$what: the module unloads once its SAs are gone"
 }
 
-# restore - put the testbed's module and helper back, whatever happened.
+# restore - put the testbed's module and helper back, whatever happened
+# (once: the end of the suite and the exit trap both call it).
+restored=0
 restore() {
+	[ $restored = 0 ] || return 0
+	restored=1
 	cleanup_ns
 	unload
 	dpkg --purge xtfs xtfs-dkms >/dev/null 2>&1
@@ -221,5 +225,12 @@ make -C "$BUILD" uninstall >"$TMP/make.log" 2>&1
 ok $? "make uninstall ($(($(date +%s) - t0)) s)"
 no_module && [ ! -e /usr/local/sbin/xtfs ] && [ ! -e /usr/local/share/man/man8/xtfs.8 ]
 ok $? "after make uninstall: no module, modules.dep current without xtfs, no helper or man page"
+
+# The guest as the suites before found it, for any that may come after.
+restore
+[ "$(modinfo -n xfrm_xtfs 2>/dev/null)" = "$MODDIR/updates/xtfs/xfrm_xtfs.ko" ] &&
+	[ "$(command -v xtfs)" = /usr/local/sbin/xtfs ] &&
+	[ -z "$(ls -d "$ASIDE"/* 2>/dev/null)" ] && depmod_current
+ok $? "the testbed's module, helper and build links are back, modules.dep current"
 
 tap_done
