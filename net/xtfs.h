@@ -12,6 +12,7 @@
 #include <linux/slab.h>
 #include <net/xfrm.h>
 #include <uapi/linux/xtfs.h>
+#include <xtfs/iiv_algs.h>
 
 /* Linux 6.14 brought struct xfrm_mode_cbs, XFRMA_IPTFS_* and, with them,
  * IPPROTO_AGGFRAG: probe the header rather than the version.
@@ -326,6 +327,8 @@ void xtfs_input_destroy(struct xtfs_sa *sa);
 void xtfs_reasm_reset(struct xtfs_sa *sa, struct xtfs_reasm *r);
 
 /* xtfs_iiv.c: the extended ESP engine's cipher */
+const struct xtfs_iiv_alg_info *xtfs_iiv_alg_find(u32 alg);
+void xtfs_iiv_set_msg(struct netlink_ext_ack *extack, const char *msg);
 int xtfs_iiv_init(struct xtfs_iiv *a, enum xtfs_iiv_alg alg, const u8 *key,
 		  unsigned int keylen, bool esn,
 		  struct netlink_ext_ack *extack);

@@ -71,51 +71,6 @@ static DEFINE_SPINLOCK(xtfs_iiv_keys_lock);
 static siphash_key_t xtfs_iiv_hash_key __read_mostly;
 
 /**
- * struct xtfs_esp_alg - an implicit-IV algorithm and the SA AEAD it needs
- * @alg: the algorithm (IKEv2 transform ID)
- * @aead: xfrm name of the SA's AEAD
- * @icv_bits: ICV length of the SA's AEAD in bits
- */
-struct xtfs_esp_alg {
-	enum xtfs_iiv_alg	alg;
-	const char		*aead;
-	unsigned int		icv_bits;
-};
-
-/* RFC 8750 section 7. */
-static const struct xtfs_esp_alg xtfs_esp_algs[] = {
-	{ XTFS_IIV_ALG_AES_CCM_8, "rfc4309(ccm(aes))", 64 },
-	{ XTFS_IIV_ALG_AES_GCM_16, "rfc4106(gcm(aes))", 128 },
-	{ XTFS_IIV_ALG_CHACHA20_POLY1305, "rfc7539esp(chacha20,poly1305)", 128 },
-};
-
-/**
- * xtfs_esp_need_msg() - say which SA an implicit-IV algorithm needs
- * @alg: the algorithm
- * @extack: where to say it
- *
- * Whole messages: a formatted extended ACK message is cut at 80 characters.
- */
-static void xtfs_esp_need_msg(enum xtfs_iiv_alg alg,
-			      struct netlink_ext_ack *extack)
-{
-	switch (alg) {
-	case XTFS_IIV_ALG_AES_CCM_8:
-		NL_SET_ERR_MSG_MOD(extack,
-				   "implicit IV ENCR_AES_CCM_8_IIV needs an SA with AEAD rfc4309(ccm(aes)) and a 64-bit ICV");
-		break;
-	case XTFS_IIV_ALG_AES_GCM_16:
-		NL_SET_ERR_MSG_MOD(extack,
-				   "implicit IV ENCR_AES_GCM_16_IIV needs an SA with AEAD rfc4106(gcm(aes)) and a 128-bit ICV");
-		break;
-	case XTFS_IIV_ALG_CHACHA20_POLY1305:
-		NL_SET_ERR_MSG_MOD(extack,
-				   "implicit IV ENCR_CHACHA20_POLY1305_IIV needs an SA with AEAD rfc7539esp(chacha20,poly1305) and a 128-bit ICV");
-		break;
-	}
-}
-
-/**
  * xtfs_esp_oseq() - the SA's outbound sequence number counter, 64 bits
  * @x: the SA; its lock held, or the SA not yet visible to packets
  *
@@ -694,22 +649,19 @@ static void xtfs_esp_take_type(struct xfrm_state *x, struct xtfs_sa *sa)
 int xtfs_esp_bind(struct xfrm_state *x, struct xtfs_sa *sa, u32 alg,
 		  struct netlink_ext_ack *extack)
 {
-	const struct xtfs_esp_alg *e = NULL;
+	const struct xtfs_iiv_alg_info *e = xtfs_iiv_alg_find(alg);
 	bool mcast;
-	int i, err;
+	int err;
 
-	for (i = 0; i < ARRAY_SIZE(xtfs_esp_algs); i++)
-		if (xtfs_esp_algs[i].alg == alg)
-			e = &xtfs_esp_algs[i];
 	if (!e) {
 		NL_SET_ERR_MSG_FMT_MOD(extack,
 				       "implicit IV: %u is not an implicit-IV algorithm (29, 30 or 31)",
 				       alg);
 		return -EINVAL;
 	}
-	if (!x->aead || strcmp(x->aead->alg_name, e->aead) ||
+	if (!x->aead || strcmp(x->aead->alg_name, e->sa_aead) ||
 	    x->aead->alg_icv_len != e->icv_bits) {
-		xtfs_esp_need_msg(e->alg, extack);
+		xtfs_iiv_set_msg(extack, e->need_msg);
 		return -EINVAL;
 	}
 	mcast = x->props.family == AF_INET ?

@@ -187,21 +187,8 @@ static const struct kw sa_add_kw[] = {
 	{ .name = NULL },
 };
 
-/*
- * The AEADs with implicit IV (RFC 8750): the SA's xfrm algorithm name and
- * ICV length, the transform ID (enum xtfs_iiv_alg) and its shown name.
- */
-static const struct {
-	const char *aead;
-	__u32 icv_bits;
-	__u32 alg;
-	const char *name;
-} iiv_algs[] = {
-	{ "rfc4106(gcm(aes))", 128, XTFS_IIV_ALG_AES_GCM_16, "aes-gcm-16" },
-	{ "rfc4309(ccm(aes))", 64, XTFS_IIV_ALG_AES_CCM_8, "aes-ccm-8" },
-	{ "rfc7539esp(chacha20,poly1305)", 128, XTFS_IIV_ALG_CHACHA20_POLY1305,
-	  "chacha20-poly1305" },
-};
+/* The AEADs with implicit IV (RFC 8750): the module's table. */
+static const struct xtfs_iiv_alg_info iiv_algs[] = XTFS_IIV_ALGS;
 
 /* need_iptfs - a usage error unless the SA is of mode iptfs. */
 static void need_iptfs(const struct sa_args *a, const char *what)
@@ -221,12 +208,12 @@ static __u32 iiv_alg(const struct sa_args *a)
 
 	need_iptfs(a, "iiv");
 	for (i = 0; i < n; i++) {
-		if (a->aead.set && !strcmp(a->aead.name, iiv_algs[i].aead) &&
+		if (a->aead.set && !strcmp(a->aead.name, iiv_algs[i].sa_aead) &&
 		    a->aead.bits == iiv_algs[i].icv_bits)
 			return iiv_algs[i].alg;
 		snprintf(list + strlen(list), sizeof(list) - strlen(list),
 			 "%s%s KEY %u", !i ? "" : i + 1 < n ? ", " : " or ",
-			 iiv_algs[i].aead, iiv_algs[i].icv_bits);
+			 iiv_algs[i].sa_aead, iiv_algs[i].icv_bits);
 	}
 	if (a->aead.set)
 		snprintf(given, sizeof(given), "not aead %s KEY %u",

@@ -17,6 +17,10 @@
 
 #include "xfrm_compat.h"
 
+/* The module's messages have its name in front; the helper's table has none. */
+#define XTFS_IIV_MSG_PREFIX	""
+#include <xtfs/iiv_algs.h>	/* this tree's include */
+
 #ifndef __noreturn
 #define __noreturn		__attribute__((noreturn))
 #endif
