@@ -195,7 +195,9 @@ static bool xtfs_eec_same_key(const struct xtfs_eec *e, const struct net *net,
  * an SPI and gives the packet to an SA with that SPI, parsing the
  * sequence number from the next four: a compressed sequence number needs
  * a compressed SPI, and a compressed SPI whose first bits are those of
- * the SPI itself could make the SA find its own packets that way.
+ * the SPI itself could make the SA find its own packets that way. Over
+ * UDP, four zero octets first are the non-ESP marker (RFC 3948 section
+ * 2.2): the SPI bits must not all be 0.
  *
  * Return: 0 or -EINVAL with an extended ACK message.
  */
@@ -225,6 +227,12 @@ static int xtfs_diet_check(struct xfrm_state *x,
 		   xtfs_diet_prefix(s, x->id.spi, s))) {
 		NL_SET_ERR_MSG_MOD(extack,
 				   "Diet-ESP spi-lsb: an SPI sent in part must have at least 1 bit sent, and its top bits must differ from its low bits (GRO would find its packets)");
+		return -EINVAL;
+	}
+	if (s < XTFS_DIET_LSB_FULL && x->encap &&
+	    !xtfs_diet_prefix(s, x->id.spi, s)) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "Diet-ESP over UDP: the SPI's spi-lsb bits must not all be 0, or a packet could start with the non-ESP marker (RFC 3948 section 2.2)");
 		return -EINVAL;
 	}
 	return 0;
