@@ -663,6 +663,16 @@ static int xtfs_diet_rcv(struct sk_buff *skb, u16 family, int encap_type)
 		XFRM_INC_STATS(net, LINUX_MIB_XFRMINSTATESEQERROR);
 		goto drop;
 	}
+	/* The outer length grows by @delta: no room in 16 bits (or a
+	 * jumbogram, whose payload length is 0) is a malformed packet.
+	 */
+	if (family == AF_INET ?
+	    ntohs(ip_hdr(skb)->tot_len) + delta > U16_MAX :
+	    !ipv6_hdr(skb)->payload_len ||
+	    ntohs(ipv6_hdr(skb)->payload_len) + delta > U16_MAX) {
+		XFRM_INC_STATS(net, LINUX_MIB_XFRMINHDRERROR);
+		goto drop;
+	}
 	spi = x->id.spi;
 	xfrm_state_put(x);
 
