@@ -312,6 +312,9 @@ static inline u64 xtfs_seq_infer(u64 ref, u32 low)
 
 /* xtfs_main.c */
 struct xtfs_sa *xtfs_state_sa(const struct xfrm_state *x);
+bool xtfs_sa_find(struct xtfs_sa *sa,
+		  bool (*match)(const struct xtfs_sa *t, const void *arg),
+		  const void *arg);
 void xtfs_sa_free(struct xfrm_state *x);
 
 /**
@@ -371,6 +374,9 @@ int xtfs_diet_bind(struct xfrm_state *x, struct xtfs_sa *sa,
 		   const struct xtfs_settings *set,
 		   struct netlink_ext_ack *extack);
 void xtfs_diet_release(struct xtfs_sa *sa);
+int xtfs_diet_check_whole(struct xfrm_state *x,
+			  const struct xtfs_settings *set,
+			  struct netlink_ext_ack *extack);
 void xtfs_diet_put_hdr(const struct xtfs_diet *d, u8 *p, __be32 spi, u64 seq);
 int xtfs_diet_register(void);
 void xtfs_diet_unregister(void);

@@ -280,6 +280,28 @@ static bool xtfs_eec_starts(const struct xtfs_eec *e, __be32 spi)
 }
 
 /**
+ * xtfs_diet_spells() - could a compressed SA's packets spell an SA's SPI?
+ * @t: an xtfs SA of the namespace
+ * @arg: the compressed SA's new entry
+ *
+ * Return: true when @t is a live inbound SA with a whole header, the same
+ * destination and a mark one packet can match for both, whose SPI begins
+ * with the entry's SPI bits.
+ */
+static bool xtfs_diet_spells(const struct xtfs_sa *t, const void *arg)
+{
+	const struct xtfs_eec *n = arg;
+	const struct xfrm_state *x = t->x;
+
+	return t->diet.hlen == sizeof(struct ip_esp_hdr) &&
+	       x->dir != XFRM_SA_DIR_OUT && x->km.state != XFRM_STATE_DEAD &&
+	       x->props.family == n->family &&
+	       xfrm_addr_equal(&x->id.daddr, &n->daddr, n->family) &&
+	       !((x->mark.v ^ n->mark.v) & x->mark.m & n->mark.m) &&
+	       xtfs_eec_starts(n, x->id.spi);
+}
+
+/**
  * xtfs_eec_claim() - enter an inbound SA in the table of compressed headers
  * @x: the SA being created
  * @sa: its xtfs state, @sa->diet set
@@ -321,6 +343,12 @@ static int xtfs_eec_claim(struct xfrm_state *x, struct xtfs_sa *sa,
 	n->reqid = x->props.reqid;
 	n->x = x;
 
+	if (xtfs_sa_find(sa, xtfs_diet_spells, n)) {
+		kfree(n);
+		NL_SET_ERR_MSG_MOD(extack,
+				   "Diet-ESP: an inbound SA of this destination has an SPI that begins with these spi-lsb bits; packets could spell it");
+		return -EEXIST;
+	}
 	spin_lock_bh(&xtfs_eec_lock);
 	hash_for_each_possible(xtfs_eec_table, e, node, h) {
 		if (!net_eq(read_pnet(&e->net), net) || e->family != family ||
@@ -364,6 +392,52 @@ refuse:
 	spin_unlock_bh(&xtfs_eec_lock);
 	kfree(n);
 	return -EEXIST;
+}
+
+/**
+ * xtfs_diet_check_whole() - refuse a whole-header SA whose SPI the packets
+ *	of an inbound compressed-header SA could spell
+ * @x: the SA being created, of xtfs
+ * @set: its staged settings
+ * @extack: where to say why
+ *
+ * Its packets and those of the compressed SA would be told apart only by
+ * their first four octets, as the handler and GRO look: the compressed
+ * SA would lose the packets whose bits spell the SPI. xtfs_eec_claim()
+ * makes the same check the other way round; the kernel's own SAs are not
+ * checked (Documentation/xtfs.rst, "Diet-ESP").
+ *
+ * Return: 0 or -EEXIST with an extended ACK message.
+ */
+int xtfs_diet_check_whole(struct xfrm_state *x,
+			  const struct xtfs_settings *set,
+			  struct netlink_ext_ack *extack)
+{
+	struct net *net = xs_net(x);
+	u16 family = x->props.family;
+	u32 h = xtfs_eec_hash(net, family, &x->id.daddr);
+	struct xtfs_eec *e;
+	bool clash = false;
+
+	if (x->dir == XFRM_SA_DIR_OUT || set->spi_lsb + set->sn_lsb <
+	    2 * XTFS_DIET_LSB_FULL || !atomic_read(&xtfs_eec_count))
+		return 0;
+	spin_lock_bh(&xtfs_eec_lock);
+	hash_for_each_possible(xtfs_eec_table, e, node, h) {
+		if (xtfs_eec_same_key(e, net, family, &x->id.daddr, &x->mark) &&
+		    e->x->km.state != XFRM_STATE_DEAD &&
+		    xtfs_eec_starts(e, x->id.spi)) {
+			clash = true;
+			break;
+		}
+	}
+	spin_unlock_bh(&xtfs_eec_lock);
+	if (clash) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "Diet-ESP: this SPI begins with the spi-lsb bits of an inbound compressed-header SA of this destination; its packets could spell it");
+		return -EEXIST;
+	}
+	return 0;
 }
 
 /**

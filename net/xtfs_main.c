@@ -78,6 +78,33 @@ static void xtfs_sa_link(struct xtfs_sa *sa)
 }
 
 /**
+ * xtfs_sa_find() - does another SA of the namespace pass a test?
+ * @sa: an SA whose namespace's list is searched, itself skipped
+ * @match: the test, called under the list's lock
+ * @arg: its argument
+ *
+ * Return: true when @match holds for one of them.
+ */
+bool xtfs_sa_find(struct xtfs_sa *sa,
+		  bool (*match)(const struct xtfs_sa *t, const void *arg),
+		  const void *arg)
+{
+	struct xtfs_net *xn = sa->xn;
+	const struct xtfs_sa *t;
+	bool found = false;
+
+	spin_lock_bh(&xn->lock);
+	list_for_each_entry(t, &xn->sas, node) {
+		if (t != sa && match(t, arg)) {
+			found = true;
+			break;
+		}
+	}
+	spin_unlock_bh(&xn->lock);
+	return found;
+}
+
+/**
  * xtfs_sa_unlink() - take an SA's state out of its namespace's list
  * @sa: the state
  */
@@ -321,6 +348,9 @@ static int xtfs_settings_apply(struct net *net, struct xfrm_state *x,
 		sa->cfg.payload = XTFS_PAYLOAD_TUNNEL;
 		sa->pl = xtfs_payload_ops_of(sa->cfg.payload);
 	}
+	err = xtfs_diet_check_whole(x, &set, extack);
+	if (err)
+		return err;
 	if (set.iiv) {
 		err = xtfs_esp_bind(x, sa, &set, extack);
 		if (err)
