@@ -160,11 +160,16 @@ sa_opts() {
 
 # diet_pair - the SA pair of the current combo, made with the helper
 diet_pair() {
-	local o=(iiv payload "$PAYLOAD") i=(iiv payload "$PAYLOAD") any
+	local o=(iiv) i=(iiv) any
+	# The settings not at their default (those at it: the refusal tests)
 	# shellcheck disable=SC2207
-	o+=($(diet_words))
+	o+=($(diet_shown))
 	# shellcheck disable=SC2207
-	i+=($(diet_words) replay-window "$WINDOW")
+	i+=($(diet_shown) replay-window "$WINDOW")
+	if [ "$PAYLOAD" = tunnel ]; then
+		o+=(payload tunnel)
+		i+=(payload tunnel)
+	fi
 	if [ "$ESN" != 0 ]; then
 		o+=(flag esn)
 		i+=(flag esn)
