@@ -413,6 +413,34 @@ udp_both() {
 	return $r
 }
 
+# ambig_run HOW - the SA pair of ambig_setup and beside it, inbound on B,
+# a full-header SA of SPI_FULL: either the module refuses that SA, or
+# packets of both SAs are delivered, the compressed SA's SN 5 too (its
+# first four octets are SPI_FULL)
+ambig_run() {
+	local out r n1 n2
+	ambig_setup
+	sa_flush
+	diet_pair || diag "$1: SA pair not made"
+	out=$(ip netns exec $B xtfs state add src $OA dst $OB proto esp \
+		spi $SPI_FULL reqid 1 dir in mode iptfs aead "$AEAD" "$KEY_AB" \
+		$SA_ICV iiv replay-window 64 2>&1)
+	r=$?
+	if [ $r != 0 ]; then
+		diag "$1: SA of SPI $SPI_FULL beside SPI 0x1234 spi-lsb 16: $out"
+		ok 0 "$1: a full-header SA whose SPI a compressed header of SPI 0x1234 can start with: refused"
+		return
+	fi
+	sealed_recv 5060 8 "$TMP/a1" a1
+	n1=$(grep -cxFf "$TMP/seal-a1.sums" "$TMP/a1")
+	sealed_recv 5061 4 "$TMP/a2" a2
+	n2=$(grep -cxFf "$TMP/seal-a2.sums" "$TMP/a2")
+	[ "$n1" = 8 ] && [ "$n2" = 4 ]
+	r=$?
+	[ $r = 0 ] || diag_xfrm
+	ok $r "$1: SA of SPI $SPI_FULL accepted beside SPI 0x1234 spi-lsb 16 sn-lsb 16: $n1 of 8 packets of 0x1234 delivered (SN 5 starts with 12 34 00 05), $n2 of 4 of $SPI_FULL"
+}
+
 tap_plan
 setup_ns || { diag "namespace setup failed"; exit $KSFT_FAIL; }
 t0=$(date +%s)
@@ -431,6 +459,14 @@ drop_setup() {
 	combo_setup gcm:0:4:aggfrag:8:8:mandatory:32:0 0
 	OA=$OA4 OB=$OB4 SPI_AB=0x1234 SPI_BA=0x2234
 }
+# The first four octets of a compressed header that are another SA's
+# full SPI: spi-lsb 16 sn-lsb 16, SPI 0x1234, SN 5 start with 12 34 00
+# 05, the SPI of a full-header SA to the same address
+SPI_FULL=0x12340005
+ambig_setup() {
+	combo_setup gcm:0:4:aggfrag:16:16:mandatory:32:0 0
+	OA=$OA4 OB=$OB4 SPI_AB=0x1234 SPI_BA=0x2234
+}
 drop_setup
 {
 	seal_line d1 --port 5040 --count 5 --seq 1
@@ -438,6 +474,10 @@ drop_setup
 	seal_line d3 --port 5041 --count 3 --seq 6 --tamper
 	seal_line d4 --port 5042 --count 5 --seq 6
 	SPI_AB=0x12ab seal_line d5 --port 5043 --count 3 --seq 11
+	ambig_setup
+	seal_line a1 --port 5060 --count 8 --seq 1
+	SPI_AB=$SPI_FULL SPI_LSB=32 SN_LSB=32 seal_line a2 --port 5061 \
+		--count 4 --seq 1
 } >>"$TMP/seal.batch"
 py "$DIET" batch "$TMP/seal.batch"
 fail=0
@@ -498,6 +538,8 @@ n=$(wc -l <"$TMP/d5")
 nost=$(($(xfrm_stat $B XfrmInNoStates) - nost0))
 [ "$n" = 0 ] && [ "$nost" -ge 3 ]
 ok $? "3 packets with SPI bits 0xab (no SA): $n delivered, XfrmInNoStates +$nost"
+
+ambig_run "GRO off"
 
 # Settings the module refuses (exit status 1, its message) or the helper
 # (usage, exit status 2); no SA is left behind
@@ -624,6 +666,7 @@ for c in ccm:0:4:aggfrag:8:8:optional:8:0 chacha:0:6:tunnel:16:16:mandatory:64:0
 		[ "$nb" -gt 0 ]
 	ok $? "GRO, $WHAT: 100 UDP datagrams each way delivered intact, $bad integrity failures; $na and $nb packets through the veths' GRO"
 done
+ambig_run "GRO on"
 sa_flush
 ip netns exec $A ethtool -K veth-a gro off tso on
 ip netns exec $B ethtool -K veth-b gro off tso on
