@@ -166,6 +166,8 @@ diet_pair() {
 	o+=($(diet_shown))
 	# shellcheck disable=SC2207
 	i+=($(diet_shown) replay-window "$WINDOW")
+	# shellcheck disable=SC2206
+	[ -n "${IN_EXTRA:-}" ] && i+=($IN_EXTRA)
 	if [ "$PAYLOAD" = tunnel ]; then
 		o+=(payload tunnel)
 		i+=(payload tunnel)
@@ -459,9 +461,12 @@ setup_ns || { diag "namespace setup failed"; exit $KSFT_FAIL; }
 t0=$(date +%s)
 
 # Everything diet_esp.py seals, in one process: each combo's packets, and
-# those of the drop tests (gcm, spi-lsb 8 sn-lsb 8, window 64, SPI 0x1234):
-# SNs 1-5; 262-264, whose low 8 bits the receiver (T = 5) rebuilds as
-# 6-8; 6-8 with the ICV changed; 6-10; and 11-13 with SPI bits of no SA.
+# those of the drop tests (gcm, spi-lsb 8 sn-lsb 8, window 64, SPI 0x1234,
+# the receiver starting at T = 250): SNs 251-255; 258-262 (low 8 bits 2-6)
+# then 256-257; 519-521, whose low bits the receiver (T = 262) rebuilds as
+# 263-265; 263-265 with the ICV changed;
+# 198, just below the window (B = 199), rebuilt as 454; 263-267; and
+# 268-270 with SPI bits of no SA.
 n=0
 for c in $COMBOS; do
 	n=$((n + 1))
@@ -482,11 +487,14 @@ ambig_setup() {
 }
 drop_setup
 {
-	seal_line d1 --port 5040 --count 5 --seq 1
-	seal_line d2 --port 5041 --count 3 --seq 262
-	seal_line d3 --port 5041 --count 3 --seq 6 --tamper
-	seal_line d4 --port 5042 --count 5 --seq 6
-	SPI_AB=0x12ab seal_line d5 --port 5043 --count 3 --seq 11
+	seal_line d1 --port 5040 --count 5 --seq 251
+	seal_line d1b --port 5044 --count 5 --seq 258
+	seal_line d1c --port 5044 --count 2 --seq 256 --seed 10
+	seal_line d2 --port 5041 --count 3 --seq 519
+	seal_line d3 --port 5041 --count 3 --seq 263 --tamper
+	seal_line d6 --port 5041 --count 1 --seq 198
+	seal_line d4 --port 5042 --count 5 --seq 263
+	SPI_AB=0x12ab seal_line d5 --port 5043 --count 3 --seq 268
 	ambig_setup
 	seal_line a1 --port 5060 --count 8 --seq 1
 	SPI_AB=$SPI_FULL SPI_LSB=32 SN_LSB=32 seal_line a2 --port 5061 \
@@ -529,22 +537,27 @@ diag "SA pairs tried in $(($(date +%s) - t0)) s"
 # bits of no SA are XfrmInNoStates
 drop_setup
 sa_flush
-diet_pair
-ok $? "gcm spi-lsb 8 sn-lsb 8, window 64: SA pair for the drop tests"
+IN_EXTRA="replay-seq 250 reorder-window 8 drop-time 5000000" diet_pair
+ok $? "gcm spi-lsb 8 sn-lsb 8, window 64, receiver from SN 250: SA pair for the drop tests"
 sealed_recv 5040 5 "$TMP/d1" d1
 cmp -s <(sort "$TMP/seal-d1.sums") <(sort "$TMP/d1")
-ok $? "SNs 1-5 sealed by diet_esp.py: $(wc -l <"$TMP/d1") of 5 delivered"
+ok $? "SNs 251-255 sealed by diet_esp.py: $(wc -l <"$TMP/d1") of 5 delivered"
+sealed_recv 5044 7 "$TMP/d1b" d1b d1c
+cmp -s <(sort "$TMP/seal-d1b.sums" "$TMP/seal-d1c.sums") <(sort "$TMP/d1b")
+ok $? "SNs 258-262 (across 2^8) then 256-257 (late, in the window): $(wc -l <"$TMP/d1b") of 7 delivered"
 bad0=$(sa_num $B $OB $SPI_AB stats integrity_failed)
-sealed_recv 5041 6 "$TMP/d2" d2 d3
+rep0=$(sa_num $B $OB $SPI_AB stats replay)
+sealed_recv 5041 7 "$TMP/d2" d2 d3 d6
 n=$(wc -l <"$TMP/d2")
 bad=$(($(sa_num $B $OB $SPI_AB stats integrity_failed) - bad0))
-[ "$n" = 0 ] && [ "$bad" = 6 ]
+rep=$(($(sa_num $B $OB $SPI_AB stats replay) - rep0))
+[ "$n" = 0 ] && [ "$bad" = 7 ] && [ "$rep" = 0 ]
 r=$?
 [ $r = 0 ] || diag_xfrm
-ok $r "SNs 262-264 (rebuilt as 6-8) and 6-8 with a changed ICV: $n delivered, $bad integrity failures counted (6 expected)"
+ok $r "SNs 519-521 (rebuilt as 263-265), 263-265 with a changed ICV, 198 (below the window, rebuilt as 454): $n delivered, $bad integrity failures counted (7 expected), $rep replays"
 sealed_recv 5042 5 "$TMP/d4" d4
 cmp -s <(sort "$TMP/seal-d4.sums") <(sort "$TMP/d4")
-ok $? "SNs 6-10 then: $(wc -l <"$TMP/d4") of 5 delivered (the failed packets moved nothing)"
+ok $? "SNs 263-267 then: $(wc -l <"$TMP/d4") of 5 delivered (the failed packets moved nothing)"
 nost0=$(xfrm_stat $B XfrmInNoStates)
 sealed_recv 5043 3 "$TMP/d5" d5
 n=$(wc -l <"$TMP/d5")
