@@ -177,38 +177,36 @@ EXPORT_SYMBOL_IF_KUNIT(xtfs_iiv_nonce);
  * xtfs_iiv_crypt() - seal or open one ESP packet with an implicit IV
  * @a: the transform
  * @skb: the packet; writable from @off on (skb_cow_data() is called)
- * @off: offset of the ESP header in @skb
- * @len: octets from the ESP header to the end of the ICV
- * @seq: the packet's 64-bit sequence number (its low half is the one in
- *	the ESP header)
+ * @off: offset in @skb of what follows the ESP header: the ESP payload,
+ *	no IV before it (RFC 8750 section 4)
+ * @len: octets from @off to the end of the ICV
+ * @spi: the SA's SPI
+ * @seq: the packet's 64-bit sequence number
  * @encrypt: seal (the ICV octets are written) or open (checked)
  *
- * The packet is ESP header (SPI, sequence number), then the ESP payload
- * with its trailer, then the ICV, with no IV (RFC 8750 section 4). The
- * AAD is the SPI and the sequence number, with ESN the SPI and the high
- * and low halves of the 64-bit sequence number (RFC 4303 section 2.2.1).
+ * The AAD is the SPI and the sequence number, with ESN the SPI and the
+ * high and low halves of the 64-bit sequence number (RFC 4303 section
+ * 2.2.1), whatever the ESP header on the wire carries: Diet-ESP computes
+ * the ICV over the uncompressed header (draft-ietf-ipsecme-diet-esp-07
+ * section 4).
  *
  * Return: 0; -EBADMSG when the ICV does not verify; -EINVAL for a packet
- * too short to hold the header and ICV; -ENOMEM.
+ * too short to hold an ICV; -ENOMEM.
  */
 int xtfs_iiv_crypt(struct xtfs_iiv *a, struct sk_buff *skb, unsigned int off,
-		   unsigned int len, u64 seq, bool encrypt)
+		   unsigned int len, __be32 spi, u64 seq, bool encrypt)
 {
-	unsigned int hlen = sizeof(struct ip_esp_hdr), cryptlen, aadlen, reqlen;
-	unsigned int align;
+	unsigned int cryptlen, aadlen, reqlen, align;
 	struct sk_buff *trailer;
 	struct aead_request *req;
 	struct scatterlist *sg;
-	struct ip_esp_hdr esph;
 	u8 *iv, *aad;
 	int nfrags, err;
 
-	if (len < hlen + a->icv_len || off + len > skb->len)
+	if (len < a->icv_len || off + len > skb->len)
 		return -EINVAL;
 	/* Sealing covers the payload only; opening the ICV too. */
-	cryptlen = len - hlen - (encrypt ? a->icv_len : 0);
-	if (skb_copy_bits(skb, off, &esph, hlen))
-		return -EINVAL;
+	cryptlen = len - (encrypt ? a->icv_len : 0);
 
 	nfrags = skb_cow_data(skb, 0, &trailer);
 	if (nfrags < 0)
@@ -229,19 +227,18 @@ int xtfs_iiv_crypt(struct xtfs_iiv *a, struct sk_buff *skb, unsigned int off,
 	sg = (struct scatterlist *)(aad + XTFS_IIV_AAD_ROOM);
 
 	xtfs_iiv_nonce(a, seq, iv);
-	memcpy(aad, &esph.spi, sizeof(esph.spi));
+	put_unaligned(spi, (__be32 *)aad);
+	aadlen = 4;
 	if (a->esn) {
-		put_unaligned_be32(upper_32_bits(seq), aad + 4);
-		memcpy(aad + 8, &esph.seq_no, sizeof(esph.seq_no));
-		aadlen = 12;
-	} else {
-		memcpy(aad + 4, &esph.seq_no, sizeof(esph.seq_no));
-		aadlen = 8;
+		put_unaligned_be32(upper_32_bits(seq), aad + aadlen);
+		aadlen += 4;
 	}
+	put_unaligned_be32(lower_32_bits(seq), aad + aadlen);
+	aadlen += 4;
 
 	sg_init_table(sg, nfrags + 1);
 	sg_set_buf(sg, aad, aadlen);
-	err = skb_to_sgvec(skb, sg + 1, off + hlen, len - hlen);
+	err = skb_to_sgvec(skb, sg + 1, off, len);
 	if (unlikely(err < 0))
 		goto out;
 
