@@ -585,8 +585,8 @@ ambig_run "GRO off"
 # (usage, exit status 2); no SA is left behind
 sa_flush
 diet_alg gcm
-base() {   # base DST SPI DIR - the start of a state add
-	echo src $OA4 dst "$1" proto esp spi "$2" reqid 9 dir "$3" mode iptfs \
+base() {   # base DST SPI DIR [REQID] - the start of a state add
+	echo src $OA4 dst "$1" proto esp spi "$2" reqid "${4:-9}" dir "$3" mode iptfs \
 		aead "$AEAD" "$KEY_AB" $SA_ICV
 }
 # shellcheck disable=SC2046
@@ -617,20 +617,28 @@ refused 1 "$MSG_SPI_BITS" "outbound SPI 0x0abc0abc, spi-lsb 16 (top 16 bits = lo
 accepted "inbound SPI 0x1056 spi-lsb 8 (prefix 0x56)" $OB4 0x1056 \
 	$(base $OB4 0x1056 in) iiv spi-lsb 8 sn-lsb 8 replay-window 64
 # shellcheck disable=SC2046
-refused 1 "$MSG_COLLIDE" "inbound SPI 0x2056 spi-lsb 8 beside it (prefix 0x56 again)" \
-	$OB4 0x2056 $(base $OB4 0x2056 in) iiv spi-lsb 8 sn-lsb 8 \
+refused 1 "$MSG_COLLIDE" "inbound SPI 0x2056 spi-lsb 8 beside it, another reqid (prefix 0x56 again)" \
+	$OB4 0x2056 $(base $OB4 0x2056 in 10) iiv spi-lsb 8 sn-lsb 8 \
 	replay-window 64
 # shellcheck disable=SC2046
 refused 1 "$MSG_COLLIDE" "inbound SPI 0x20005678 spi-lsb 16 beside it (prefix 0x5678 starts with 0x56)" \
-	$OB4 0x20005678 $(base $OB4 0x20005678 in) iiv spi-lsb 16 sn-lsb 16 \
+	$OB4 0x20005678 $(base $OB4 0x20005678 in 11) iiv spi-lsb 16 sn-lsb 16 \
 	replay-window 64
 # shellcheck disable=SC2046
 refused 1 "$MSG_COLLIDE" "inbound SPI 0x2005 spi-lsb 4 beside it (prefix 0x5: 0x56 starts with it)" \
-	$OB4 0x2005 $(base $OB4 0x2005 in) iiv spi-lsb 4 sn-lsb 12 \
+	$OB4 0x2005 $(base $OB4 0x2005 in 12) iiv spi-lsb 4 sn-lsb 12 \
+	replay-window 64
+# The old and the new SA of a rekey: same reqid, settings and SPI bits
+# shellcheck disable=SC2046
+accepted "inbound SPI 0x6056 spi-lsb 8 beside it, same reqid and settings (a rekey)" \
+	$OB4 0x6056 $(base $OB4 0x6056 in) iiv spi-lsb 8 sn-lsb 8 replay-window 64
+# shellcheck disable=SC2046
+refused 1 "$MSG_COLLIDE" "inbound SPI 0x7056 spi-lsb 8 sn-lsb 16, same reqid (other settings: no rekey)" \
+	$OB4 0x7056 $(base $OB4 0x7056 in) iiv spi-lsb 8 sn-lsb 16 \
 	replay-window 64
 # shellcheck disable=SC2046
 accepted "inbound SPI 0x30005778 spi-lsb 16 beside it (prefix 0x5778)" \
-	$OB4 0x30005778 $(base $OB4 0x30005778 in) iiv spi-lsb 16 sn-lsb 16 \
+	$OB4 0x30005778 $(base $OB4 0x30005778 in 13) iiv spi-lsb 16 sn-lsb 16 \
 	replay-window 64
 # shellcheck disable=SC2046
 accepted "inbound SPI 0x4056 spi-lsb 8 to another destination" $OA4 0x4056 \
