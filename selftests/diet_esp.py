@@ -293,6 +293,8 @@ def open_stream(dsa, esps, window, top=0):
             continue
         sn = rcv.sn(esp)
         try:
+            if not dsa.esn and sn > LOW:
+                raise OpenError("rebuilt SN above 2^32 - 1 without ESN")
             nh, payload = dsa.open_esp(esp, sn)
             again = dsa.seal_esp(nh, payload, sn)
             if again != bytes(esp):
@@ -661,6 +663,21 @@ def st_stream(alg, esn, combo):
     return None
 
 
+def st_no_esn_top():
+    """Without ESN, low bits that rebuild above 2^32 - 1 fail (the
+    receiver drops them), the SNs below still open."""
+    dsa = DietSa("gcm", esp_iiv.test_key("gcm"), 0x1234, False, 8, 8)
+    esps = [dsa.seal_esp(NH_AGGFRAG, bytes(4), LOW - 1 + i) for i in (0, 1)]
+    # The next one's low bits (0x00) rebuild as 2^32.
+    esps.append(dsa.header(0) + esps[0][2:])
+    opened, failed = open_stream(dsa, esps, 64, LOW - 2)
+    if [r[0] for r in opened] != [LOW - 1, LOW] or \
+            [f[0] for f in failed] != [LOW + 1] or \
+            "above 2^32" not in failed[0][1]:
+        return "opened %s, failed %s" % ([r[0] for r in opened], failed)
+    return None
+
+
 def st_tamper(alg, esn):
     """Changed packets fail: an SN bit (a wrong rebuilt SN), an SPI bit,
     ciphertext, ICV; a packet late beyond the window (rebuilt to another
@@ -792,7 +809,8 @@ def selftest_cases(tmp, kat_path):
              ("trailers of every setting, decrypted by hand", st_trailers),
              ("elided next header; malformed trailers", st_elided_nh),
              ("SN rebuilding: 2^k boundary, window, ESN wrap", st_rebuild),
-             ("settings out of range refused", st_settings)]
+             ("settings out of range refused", st_settings),
+             ("no ESN: a rebuilt SN above 2^32 - 1 fails", st_no_esn_top)]
     n = 0
     for alg in esp_iiv.ALGS:
         for esn in (False, True):
