@@ -499,6 +499,13 @@ ambig_setup() {
 	combo_setup gcm:0:4:aggfrag:16:16:mandatory:32:0 0
 	OA=$OA4 OB=$OB4 SPI_AB=0x1234 SPI_BA=0x2234
 }
+# ESP in UDP whose compressed header is four zero octets: SPI 0x10000
+# (low 16 bits 0) with spi-lsb 16 sn-lsb 16, SN 65536: RFC 3948's
+# non-ESP marker, which the kernel gives to the IKE socket
+zero_setup() {
+	combo_setup gcm:0:4:aggfrag:16:16:mandatory:32:1 0
+	OA=$OA4 OB=$OB4 SPI_AB=0x10000 SPI_BA=0x20001
+}
 drop_setup
 {
 	seal_line d1 --port 5040 --count 5 --seq 251
@@ -509,6 +516,8 @@ drop_setup
 	seal_line d6 --port 5041 --count 1 --seq 198
 	seal_line d4 --port 5042 --count 5 --seq 263
 	SPI_AB=0x12ab seal_line d5 --port 5043 --count 3 --seq 268
+	zero_setup
+	seal_line z1 --port 5065 --count 5 --seq 65534
 	ambig_setup
 	seal_line a1 --port 5060 --count 8 --seq 1
 	SPI_AB=$SPI_FULL SPI_LSB=32 SN_LSB=32 seal_line a2 --port 5061 \
@@ -578,6 +587,20 @@ n=$(wc -l <"$TMP/d5")
 nost=$(($(xfrm_stat $B XfrmInNoStates) - nost0))
 [ "$n" = 0 ] && [ "$nost" -ge 3 ]
 ok $? "3 packets with SPI bits 0xab (no SA): $n delivered, XfrmInNoStates +$nost"
+
+zero_setup
+sa_flush
+out=$(IN_EXTRA="replay-seq 65530" diet_pair 2>&1)
+if [ $? != 0 ]; then
+	diag "SPI 0x10000 spi-lsb 16 sn-lsb 16 espinudp: $out"
+	ok 0 "ESP in UDP, SPI 0x10000 spi-lsb 16 sn-lsb 16 (a header of four zero octets at SN 65536): refused"
+else
+	sealed_recv 5065 5 "$TMP/z1" z1
+	n=$(grep -cxFf "$TMP/seal-z1.sums" "$TMP/z1")
+	[ "$n" = 5 ] || diag_xfrm
+	[ "$n" = 5 ]
+	ok $? "ESP in UDP, SPI 0x10000 spi-lsb 16 sn-lsb 16: $n of 5 packets SN 65534-65538 delivered (SN 65536's header 00 00 00 00 is RFC 3948's non-ESP marker)"
+fi
 
 ambig_run "GRO off"
 
