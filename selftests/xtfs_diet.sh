@@ -359,13 +359,13 @@ open_batch() {
 	local d tag icv outer trailer align enc what r iph bad saved n dir
 	py "$DIET" batch "$TMP/open.batch"
 	while read -r d tag icv outer trailer align enc what; do
+		dir="A to B"
+		[ "$d" = ba ] && dir="B to A"
 		r=$(cat "$TMP/open-$d-$tag.log.rc" 2>/dev/null)
 		diag "$d: $(grep -v '^[46] ' "$TMP/open-$d-$tag.log" 2>/dev/null)"
 		[ "$r" = 0 ] && cmp -s <(sort "$TMP/want-$d-$tag") \
 			<(sort "$TMP/got-$d-$tag") ||
 			{ diag "status ${r:-none}; datagrams sent only $(comm -23 <(sort "$TMP/want-$d-$tag") <(sort "$TMP/got-$d-$tag" 2>/dev/null) | wc -l), opened only $(comm -13 <(sort "$TMP/want-$d-$tag") <(sort "$TMP/got-$d-$tag" 2>/dev/null) | wc -l)"; false; }
-		dir="A to B"
-		[ "$d" = ba ] && dir="B to A"
 		ok $? "$what, $dir: diet_esp.py opens every captured packet (SNs rebuilt, ICVs verified, each what sealing its payload again gives); the datagrams are those sent"
 		# SN IPLEN HDR PAYLOAD RFC8750: IPLEN must be the outer IP
 		# header + header octets + payload + trailer + ICV, the
