@@ -191,7 +191,7 @@ struct xtfs_eec;
  * @trl: octets after the padding: Pad Length and Next Header (2), Pad
  *	Length alone (1) or none (0)
  * @eec: inbound, header compressed: the SA's entry in the table
- *	xtfs's ESP protocol handler looks packets up in (xtfs_esp.c), or
+ *	xtfs's ESP protocol handler looks packets up in (xtfs_diet.c), or
  *	NULL
  *
  * The kernel's ESP engine has the RFC 4303 values: 8, 4 (or the cipher's

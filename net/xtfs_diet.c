@@ -19,7 +19,8 @@
  * hands the packet to xfrm_input() as the kernel's handler does: replay
  * check, xtfs's ESP type's input (the ICV), replay advance. GRO
  * (esp4/esp6_offload) looks packets up by their first four octets: the
- * SAs it could find are refused at creation (xtfs_diet_bind()).
+ * SAs it could find are refused at creation (xtfs_diet_check(),
+ * xtfs_eec_claim()).
  */
 #include <crypto/aead.h>
 #include <linux/hashtable.h>
@@ -49,10 +50,12 @@
  * @spi_lsb: low bits of the SPI its packets carry first
  * @sn_lsb: low bits of the sequence number after them
  * @reqid: the SA's reqid
+ * @x: the SA, no reference: read only under xtfs_eec_lock, which
+ *	xtfs_diet_release() takes to unlink the entry before the SA is freed
  *
- * Not the SA itself: the handler takes the SA with xfrm_state_lookup(),
- * which holds a reference, so that the entry may outlive it by a grace
- * period.
+ * The handler does not use @x: it takes the SA with xfrm_state_lookup(),
+ * which holds a reference, so that the entry may outlive the SA by a
+ * grace period.
  */
 struct xtfs_eec {
 	struct hlist_node	node;
@@ -65,6 +68,7 @@ struct xtfs_eec {
 	u8			spi_lsb;
 	u8			sn_lsb;
 	u32			reqid;
+	struct xfrm_state	*x;
 };
 
 /**
@@ -195,7 +199,9 @@ static bool xtfs_eec_same_key(const struct xtfs_eec *e, const struct net *net,
  * an SPI and gives the packet to an SA with that SPI, parsing the
  * sequence number from the next four: a compressed sequence number needs
  * a compressed SPI, and a compressed SPI whose first bits are those of
- * the SPI itself could make the SA find its own packets that way.
+ * the SPI itself could make the SA find its own packets that way. Over
+ * UDP, four zero octets first are the non-ESP marker (RFC 3948 section
+ * 2.2): the SPI bits must not all be 0.
  *
  * Return: 0 or -EINVAL with an extended ACK message.
  */
@@ -227,6 +233,12 @@ static int xtfs_diet_check(struct xfrm_state *x,
 				   "Diet-ESP spi-lsb: an SPI sent in part must have at least 1 bit sent, and its top bits must differ from its low bits (GRO would find its packets)");
 		return -EINVAL;
 	}
+	if (s < XTFS_DIET_LSB_FULL && x->encap &&
+	    !xtfs_diet_prefix(s, x->id.spi, s)) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "Diet-ESP over UDP: the SPI's spi-lsb bits must not all be 0, or a packet could start with the non-ESP marker (RFC 3948 section 2.2)");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -250,6 +262,22 @@ static bool xtfs_eec_rekey(const struct xtfs_eec *e, const struct xtfs_eec *n)
 
 /* SAs that may share SPI bits: the old and the new SA of a rekey. */
 #define XTFS_EEC_SHARED_MAX	2
+/* Inbound compressed-header SAs per namespace and destination address. */
+#define XTFS_EEC_PER_DADDR_MAX	256
+
+/**
+ * xtfs_eec_starts() - does a whole SPI start with an entry's bits?
+ * @e: the entry
+ * @spi: the SPI
+ *
+ * Return: true when a packet of @e's SA could begin with @spi, which
+ * GRO would then take for an SA with that SPI.
+ */
+static bool xtfs_eec_starts(const struct xtfs_eec *e, __be32 spi)
+{
+	return xtfs_diet_prefix(32, spi, e->spi_lsb) ==
+	       xtfs_diet_prefix(e->spi_lsb, e->spi, e->spi_lsb);
+}
 
 /**
  * xtfs_eec_claim() - enter an inbound SA in the table of compressed headers
@@ -261,7 +289,13 @@ static bool xtfs_eec_rekey(const struct xtfs_eec *e, const struct xtfs_eec *n)
  * same packet as another's (one prefix of the other) under the same key
  * (xtfs_eec_same_key()) is refused, except the new SA of a rekey
  * (xtfs_eec_rekey()), at most XTFS_EEC_SHARED_MAX SAs with the same bits.
- * The new entry goes first in its bucket: xtfs_diet_rcv() tries it first.
+ * So is one whose whole SPI another's packets can start with, or whose
+ * packets can start with another's whole SPI: GRO would hand them to the
+ * wrong SA. SAs already deleted do not count, nor does the SA itself
+ * (XFRM_MSG_UPDSA builds a copy that is then discarded). At most
+ * XTFS_EEC_PER_DADDR_MAX SAs share a namespace and destination: the
+ * handler walks them for every packet to that address. The new entry goes
+ * first in its bucket: xtfs_diet_rcv() tries it first.
  *
  * Return: 0, -EEXIST with an extended ACK message, or -ENOMEM.
  */
@@ -271,7 +305,7 @@ static int xtfs_eec_claim(struct xfrm_state *x, struct xtfs_sa *sa,
 	struct net *net = xs_net(x);
 	u16 family = x->props.family;
 	u32 h = xtfs_eec_hash(net, family, &x->id.daddr);
-	unsigned int m, shared = 1;
+	unsigned int m, shared = 1, per_daddr = 0;
 	struct xtfs_eec *e, *n;
 
 	n = kzalloc_obj(*n, GFP_KERNEL_ACCOUNT);
@@ -285,11 +319,26 @@ static int xtfs_eec_claim(struct xfrm_state *x, struct xtfs_sa *sa,
 	n->spi_lsb = sa->diet.spi_lsb;
 	n->sn_lsb = sa->diet.sn_lsb;
 	n->reqid = x->props.reqid;
+	n->x = x;
 
 	spin_lock_bh(&xtfs_eec_lock);
 	hash_for_each_possible(xtfs_eec_table, e, node, h) {
-		if (!xtfs_eec_same_key(e, net, family, &x->id.daddr, &x->mark))
+		if (!net_eq(read_pnet(&e->net), net) || e->family != family ||
+		    !xfrm_addr_equal(&e->daddr, &x->id.daddr, family))
 			continue;
+		if (++per_daddr > XTFS_EEC_PER_DADDR_MAX) {
+			NL_SET_ERR_MSG_MOD(extack,
+					   "Diet-ESP: too many inbound compressed-header SAs for this destination address");
+			goto refuse;
+		}
+		if (!xtfs_eec_same_key(e, net, family, &x->id.daddr, &x->mark) ||
+		    e->x->km.state == XFRM_STATE_DEAD || e->spi == n->spi)
+			continue;
+		if (xtfs_eec_starts(e, n->spi) || xtfs_eec_starts(n, e->spi)) {
+			NL_SET_ERR_MSG_MOD(extack,
+					   "Diet-ESP: this SPI begins with another inbound SA's spi-lsb bits, or its bits begin that SA's SPI; GRO would mix their packets");
+			goto refuse;
+		}
 		m = min(e->spi_lsb, n->spi_lsb);
 		if (xtfs_diet_prefix(e->spi_lsb, e->spi, m) !=
 		    xtfs_diet_prefix(n->spi_lsb, n->spi, m))
@@ -348,6 +397,9 @@ int xtfs_diet_bind(struct xfrm_state *x, struct xtfs_sa *sa,
 	d->hlen = (set->spi_lsb + set->sn_lsb) / 8;
 	d->trl = set->trailer == XTFS_TRAILER_MANDATORY ? 2 :
 		 d->align > 1 ? 1 : 0;
+	/* Padding up to the alignment, then the trailer and the ICV. */
+	x->props.trailer_len = max_t(u32, x->props.trailer_len,
+				     d->align - 1 + d->trl + sa->iiv.icv_len);
 	d->on = d->spi_lsb != XTFS_DIET_LSB_FULL ||
 		d->sn_lsb != XTFS_DIET_LSB_FULL ||
 		d->trailer != XTFS_TRAILER_MANDATORY ||
@@ -452,7 +504,8 @@ static struct xfrm_state *xtfs_diet_sa(struct net *net, u32 mark,
  * xtfs_diet_seq_of() - the sequence number of a packet for an SA
  * @x: the SA, held, a compressed-header SA
  * @hdr: the packet's first octets, its compressed header
- * @seq: out, the sequence number
+ * @seq: out, the sequence number, 64 bits with ESN (the high half inferred
+ *	as the core does); with 32 bits sent and no ESN, those bits
  *
  * Return: false when the number is beyond a 32-bit counter without ESN.
  */
@@ -467,8 +520,8 @@ static bool xtfs_diet_seq_of(struct xfrm_state *x, const u8 *hdr, u64 *seq)
 	for (i = 0; i < d->hlen; i++)
 		v = v << 8 | hdr[i];
 	v = xtfs_lsb(v, d->sn_lsb);
-	if (d->sn_lsb == XTFS_DIET_LSB_FULL) {
-		/* The core infers the high half with ESN. */
+	if (d->sn_lsb == XTFS_DIET_LSB_FULL &&
+	    x->repl_mode != XFRM_REPLAY_MODE_ESN) {
 		*seq = v;
 		return true;
 	}
@@ -483,6 +536,11 @@ static bool xtfs_diet_seq_of(struct xfrm_state *x, const u8 *hdr, u64 *seq)
 	win = x->replay_esn ? x->replay_esn->replay_window :
 			      x->props.replay_window;
 	spin_unlock(&x->lock);
+	/*
+	 * XFRM_MSG_NEWAE may have changed the window since xtfs_diet_check():
+	 * keep to what the bits cover.
+	 */
+	win = clamp_t(u32, win, 1, BIT_ULL(d->sn_lsb - 1));
 	*seq = xtfs_diet_seq(top, win, d->sn_lsb, v);
 	return esn || *seq <= U32_MAX;
 }
@@ -554,12 +612,14 @@ static int xtfs_diet_rcv(struct sk_buff *skb, u16 family, int encap_type)
 	else
 		daddr = (xfrm_address_t *)&ipv6_hdr(skb)->daddr;
 
-	/* The whole header of an SA that receives it: the kernel's. */
+	/* The whole header of a live SA that receives it: the kernel's. */
 	if (skb->len >= sizeof(struct ip_esp_hdr)) {
 		x = xfrm_state_lookup(net, mark, daddr, htonl(word),
 				      IPPROTO_ESP, family);
 		if (x) {
-			bool whole = !xtfs_diet_compressed(x);
+			bool whole = !xtfs_diet_compressed(x) &&
+				     x->dir != XFRM_SA_DIR_OUT &&
+				     x->km.state == XFRM_STATE_VALID;
 
 			xfrm_state_put(x);
 			x = NULL;
@@ -601,6 +661,16 @@ static int xtfs_diet_rcv(struct sk_buff *skb, u16 family, int encap_type)
 	}
 	if (!xtfs_diet_seq_of(x, hdr, &seq)) {
 		XFRM_INC_STATS(net, LINUX_MIB_XFRMINSTATESEQERROR);
+		goto drop;
+	}
+	/* The outer length grows by @delta: no room in 16 bits (or a
+	 * jumbogram, whose payload length is 0) is a malformed packet.
+	 */
+	if (family == AF_INET ?
+	    ntohs(ip_hdr(skb)->tot_len) + delta > U16_MAX :
+	    !ipv6_hdr(skb)->payload_len ||
+	    ntohs(ipv6_hdr(skb)->payload_len) + delta > U16_MAX) {
+		XFRM_INC_STATS(net, LINUX_MIB_XFRMINHDRERROR);
 		goto drop;
 	}
 	spi = x->id.spi;
@@ -669,7 +739,9 @@ static int xtfs_diet_input(struct sk_buff *skb, int nexthdr, __be32 spi,
 {
 	u16 family = XFRM_SPI_SKB_CB(skb)->family;
 
-	if (spi || (family != AF_INET && family != AF_INET6))
+	/* ESP in TCP (espintcp) is for the kernel: no Diet-ESP SA has it. */
+	if (spi || encap_type != UDP_ENCAP_ESPINUDP ||
+	    (family != AF_INET && family != AF_INET6))
 		return -EINVAL;
 	return xtfs_diet_rcv(skb, family, encap_type);
 }
@@ -716,10 +788,12 @@ static int xtfs_diet_err6(struct sk_buff *skb, struct inet6_skb_parm *opt,
 }
 
 /*
- * Before the kernel's ESP handler (0), xfrm interfaces (10) and VTI (100):
- * compressed headers are xtfs's to recognise.
+ * Before the kernel's ESP handler (0) and xfrm interfaces (10), whose
+ * handlers take every packet; after VTI (100), which takes only those of
+ * its tunnels (looked up under their i_key) and passes on the rest.
+ * Diet-ESP SAs are not served behind VTI.
  */
-#define XTFS_DIET_PRIORITY	200
+#define XTFS_DIET_PRIORITY	50
 
 static struct xfrm4_protocol xtfs_diet4 = {
 	.handler	= xtfs_diet_rcv4,
@@ -758,12 +832,11 @@ int __init xtfs_diet_register(void)
 /**
  * xtfs_diet_unregister() - remove the ESP protocol handlers
  *
- * No SA is left (each holds a module reference); the entries freed with
- * kfree_rcu() are waited for.
+ * No SA is left (each holds a module reference). The entries freed with
+ * kfree_rcu() are plain slab memory: freeing them needs no module code.
  */
 void xtfs_diet_unregister(void)
 {
 	xfrm6_protocol_deregister(&xtfs_diet6, IPPROTO_ESP);
 	xfrm4_protocol_deregister(&xtfs_diet4, IPPROTO_ESP);
-	rcu_barrier();
 }

@@ -556,7 +556,9 @@ static void xtfs_esp_encap_peer(struct xfrm_state *x, struct sk_buff *skb,
  *	(xfrm_replay_seqhi(), RFC 4303 Appendix A2.2)
  *
  * Called by xfrm_input() after the replay check: a replayed packet never
- * reaches the AEAD. The core counts an ICV failure (-EBADMSG) in the SA's
+ * reaches the AEAD here (only xtfs_diet_rcv()'s trial of a Diet-ESP
+ * packet while two SAs of a rekey share their SPI bits opens a copy
+ * before the check). The core counts an ICV failure (-EBADMSG) in the SA's
  * integrity-failed and XfrmInStateProtoError, then rechecks and advances
  * the replay window and calls the mode's input.
  *

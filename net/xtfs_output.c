@@ -34,11 +34,12 @@
  * @outer_size: outer packet size in octets
  *
  * The ESP payload (AGGFRAG header and data blocks, or the inner packet
- * with the tunnel payload) plus the pad length and next header octets
- * must be a multiple of the cipher's alignment (RFC 4303 section 2.4);
- * the outer IP header, ESP header, IV (none with implicit IV) and ICV come
- * on top. An outer packet of exactly @outer_size results when the
- * alignment allows it.
+ * with the tunnel payload), its padding and the trailer octets after it
+ * (pad length and next header, fewer with Diet-ESP: &struct xtfs_diet)
+ * must be a multiple of the SA's alignment (RFC 4303 section 2.4); the
+ * outer IP header, ESP header, IV (none with implicit IV) and ICV come on
+ * top (&xtfs_sa.outer_len). An outer packet of exactly @outer_size
+ * results when the alignment allows it.
  *
  * Return: the payload size in octets, including the AGGFRAG header, or 0
  * when not even an empty payload fits.
