@@ -14,7 +14,8 @@
 dir=$(cd "$(dirname "$0")" && pwd)
 ALL="xtfs_kunit xtfs_module xtfs_negative xtfs_tunnel xtfs_counters
 	xtfs_output xtfs_families xtfs_netem xtfs_tcp xtfs_iiv xtfs_smp
-	xtfs_security xtfs_churn xtfs_userns xtfs_failslab xtfs_fuzz xtfs_wire"
+	xtfs_security xtfs_churn xtfs_userns xtfs_failslab xtfs_fuzz xtfs_wire
+	xtfs_diet"
 # About half of the suites' time on the debug kernel (measured): the longest
 # suite, the short ones, the churn and the allocation failures.
 HALF1="xtfs_kunit xtfs_module xtfs_negative xtfs_tunnel xtfs_iiv xtfs_smp
