@@ -12,6 +12,7 @@
 #include <linux/slab.h>
 #include <net/xfrm.h>
 #include <uapi/linux/xtfs.h>
+#include <xtfs/iiv_algs.h>
 
 /* Linux 6.14 brought struct xfrm_mode_cbs, XFRMA_IPTFS_* and, with them,
  * IPPROTO_AGGFRAG: probe the header rather than the version.
@@ -158,6 +159,9 @@ struct xtfs_sa;
  *	(xfrm_mode_cbs::get_inner_mtu)
  * @outer_fields: the outer header's protocol, DS field and DF bit for an
  *	outgoing packet (xtfs_prepare_output())
+ * @nexthdr: the ESP next header a Diet-ESP SA that does not send it
+ *	implies: 144 (AGGFRAG), or 0 for 4 or 41 by the inner packet's IP
+ *	version (xtfs_esp_open())
  *
  * Picked once per SA (xtfs_main.c); the data path calls through it.
  */
@@ -170,6 +174,38 @@ struct xtfs_payload_ops {
 	u32	(*inner_mtu)(struct xtfs_sa *sa, int outer_mtu);
 	void	(*outer_fields)(struct xfrm_state *x, struct sk_buff *skb,
 				u8 *proto, u8 *ds, bool *df);
+	u8	nexthdr;
+};
+
+struct xtfs_eec;
+
+/**
+ * struct xtfs_diet - the ESP wire format of an SA of xtfs's ESP engine:
+ *	RFC 8750's, or Diet-ESP's (draft-ietf-ipsecme-diet-esp-07)
+ * @on: a Diet-ESP setting is not at its default
+ * @spi_lsb: low bits of the SPI sent (esp_spi_lsb, section 5.3)
+ * @sn_lsb: low bits of the sequence number sent (esp_sn_lsb)
+ * @trailer: an &enum xtfs_trailer (esp_trailer, section 5.2)
+ * @align: octets the padded plaintext is a multiple of (alignment)
+ * @hlen: octets of ESP header on the wire, (@spi_lsb + @sn_lsb) / 8
+ * @trl: octets after the padding: Pad Length and Next Header (2), Pad
+ *	Length alone (1) or none (0)
+ * @eec: inbound, header compressed: the SA's entry in the table
+ *	xtfs's ESP protocol handler looks packets up in (xtfs_diet.c), or
+ *	NULL
+ *
+ * The kernel's ESP engine has the RFC 4303 values: 8, 4 (or the cipher's
+ * block size), 2.
+ */
+struct xtfs_diet {
+	bool		on;
+	u8		spi_lsb;
+	u8		sn_lsb;
+	u8		trailer;
+	u8		align;
+	u8		hlen;
+	u8		trl;
+	struct xtfs_eec	*eec;
 };
 
 /**
@@ -180,7 +216,9 @@ struct xtfs_payload_ops {
  * @esp_hdr_len: the header length the ESP type's init_state gave the SA
  *	(ESP header, IV, UDP header), octets
  * @esp_hdr_less: octets of @esp_hdr_len xtfs's ESP engine leaves out
- *	(the implicit IV), 0 with the kernel's ESP
+ *	(the implicit IV, what Diet-ESP compresses), 0 with the kernel's ESP
+ * @outer_len: octets in front of the ESP payload on the wire: outer IP
+ *	header, UDP header, ESP header, IV (xtfs_header_len())
  * @lock: protects the send queue and @queued
  * @queue: inner packets waiting to be sent
  * @queued: octets in @queue, GSO batches at their full length and the
@@ -202,6 +240,7 @@ struct xtfs_payload_ops {
  * @reasm: data block parser state
  * @iiv: the AEAD of the extended ESP engine when the SA uses implicit IV
  *	(@iiv.tfm set before the SA is visible, then constant)
+ * @diet: the ESP header and trailer format (constant once visible)
  * @cnt: counters, see &enum xtfs_counter
  * @xn: the list of its namespace's SAs it is in (xtfs_main.c)
  * @node: its entry there
@@ -214,6 +253,7 @@ struct xtfs_sa {
 	const struct xtfs_payload_ops *pl;
 	u32			esp_hdr_len;
 	u32			esp_hdr_less;
+	u32			outer_len;
 
 	spinlock_t		lock;		/* send queue */
 	struct sk_buff_head	queue;
@@ -234,6 +274,7 @@ struct xtfs_sa {
 	struct xtfs_reasm	reasm;
 
 	struct xtfs_iiv		iiv;
+	struct xtfs_diet	diet;
 
 	atomic64_t		cnt[XTFS_CNT_MAX];
 };
@@ -271,16 +312,27 @@ static inline u64 xtfs_seq_infer(u64 ref, u32 low)
 
 /* xtfs_main.c */
 struct xtfs_sa *xtfs_state_sa(const struct xfrm_state *x);
+bool xtfs_sa_find(struct xtfs_sa *sa,
+		  bool (*match)(const struct xtfs_sa *t, const void *arg),
+		  const void *arg);
 void xtfs_sa_free(struct xfrm_state *x);
 
 /**
  * struct xtfs_settings - extension settings staged for an SA
  * @iiv: implicit-IV algorithm, an &enum xtfs_iiv_alg, or 0
  * @payload: payload format, an &enum xtfs_payload
+ * @spi_lsb: Diet-ESP SPI bits sent (&XTFS_DIET_LSB_FULL: all)
+ * @sn_lsb: Diet-ESP sequence number bits sent
+ * @trailer: Diet-ESP trailer, an &enum xtfs_trailer
+ * @align: Diet-ESP alignment in bits
  */
 struct xtfs_settings {
 	u32	iiv;
 	u8	payload;
+	u8	spi_lsb;
+	u8	sn_lsb;
+	u8	trailer;
+	u8	align;
 };
 
 /* xtfs_netlink.c */
@@ -289,9 +341,45 @@ void xtfs_netlink_exit(void);
 void xtfs_stage_take(struct net *net, const struct xfrm_state *x,
 		     struct xtfs_settings *set);
 
+/**
+ * xtfs_diet_seq() - rebuild a sequence number from its low bits
+ * @top: the highest sequence number received, 0 before the first
+ * @win: the replay window in packets, at least 1
+ * @bits: how many low bits were sent, 1 to 32
+ * @low: those bits
+ *
+ * RFC 4303 Appendix A generalised to @bits bits: the window's bottom B
+ * is @top - @win + 1 (1 while @top < @win), and the number is the one
+ * with these low bits in [B, B + 2^@bits - 1]: the window and
+ * 2^@bits - @win numbers above it. With 32 bits and ESN this is the high
+ * half the core infers (xfrm_replay_seqhi()).
+ *
+ * Return: the full sequence number.
+ */
+static inline u64 xtfs_diet_seq(u64 top, u32 win, unsigned int bits, u32 low)
+{
+	u64 base = top >= win ? top - win + 1 : 1;
+
+	return base + ((low - base) & GENMASK_ULL(bits - 1, 0));
+}
+
 /* xtfs_esp.c */
-int xtfs_esp_bind(struct xfrm_state *x, struct xtfs_sa *sa, u32 alg,
+int xtfs_esp_bind(struct xfrm_state *x, struct xtfs_sa *sa,
+		  const struct xtfs_settings *set,
 		  struct netlink_ext_ack *extack);
+
+/* xtfs_diet.c */
+void xtfs_diet_init(struct xfrm_state *x, struct xtfs_sa *sa);
+int xtfs_diet_bind(struct xfrm_state *x, struct xtfs_sa *sa,
+		   const struct xtfs_settings *set,
+		   struct netlink_ext_ack *extack);
+void xtfs_diet_release(struct xtfs_sa *sa);
+int xtfs_diet_check_whole(struct xfrm_state *x,
+			  const struct xtfs_settings *set,
+			  struct netlink_ext_ack *extack);
+void xtfs_diet_put_hdr(const struct xtfs_diet *d, u8 *p, __be32 spi, u64 seq);
+int xtfs_diet_register(void);
+void xtfs_diet_unregister(void);
 bool xtfs_esp_destroy(struct xfrm_state *x, struct xtfs_sa *sa);
 bool xtfs_esp_served(const struct xfrm_state *x);
 int xtfs_esp_init(void);
@@ -326,13 +414,15 @@ void xtfs_input_destroy(struct xtfs_sa *sa);
 void xtfs_reasm_reset(struct xtfs_sa *sa, struct xtfs_reasm *r);
 
 /* xtfs_iiv.c: the extended ESP engine's cipher */
+const struct xtfs_iiv_alg_info *xtfs_iiv_alg_find(u32 alg);
+void xtfs_iiv_set_msg(struct netlink_ext_ack *extack, const char *msg);
 int xtfs_iiv_init(struct xtfs_iiv *a, enum xtfs_iiv_alg alg, const u8 *key,
 		  unsigned int keylen, bool esn,
 		  struct netlink_ext_ack *extack);
 void xtfs_iiv_destroy(struct xtfs_iiv *a);
 void xtfs_iiv_nonce(const struct xtfs_iiv *a, u64 seq, u8 *iv);
 int xtfs_iiv_crypt(struct xtfs_iiv *a, struct sk_buff *skb, unsigned int off,
-		   unsigned int len, u64 seq, bool encrypt);
+		   unsigned int len, __be32 spi, u64 seq, bool encrypt);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 /* Internal codec entry points, visible to the KUnit suites only. */

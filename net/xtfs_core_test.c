@@ -32,6 +32,7 @@
  *	destructor, in call order
  * @n: characters in @order
  * @mode_data_seen: x->mode_data when the type's destructor ran
+ * @refs_seen: references on this module when the type's destructor ran
  */
 static struct core_log {
 	unsigned int	inputs;
@@ -39,6 +40,7 @@ static struct core_log {
 	char		order[8];
 	unsigned int	n;
 	void		*mode_data_seen;
+	int		refs_seen;
 } core_log;
 
 /**
@@ -64,6 +66,7 @@ static void core_type_destroy(struct xfrm_state *x)
 	if (core_log.n < sizeof(core_log.order) - 1)
 		core_log.order[core_log.n++] = 'T';
 	core_log.mode_data_seen = x->mode_data;
+	core_log.refs_seen = module_refcount(THIS_MODULE);
 }
 
 /**
@@ -211,22 +214,26 @@ static void xtfs_test_core_replay_before_input(struct kunit *test)
 /**
  * xtfs_test_core_destroy_order() - the state garbage collector calls the
  *	mode's destroy_state, then the type's destructor with mode_data as
- *	destroy_state left it
+ *	destroy_state left it, and then drops the type's module reference
  * @test: test context
  */
 static void xtfs_test_core_destroy_order(struct kunit *test)
 {
 	struct xfrm_state *x = core_state(test);
-	int sentinel;
+	int sentinel, refs;
 
 	memset(&core_log, 0, sizeof(core_log));
 	x->mode_cbs = &core_mode_cbs;
 	x->mode_data = &sentinel;
 	x->km.state = XFRM_STATE_DEAD;
+	/* core_state() took one for the type: still held in the destructor. */
+	refs = module_refcount(THIS_MODULE);
 	xfrm_state_put(x);
 	xfrm_flush_gc();
 	KUNIT_EXPECT_STREQ(test, core_log.order, "MT");
 	KUNIT_EXPECT_PTR_EQ(test, core_log.mode_data_seen, (void *)&sentinel);
+	KUNIT_EXPECT_EQ(test, core_log.refs_seen, refs);
+	KUNIT_EXPECT_EQ(test, module_refcount(THIS_MODULE), refs - 1);
 }
 
 static struct kunit_case xtfs_core_cases[] = {

@@ -71,51 +71,6 @@ static DEFINE_SPINLOCK(xtfs_iiv_keys_lock);
 static siphash_key_t xtfs_iiv_hash_key __read_mostly;
 
 /**
- * struct xtfs_esp_alg - an implicit-IV algorithm and the SA AEAD it needs
- * @alg: the algorithm (IKEv2 transform ID)
- * @aead: xfrm name of the SA's AEAD
- * @icv_bits: ICV length of the SA's AEAD in bits
- */
-struct xtfs_esp_alg {
-	enum xtfs_iiv_alg	alg;
-	const char		*aead;
-	unsigned int		icv_bits;
-};
-
-/* RFC 8750 section 7. */
-static const struct xtfs_esp_alg xtfs_esp_algs[] = {
-	{ XTFS_IIV_ALG_AES_CCM_8, "rfc4309(ccm(aes))", 64 },
-	{ XTFS_IIV_ALG_AES_GCM_16, "rfc4106(gcm(aes))", 128 },
-	{ XTFS_IIV_ALG_CHACHA20_POLY1305, "rfc7539esp(chacha20,poly1305)", 128 },
-};
-
-/**
- * xtfs_esp_need_msg() - say which SA an implicit-IV algorithm needs
- * @alg: the algorithm
- * @extack: where to say it
- *
- * Whole messages: a formatted extended ACK message is cut at 80 characters.
- */
-static void xtfs_esp_need_msg(enum xtfs_iiv_alg alg,
-			      struct netlink_ext_ack *extack)
-{
-	switch (alg) {
-	case XTFS_IIV_ALG_AES_CCM_8:
-		NL_SET_ERR_MSG_MOD(extack,
-				   "implicit IV ENCR_AES_CCM_8_IIV needs an SA with AEAD rfc4309(ccm(aes)) and a 64-bit ICV");
-		break;
-	case XTFS_IIV_ALG_AES_GCM_16:
-		NL_SET_ERR_MSG_MOD(extack,
-				   "implicit IV ENCR_AES_GCM_16_IIV needs an SA with AEAD rfc4106(gcm(aes)) and a 128-bit ICV");
-		break;
-	case XTFS_IIV_ALG_CHACHA20_POLY1305:
-		NL_SET_ERR_MSG_MOD(extack,
-				   "implicit IV ENCR_CHACHA20_POLY1305_IIV needs an SA with AEAD rfc7539esp(chacha20,poly1305) and a 128-bit ICV");
-		break;
-	}
-}
-
-/**
  * xtfs_esp_oseq() - the SA's outbound sequence number counter, 64 bits
  * @x: the SA; its lock held, or the SA not yet visible to packets
  *
@@ -389,7 +344,9 @@ static int xtfs_esp_take_seq(struct xtfs_sa *sa, u64 *seq)
  *
  * RFC 4303 section 2 with RFC 8750 section 4: SPI, sequence number, then
  * straight the payload, padding to a multiple of four octets (monotonic
- * 1, 2, 3, ..., section 2.4), pad length, next header, ICV. With UDP
+ * 1, 2, 3, ..., section 2.4), pad length, next header, ICV. A Diet-ESP SA
+ * sends the header's low bits and its own trailer instead
+ * (xtfs_diet_put_hdr(), &struct xtfs_diet); the ICV is the same. With UDP
  * encapsulation (RFC 3948 section 2.1) a UDP header comes first, its
  * checksum zero over IPv4 and computed over IPv6 (RFC 8200 section 8.1).
  * On return the data starts at the outer IP header.
@@ -399,9 +356,9 @@ static int xtfs_esp_take_seq(struct xtfs_sa *sa, u64 *seq)
 static int xtfs_esp_seal(struct xtfs_sa *sa, struct sk_buff *skb, u64 seq,
 			 __be16 sport, __be16 dport)
 {
-	unsigned int blksize, plen, tailen, i, off, udplen = 0;
+	const struct xtfs_diet *d = &sa->diet;
+	unsigned int plen, tailen, i, off, udplen = 0;
 	struct xtfs_iiv *a = &sa->iiv;
-	struct ip_esp_hdr *esph;
 	struct sk_buff *trailer;
 	struct udphdr *uh;
 	u8 *tail, proto;
@@ -410,8 +367,8 @@ static int xtfs_esp_seal(struct xtfs_sa *sa, struct sk_buff *skb, u64 seq,
 	/* The SA's encapsulation decides, not the port (which may be 0). */
 	if (sa->x->encap)
 		udplen = sizeof(*uh);
-	blksize = ALIGN(crypto_aead_blocksize(a->tfm), 4);
-	plen = ALIGN(skb->len + 2, blksize) - skb->len;
+	/* Padding and the @d->trl octets after it. */
+	plen = ALIGN(skb->len + d->trl, d->align) - skb->len;
 	tailen = plen + a->icv_len;
 	nfrags = skb_cow_data(skb, tailen, &trailer);
 	if (nfrags < 0)
@@ -420,10 +377,12 @@ static int xtfs_esp_seal(struct xtfs_sa *sa, struct sk_buff *skb, u64 seq,
 
 	proto = *skb_mac_header(skb);
 	*skb_mac_header(skb) = udplen ? IPPROTO_UDP : IPPROTO_ESP;
-	for (i = 0; i < plen - 2; i++)
+	for (i = 0; i < plen - d->trl; i++)
 		tail[i] = i + 1;
-	tail[plen - 2] = plen - 2;
-	tail[plen - 1] = proto;
+	if (d->trl)
+		tail[plen - d->trl] = plen - d->trl;
+	if (d->trl == 2)
+		tail[plen - 1] = proto;
 
 	skb_push(skb, -skb_transport_offset(skb));
 	if (skb->len > U16_MAX)
@@ -435,12 +394,12 @@ static int xtfs_esp_seal(struct xtfs_sa *sa, struct sk_buff *skb, u64 seq,
 		uh->len = htons(skb->len);
 		uh->check = 0;
 	}
-	esph = (struct ip_esp_hdr *)(skb_transport_header(skb) + udplen);
-	esph->spi = sa->x->id.spi;
-	esph->seq_no = htonl(lower_32_bits(seq));
+	xtfs_diet_put_hdr(d, skb_transport_header(skb) + udplen, sa->x->id.spi,
+			  seq);
 	skb_push(skb, -skb_network_offset(skb));
-	off = skb_transport_offset(skb) + udplen;
-	err = xtfs_iiv_crypt(a, skb, off, skb->len - off, seq, true);
+	off = skb_transport_offset(skb) + udplen + d->hlen;
+	err = xtfs_iiv_crypt(a, skb, off, skb->len - off, sa->x->id.spi, seq,
+			     true);
 	if (err || !udplen || sa->x->props.family != AF_INET6)
 		return err;
 	off = skb_transport_offset(skb);
@@ -493,12 +452,16 @@ static int xtfs_esp_type_output(struct xfrm_state *x, struct sk_buff *skb)
 /**
  * xtfs_esp_open() - open one ESP packet of an implicit-IV SA
  * @sa: the SA state
- * @skb: the packet, data at the ESP header
+ * @skb: the packet, data at the ESP header, whole (a Diet-ESP packet's
+ *	compressed header was rebuilt by xtfs_diet_rcv())
  * @seq: its 64-bit sequence number
  *
  * Checks the ICV, then takes off the ESP header, the trailer and the ICV
  * as esp_input_done2() does: on success the data starts at the payload,
- * which is also the transport header.
+ * which is also the transport header. RFC 4303 section 2.5: pad length,
+ * then next header; a Diet-ESP SA may send the pad length alone or
+ * neither, the next header then the one its payload format implies
+ * (draft-ietf-ipsecme-diet-esp-07 section 5.2).
  *
  * Return: the next header, -EBADMSG when the ICV does not verify, or
  * another negative error for a malformed packet.
@@ -506,25 +469,35 @@ static int xtfs_esp_type_output(struct xfrm_state *x, struct sk_buff *skb)
 static int xtfs_esp_open(struct xtfs_sa *sa, struct sk_buff *skb, u64 seq)
 {
 	unsigned int hlen = sizeof(struct ip_esp_hdr), alen = sa->iiv.icv_len;
-	u8 tail[2];
+	unsigned int trl = sa->diet.trl;
+	u8 tail[2] = {}, nexthdr;
 	int err;
 
-	err = xtfs_iiv_crypt(&sa->iiv, skb, 0, skb->len, seq, false);
+	if (skb->len < hlen)
+		return -EINVAL;
+	err = xtfs_iiv_crypt(&sa->iiv, skb, hlen, skb->len - hlen,
+			     sa->x->id.spi, seq, false);
 	if (err)
 		return err;
 	/* The checksum the device took was of the ciphertext. */
 	skb->ip_summed = CHECKSUM_NONE;
-	if (skb_copy_bits(skb, skb->len - alen - 2, tail, sizeof(tail)))
+	if (trl && skb_copy_bits(skb, skb->len - alen - trl, tail, trl))
 		return -EINVAL;
-	/* RFC 4303 section 2.5: pad length, then next header. */
-	if (hlen + tail[0] + 2 + alen >= skb->len)
+	/* Pad length (tail[0]) and the trailer: a payload must be left. */
+	if (hlen + tail[0] + trl + alen >= skb->len)
 		return -EINVAL;
-	err = pskb_trim(skb, skb->len - alen - tail[0] - 2);
+	err = pskb_trim(skb, skb->len - alen - tail[0] - trl);
 	if (err)
 		return err;
 	__skb_pull(skb, hlen);
 	skb_reset_transport_header(skb);
-	return tail[1];
+	if (trl == 2)
+		return tail[1];
+	nexthdr = sa->pl->nexthdr;
+	if (!nexthdr && skb_copy_bits(skb, 0, tail, 1) == 0)
+		nexthdr = tail[0] >> 4 == 4 ? IPPROTO_IPIP :
+			  tail[0] >> 4 == 6 ? IPPROTO_IPV6 : 0;
+	return nexthdr ?: -EINVAL;
 }
 
 /**
@@ -583,7 +556,9 @@ static void xtfs_esp_encap_peer(struct xfrm_state *x, struct sk_buff *skb,
  *	(xfrm_replay_seqhi(), RFC 4303 Appendix A2.2)
  *
  * Called by xfrm_input() after the replay check: a replayed packet never
- * reaches the AEAD. The core counts an ICV failure (-EBADMSG) in the SA's
+ * reaches the AEAD here (only xtfs_diet_rcv()'s trial of a Diet-ESP
+ * packet while two SAs of a rekey share their SPI bits opens a copy
+ * before the check). The core counts an ICV failure (-EBADMSG) in the SA's
  * integrity-failed and XfrmInStateProtoError, then rechecks and advances
  * the replay window and calls the mode's input.
  *
@@ -677,7 +652,8 @@ static void xtfs_esp_take_type(struct xfrm_state *x, struct xtfs_sa *sa)
  * xtfs_esp_bind() - make an SA being created use ESP with implicit IV
  * @x: the SA, initialised, not yet visible to packets
  * @sa: its xtfs state
- * @alg: the algorithm staged for it
+ * @set: the settings staged for it: the algorithm, and the Diet-ESP format
+ *	(xtfs_diet_bind())
  * @extack: where to say why the SA is refused
  *
  * The algorithm must be the one of the SA's AEAD, keyed with the SA's own
@@ -691,25 +667,24 @@ static void xtfs_esp_take_type(struct xfrm_state *x, struct xtfs_sa *sa)
  *
  * Return: 0, or a negative error with an extended ACK message.
  */
-int xtfs_esp_bind(struct xfrm_state *x, struct xtfs_sa *sa, u32 alg,
+int xtfs_esp_bind(struct xfrm_state *x, struct xtfs_sa *sa,
+		  const struct xtfs_settings *set,
 		  struct netlink_ext_ack *extack)
 {
-	const struct xtfs_esp_alg *e = NULL;
+	const struct xtfs_iiv_alg_info *e = xtfs_iiv_alg_find(set->iiv);
+	u32 alg = set->iiv;
 	bool mcast;
-	int i, err;
+	int err;
 
-	for (i = 0; i < ARRAY_SIZE(xtfs_esp_algs); i++)
-		if (xtfs_esp_algs[i].alg == alg)
-			e = &xtfs_esp_algs[i];
 	if (!e) {
 		NL_SET_ERR_MSG_FMT_MOD(extack,
 				       "implicit IV: %u is not an implicit-IV algorithm (29, 30 or 31)",
 				       alg);
 		return -EINVAL;
 	}
-	if (!x->aead || strcmp(x->aead->alg_name, e->aead) ||
+	if (!x->aead || strcmp(x->aead->alg_name, e->sa_aead) ||
 	    x->aead->alg_icv_len != e->icv_bits) {
-		xtfs_esp_need_msg(e->alg, extack);
+		xtfs_iiv_set_msg(extack, e->need_msg);
 		return -EINVAL;
 	}
 	mcast = x->props.family == AF_INET ?
@@ -745,15 +720,25 @@ int xtfs_esp_bind(struct xfrm_state *x, struct xtfs_sa *sa, u32 alg,
 			    x->props.flags & XFRM_STATE_ESN, extack);
 	if (err)
 		return err;
+	err = xtfs_diet_bind(x, sa, set, extack);
+	if (err) {
+		xtfs_iiv_destroy(&sa->iiv);
+		return err;
+	}
 	if (x->dir == XFRM_SA_DIR_OUT) {
 		err = xtfs_iiv_key_claim(x, sa, extack);
 		if (err) {
+			xtfs_diet_release(sa);
 			xtfs_iiv_destroy(&sa->iiv);
 			return err;
 		}
 	}
-	/* RFC 8750 section 4: the 8-octet IV is not on the wire. */
-	sa->esp_hdr_less = XTFS_IIV_LEN;
+	/*
+	 * RFC 8750 section 4: the 8-octet IV is not on the wire; Diet-ESP
+	 * sends a shorter ESP header.
+	 */
+	sa->esp_hdr_less = XTFS_IIV_LEN + sizeof(struct ip_esp_hdr) -
+			   sa->diet.hlen;
 	xtfs_esp_take_type(x, sa);
 	return 0;
 }
@@ -782,6 +767,7 @@ bool xtfs_esp_destroy(struct xfrm_state *x, struct xtfs_sa *sa)
 	if (!xtfs_esp_served(x))
 		return false;
 	xtfs_iiv_key_release(sa);
+	xtfs_diet_release(sa);
 	xtfs_iiv_destroy(&sa->iiv);
 	return x->type == &xtfs_esp_type;
 }
@@ -789,16 +775,17 @@ bool xtfs_esp_destroy(struct xfrm_state *x, struct xtfs_sa *sa)
 /**
  * xtfs_esp_init() - set up the extended ESP engine
  *
- * Return: 0.
+ * Return: 0, or a negative error when the Diet-ESP protocol handlers
+ * cannot be installed (xtfs_diet_register()).
  */
 int __init xtfs_esp_init(void)
 {
 	get_random_bytes(&xtfs_iiv_hash_key, sizeof(xtfs_iiv_hash_key));
-	return 0;
+	return xtfs_diet_register();
 }
 
 /**
- * xtfs_esp_exit() - forget the keys remembered
+ * xtfs_esp_exit() - remove the Diet-ESP handlers, forget the keys remembered
  *
  * A new load starts with none.
  */
@@ -806,6 +793,7 @@ void xtfs_esp_exit(void)
 {
 	struct xtfs_iiv_key *k, *tmp;
 
+	xtfs_diet_unregister();
 	/* No SA is left (each holds a module reference): all are retired. */
 	list_for_each_entry_safe(k, tmp, &xtfs_iiv_retired, lru) {
 		hash_del(&k->node);

@@ -20,38 +20,10 @@
 
 #include "xtfs.h"
 
-/**
- * struct xtfs_iiv_desc - how one RFC 8750 algorithm maps onto the crypto API
- * @alg: the algorithm
- * @name: crypto API name of the AEAD it runs on
- * @salt_len: octets of salt at the end of the key material
- * @icv_len: octets of ICV
- * @iv_len: octets of the crypto API IV the nonce goes into
- * @key_lens: accepted cipher key sizes in octets (salt not included), 0
- *	terminated
- */
-struct xtfs_iiv_desc {
-	enum xtfs_iiv_alg	alg;
-	const char		*name;
-	u8			salt_len;
-	u8			icv_len;
-	u8			iv_len;
-	u8			key_lens[4];
-};
+/* The whole sentences of the table's messages start like every other. */
+#define XTFS_IIV_MSG_PREFIX	KBUILD_MODNAME ": "
 
-static const struct xtfs_iiv_desc xtfs_iiv_descs[] = {
-	/* RFC 4106 sections 3.1 and 8.1: 4-octet salt, 16-octet ICV. */
-	{ XTFS_IIV_ALG_AES_GCM_16, "gcm(aes)", 4, 16, 12, { 16, 24, 32 } },
-	/*
-	 * RFC 4309 sections 3.1, 4 and 7.1: 3-octet salt, 8-octet ICV; the
-	 * crypto API's CCM IV is the flags octet (L - 1 = 3) then the
-	 * 11-octet nonce, the counter after it zero.
-	 */
-	{ XTFS_IIV_ALG_AES_CCM_8, "ccm(aes)", 3, 8, 16, { 16, 24, 32 } },
-	/* RFC 7634 sections 2 and 4: 4-octet salt, 16-octet ICV. */
-	{ XTFS_IIV_ALG_CHACHA20_POLY1305, "rfc7539(chacha20,poly1305)", 4, 16, 12,
-	  { 32 } },
-};
+static const struct xtfs_iiv_alg_info xtfs_iiv_algs[] = XTFS_IIV_ALGS;
 
 /*
  * Room for the AAD: SPI and sequence number, the high half too with ESN
@@ -61,40 +33,35 @@ static const struct xtfs_iiv_desc xtfs_iiv_descs[] = {
 /* Longest crypto API IV of the table above. */
 #define XTFS_IIV_CRYPTO_IV_MAX	16
 
-static const struct xtfs_iiv_desc *xtfs_iiv_desc(enum xtfs_iiv_alg alg)
+/**
+ * xtfs_iiv_alg_find() - look an implicit-IV algorithm up
+ * @alg: the IKEv2 transform ID
+ *
+ * Return: its entry in the table shared with the helper
+ * (include/xtfs/iiv_algs.h), or NULL when @alg is none of them.
+ */
+const struct xtfs_iiv_alg_info *xtfs_iiv_alg_find(u32 alg)
 {
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(xtfs_iiv_descs); i++)
-		if (xtfs_iiv_descs[i].alg == alg)
-			return &xtfs_iiv_descs[i];
+	for (i = 0; i < ARRAY_SIZE(xtfs_iiv_algs); i++)
+		if (xtfs_iiv_algs[i].alg == alg)
+			return &xtfs_iiv_algs[i];
 	return NULL;
 }
 
 /**
- * xtfs_iiv_key_msg() - say what key material an algorithm takes
- * @alg: the algorithm
- * @extack: where to say it
+ * xtfs_iiv_set_msg() - set an extended ACK message from the table
+ * @extack: where to say it, or NULL
+ * @msg: a message of &struct xtfs_iiv_alg_info, a static string
  *
- * Whole messages: a formatted extended ACK message is cut at 80 characters.
+ * What NL_SET_ERR_MSG() does with a string that is not a literal.
  */
-static void xtfs_iiv_key_msg(enum xtfs_iiv_alg alg,
-			     struct netlink_ext_ack *extack)
+void xtfs_iiv_set_msg(struct netlink_ext_ack *extack, const char *msg)
 {
-	switch (alg) {
-	case XTFS_IIV_ALG_AES_GCM_16:
-		NL_SET_ERR_MSG(extack,
-			       "xtfs: AES-GCM key material is 16, 24 or 32 octets of key, then 4 of salt");
-		break;
-	case XTFS_IIV_ALG_AES_CCM_8:
-		NL_SET_ERR_MSG(extack,
-			       "xtfs: AES-CCM key material is 16, 24 or 32 octets of key, then 3 of salt");
-		break;
-	case XTFS_IIV_ALG_CHACHA20_POLY1305:
-		NL_SET_ERR_MSG(extack,
-			       "xtfs: ChaCha20-Poly1305 key material is 32 octets of key, then 4 of salt");
-		break;
-	}
+	do_trace_netlink_extack(msg);
+	if (extack)
+		extack->_msg = msg;
 }
 
 /**
@@ -116,7 +83,7 @@ static void xtfs_iiv_key_msg(enum xtfs_iiv_alg alg,
 int xtfs_iiv_init(struct xtfs_iiv *a, enum xtfs_iiv_alg alg, const u8 *key,
 		  unsigned int keylen, bool esn, struct netlink_ext_ack *extack)
 {
-	const struct xtfs_iiv_desc *d = xtfs_iiv_desc(alg);
+	const struct xtfs_iiv_alg_info *d = xtfs_iiv_alg_find(alg);
 	struct crypto_aead *tfm;
 	unsigned int klen, i;
 	int err;
@@ -133,27 +100,27 @@ int xtfs_iiv_init(struct xtfs_iiv *a, enum xtfs_iiv_alg alg, const u8 *key,
 		if (keylen > d->salt_len && klen == d->key_lens[i])
 			break;
 	if (i == ARRAY_SIZE(d->key_lens) || !d->key_lens[i]) {
-		xtfs_iiv_key_msg(alg, extack);
+		xtfs_iiv_set_msg(extack, d->key_msg);
 		return -EINVAL;
 	}
 
-	tfm = crypto_alloc_aead(d->name, 0, CRYPTO_ALG_ASYNC);
+	tfm = crypto_alloc_aead(d->crypto, 0, CRYPTO_ALG_ASYNC);
 	if (IS_ERR(tfm)) {
 		NL_SET_ERR_MSG_FMT(extack, "xtfs: the kernel has no synchronous %s",
-				   d->name);
+				   d->crypto);
 		return PTR_ERR(tfm);
 	}
 	err = crypto_aead_setkey(tfm, key, klen);
 	if (!err)
-		err = crypto_aead_setauthsize(tfm, d->icv_len);
+		err = crypto_aead_setauthsize(tfm, d->icv_bits / 8);
 	if (err) {
-		NL_SET_ERR_MSG_FMT(extack, "xtfs: %s refused the key", d->name);
+		NL_SET_ERR_MSG_FMT(extack, "xtfs: %s refused the key", d->crypto);
 		crypto_free_aead(tfm);
 		return err;
 	}
 	if (crypto_aead_ivsize(tfm) != d->iv_len) {
 		NL_SET_ERR_MSG_FMT(extack, "xtfs: %s has an unexpected IV size",
-				   d->name);
+				   d->crypto);
 		crypto_free_aead(tfm);
 		return -EINVAL;
 	}
@@ -162,7 +129,7 @@ int xtfs_iiv_init(struct xtfs_iiv *a, enum xtfs_iiv_alg alg, const u8 *key,
 	a->alg = alg;
 	a->esn = esn;
 	a->salt_len = d->salt_len;
-	a->icv_len = d->icv_len;
+	a->icv_len = d->icv_bits / 8;
 	a->iv_len = d->iv_len;
 	memcpy(a->salt, key + klen, d->salt_len);
 	return 0;
@@ -210,38 +177,36 @@ EXPORT_SYMBOL_IF_KUNIT(xtfs_iiv_nonce);
  * xtfs_iiv_crypt() - seal or open one ESP packet with an implicit IV
  * @a: the transform
  * @skb: the packet; writable from @off on (skb_cow_data() is called)
- * @off: offset of the ESP header in @skb
- * @len: octets from the ESP header to the end of the ICV
- * @seq: the packet's 64-bit sequence number (its low half is the one in
- *	the ESP header)
+ * @off: offset in @skb of what follows the ESP header: the ESP payload,
+ *	no IV before it (RFC 8750 section 4)
+ * @len: octets from @off to the end of the ICV
+ * @spi: the SA's SPI
+ * @seq: the packet's 64-bit sequence number
  * @encrypt: seal (the ICV octets are written) or open (checked)
  *
- * The packet is ESP header (SPI, sequence number), then the ESP payload
- * with its trailer, then the ICV, with no IV (RFC 8750 section 4). The
- * AAD is the SPI and the sequence number, with ESN the SPI and the high
- * and low halves of the 64-bit sequence number (RFC 4303 section 2.2.1).
+ * The AAD is the SPI and the sequence number, with ESN the SPI and the
+ * high and low halves of the 64-bit sequence number (RFC 4303 section
+ * 2.2.1), whatever the ESP header on the wire carries: Diet-ESP computes
+ * the ICV over the uncompressed header (draft-ietf-ipsecme-diet-esp-07
+ * section 4).
  *
  * Return: 0; -EBADMSG when the ICV does not verify; -EINVAL for a packet
- * too short to hold the header and ICV; -ENOMEM.
+ * too short to hold an ICV; -ENOMEM.
  */
 int xtfs_iiv_crypt(struct xtfs_iiv *a, struct sk_buff *skb, unsigned int off,
-		   unsigned int len, u64 seq, bool encrypt)
+		   unsigned int len, __be32 spi, u64 seq, bool encrypt)
 {
-	unsigned int hlen = sizeof(struct ip_esp_hdr), cryptlen, aadlen, reqlen;
-	unsigned int align;
+	unsigned int cryptlen, aadlen, reqlen, align;
 	struct sk_buff *trailer;
 	struct aead_request *req;
 	struct scatterlist *sg;
-	struct ip_esp_hdr esph;
 	u8 *iv, *aad;
 	int nfrags, err;
 
-	if (len < hlen + a->icv_len || off + len > skb->len)
+	if (len < a->icv_len || off + len > skb->len)
 		return -EINVAL;
 	/* Sealing covers the payload only; opening the ICV too. */
-	cryptlen = len - hlen - (encrypt ? a->icv_len : 0);
-	if (skb_copy_bits(skb, off, &esph, hlen))
-		return -EINVAL;
+	cryptlen = len - (encrypt ? a->icv_len : 0);
 
 	nfrags = skb_cow_data(skb, 0, &trailer);
 	if (nfrags < 0)
@@ -262,19 +227,18 @@ int xtfs_iiv_crypt(struct xtfs_iiv *a, struct sk_buff *skb, unsigned int off,
 	sg = (struct scatterlist *)(aad + XTFS_IIV_AAD_ROOM);
 
 	xtfs_iiv_nonce(a, seq, iv);
-	memcpy(aad, &esph.spi, sizeof(esph.spi));
+	put_unaligned(spi, (__be32 *)aad);
+	aadlen = 4;
 	if (a->esn) {
-		put_unaligned_be32(upper_32_bits(seq), aad + 4);
-		memcpy(aad + 8, &esph.seq_no, sizeof(esph.seq_no));
-		aadlen = 12;
-	} else {
-		memcpy(aad + 4, &esph.seq_no, sizeof(esph.seq_no));
-		aadlen = 8;
+		put_unaligned_be32(upper_32_bits(seq), aad + aadlen);
+		aadlen += 4;
 	}
+	put_unaligned_be32(lower_32_bits(seq), aad + aadlen);
+	aadlen += 4;
 
 	sg_init_table(sg, nfrags + 1);
 	sg_set_buf(sg, aad, aadlen);
-	err = skb_to_sgvec(skb, sg + 1, off + hlen, len - hlen);
+	err = skb_to_sgvec(skb, sg + 1, off, len);
 	if (unlikely(err < 0))
 		goto out;
 

@@ -5,10 +5,12 @@
  * vectors made outside xtfs (xtfs_iiv_kat.h, by tools/testbed/gen-iiv-kat.py
  * with Python's "cryptography"), sealed and opened over linear and paged
  * skbs; the nonce layout of RFC 8750 section 4; tampered packets and a
- * wrong ESN high half refused; bad keys refused with a message.
+ * wrong ESN high half refused; bad keys refused with a message; the
+ * Diet-ESP header and sequence number rebuilding (xtfs_diet.c).
  */
 #include <kunit/test.h>
 #include <linux/skbuff.h>
+#include <linux/unaligned.h>
 #include <net/netlink.h>
 
 #include "xtfs.h"
@@ -27,6 +29,17 @@ static void iiv_kat_desc(const struct xtfs_iiv_kat *k, char *desc)
 }
 
 KUNIT_ARRAY_PARAM(iiv_kat, xtfs_iiv_kats, iiv_kat_desc);
+
+/**
+ * kat_spi() - the SPI of a known-answer vector
+ * @k: the vector
+ *
+ * Return: the first four octets of its wire form.
+ */
+static __be32 kat_spi(const struct xtfs_iiv_kat *k)
+{
+	return get_unaligned((const __be32 *)k->wire);
+}
 
 /**
  * iiv_skb() - an skb holding octets behind KAT_OFF octets of zeroes
@@ -78,7 +91,8 @@ static void xtfs_test_iiv_kat(struct kunit *test)
 		memcpy(buf, k->wire, 8);
 		memcpy(buf + 8, k->plain, k->plainlen);
 		skb = iiv_skb(test, buf, k->wirelen, shape);
-		err = xtfs_iiv_crypt(&a, skb, KAT_OFF, k->wirelen, k->seq, true);
+		err = xtfs_iiv_crypt(&a, skb, KAT_OFF + 8, k->wirelen - 8,
+				     kat_spi(k), k->seq, true);
 		KUNIT_EXPECT_EQ_MSG(test, err, 0, "seal, shape %d", shape);
 		KUNIT_ASSERT_EQ(test, skb_copy_bits(skb, KAT_OFF, buf, k->wirelen), 0);
 		KUNIT_EXPECT_MEMEQ_MSG(test, buf, k->wire, k->wirelen,
@@ -87,7 +101,8 @@ static void xtfs_test_iiv_kat(struct kunit *test)
 
 		/* Open the vector's wire form: the payload comes back. */
 		skb = iiv_skb(test, k->wire, k->wirelen, shape);
-		err = xtfs_iiv_crypt(&a, skb, KAT_OFF, k->wirelen, k->seq, false);
+		err = xtfs_iiv_crypt(&a, skb, KAT_OFF + 8, k->wirelen - 8,
+				     kat_spi(k), k->seq, false);
 		KUNIT_EXPECT_EQ_MSG(test, err, 0, "open, shape %d", shape);
 		KUNIT_ASSERT_EQ(test, skb_copy_bits(skb, KAT_OFF + 8, buf,
 						    k->plainlen), 0);
@@ -158,7 +173,7 @@ static void xtfs_test_iiv_tamper(struct kunit *test)
 
 	for (i = 0; i < ARRAY_SIZE(xtfs_iiv_kats); i++) {
 		const struct xtfs_iiv_kat *k = &xtfs_iiv_kats[i];
-		unsigned int at[] = { 0, 5, 8, k->wirelen / 2, k->wirelen - 1 };
+		unsigned int at[] = { 8, 9, k->wirelen / 2, k->wirelen - 1 };
 		struct sk_buff *skb;
 		struct xtfs_iiv a;
 		unsigned int j;
@@ -169,7 +184,8 @@ static void xtfs_test_iiv_tamper(struct kunit *test)
 		for (j = 0; j < ARRAY_SIZE(at); j++) {
 			skb = iiv_skb(test, k->wire, k->wirelen, IIV_LINEAR);
 			skb->data[KAT_OFF + at[j]] ^= 0x10;
-			err = xtfs_iiv_crypt(&a, skb, KAT_OFF, k->wirelen,
+			err = xtfs_iiv_crypt(&a, skb, KAT_OFF + 8,
+					     k->wirelen - 8, kat_spi(k),
 					     k->seq, false);
 			KUNIT_EXPECT_EQ_MSG(test, err, -EBADMSG, "%s, octet %u",
 					    k->name, at[j]);
@@ -177,18 +193,26 @@ static void xtfs_test_iiv_tamper(struct kunit *test)
 		}
 		/* The wrong sequence number: the high half, or all of it. */
 		skb = iiv_skb(test, k->wire, k->wirelen, IIV_LINEAR);
-		err = xtfs_iiv_crypt(&a, skb, KAT_OFF, k->wirelen,
+		err = xtfs_iiv_crypt(&a, skb, KAT_OFF + 8, k->wirelen - 8,
+				     kat_spi(k),
 				     k->esn ? k->seq - (1ULL << 32) : k->seq + 1,
 				     false);
 		KUNIT_EXPECT_EQ_MSG(test, err, -EBADMSG, "%s, wrong SN", k->name);
 		kfree_skb(skb);
-		/* Too short to hold the ESP header and an ICV. */
+		/* The wrong SPI: the AAD is not the one sealed. */
 		skb = iiv_skb(test, k->wire, k->wirelen, IIV_LINEAR);
-		err = xtfs_iiv_crypt(&a, skb, KAT_OFF, 7 + a.icv_len, k->seq,
-				     false);
+		err = xtfs_iiv_crypt(&a, skb, KAT_OFF + 8, k->wirelen - 8,
+				     kat_spi(k) ^ htonl(1), k->seq, false);
+		KUNIT_EXPECT_EQ_MSG(test, err, -EBADMSG, "%s, wrong SPI",
+				    k->name);
+		kfree_skb(skb);
+		/* Too short to hold an ICV; longer than the packet. */
+		skb = iiv_skb(test, k->wire, k->wirelen, IIV_LINEAR);
+		err = xtfs_iiv_crypt(&a, skb, KAT_OFF + 8, a.icv_len - 1,
+				     kat_spi(k), k->seq, false);
 		KUNIT_EXPECT_EQ(test, err, -EINVAL);
-		err = xtfs_iiv_crypt(&a, skb, KAT_OFF, k->wirelen + 1, k->seq,
-				     false);
+		err = xtfs_iiv_crypt(&a, skb, KAT_OFF + 8, k->wirelen - 7,
+				     kat_spi(k), k->seq, false);
 		KUNIT_EXPECT_EQ(test, err, -EINVAL);
 		kfree_skb(skb);
 		xtfs_iiv_destroy(&a);
@@ -229,7 +253,69 @@ static void xtfs_test_iiv_bad_key(struct kunit *test)
 	}
 }
 
+/**
+ * xtfs_test_diet_hdr() - Diet-ESP headers: SPI bits, then SN bits
+ * @test: test context
+ */
+static void xtfs_test_diet_hdr(struct kunit *test)
+{
+	static const struct {
+		u8 spi_lsb, sn_lsb, hlen;
+		u8 wire[8];
+	} c[] = {
+		{ 32, 32, 8, { 0x12, 0x34, 0x56, 0x78, 0x00, 0x00, 0x01, 0x05 } },
+		{ 8, 16, 3, { 0x78, 0x01, 0x05 } },
+		{ 12, 12, 3, { 0x67, 0x81, 0x05 } },
+		{ 4, 4, 1, { 0x85 } },
+		{ 24, 32, 7, { 0x34, 0x56, 0x78, 0x00, 0x00, 0x01, 0x05 } },
+		{ 16, 0, 2, { 0x56, 0x78 } },
+	};
+	struct xtfs_diet d = {};
+	u8 buf[9];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		d.spi_lsb = c[i].spi_lsb;
+		d.sn_lsb = c[i].sn_lsb;
+		d.hlen = c[i].hlen;
+		memset(buf, 0xee, sizeof(buf));
+		/* The high half of an ESN number is never sent. */
+		xtfs_diet_put_hdr(&d, buf, htonl(0x12345678),
+				  0x700000105ULL);
+		KUNIT_EXPECT_MEMEQ_MSG(test, buf, c[i].wire, c[i].hlen,
+				       "spi-lsb %u sn-lsb %u", c[i].spi_lsb,
+				       c[i].sn_lsb);
+		KUNIT_EXPECT_EQ(test, buf[c[i].hlen], 0xee);
+	}
+}
+
+/**
+ * xtfs_test_diet_seq() - sequence numbers rebuilt from their low bits
+ *	around the replay window
+ * @test: test context
+ */
+static void xtfs_test_diet_seq(struct kunit *test)
+{
+	/* Nothing received: the first numbers, 0 taken as 2^bits. */
+	KUNIT_EXPECT_EQ(test, xtfs_diet_seq(0, 64, 8, 1), 1);
+	KUNIT_EXPECT_EQ(test, xtfs_diet_seq(0, 64, 8, 0), 256);
+	/* Top 300, window 64: [237, 492]. */
+	KUNIT_EXPECT_EQ(test, xtfs_diet_seq(300, 64, 8, 300 & 0xff), 300);
+	KUNIT_EXPECT_EQ(test, xtfs_diet_seq(300, 64, 8, 237 & 0xff), 237);
+	KUNIT_EXPECT_EQ(test, xtfs_diet_seq(300, 64, 8, 236 & 0xff), 492);
+	KUNIT_EXPECT_EQ(test, xtfs_diet_seq(300, 64, 8, 301 & 0xff), 301);
+	/* Across 2^32 with 32 bits: the high half RFC 4303 A2.2 gives. */
+	KUNIT_EXPECT_EQ(test, xtfs_diet_seq((1ULL << 32) + 5, 64, 32,
+					    0xfffffff0), (1ULL << 32) - 16);
+	KUNIT_EXPECT_EQ(test, xtfs_diet_seq((1ULL << 32) + 5, 64, 32, 10),
+			(1ULL << 32) + 10);
+	KUNIT_EXPECT_EQ(test, xtfs_diet_seq(0xfffffff0ULL, 32, 16, 0x0003),
+			(1ULL << 32) + 3);
+}
+
 static struct kunit_case xtfs_iiv_cases[] = {
+	KUNIT_CASE(xtfs_test_diet_hdr),
+	KUNIT_CASE(xtfs_test_diet_seq),
 	KUNIT_CASE_PARAM(xtfs_test_iiv_kat, iiv_kat_gen_params),
 	KUNIT_CASE(xtfs_test_iiv_nonce),
 	KUNIT_CASE(xtfs_test_iiv_tamper),

@@ -78,6 +78,33 @@ static void xtfs_sa_link(struct xtfs_sa *sa)
 }
 
 /**
+ * xtfs_sa_find() - does another SA of the namespace pass a test?
+ * @sa: an SA whose namespace's list is searched, itself skipped
+ * @match: the test, called under the list's lock
+ * @arg: its argument
+ *
+ * Return: true when @match holds for one of them.
+ */
+bool xtfs_sa_find(struct xtfs_sa *sa,
+		  bool (*match)(const struct xtfs_sa *t, const void *arg),
+		  const void *arg)
+{
+	struct xtfs_net *xn = sa->xn;
+	const struct xtfs_sa *t;
+	bool found = false;
+
+	spin_lock_bh(&xn->lock);
+	list_for_each_entry(t, &xn->sas, node) {
+		if (t != sa && match(t, arg)) {
+			found = true;
+			break;
+		}
+	}
+	spin_unlock_bh(&xn->lock);
+	return found;
+}
+
+/**
  * xtfs_sa_unlink() - take an SA's state out of its namespace's list
  * @sa: the state
  */
@@ -99,6 +126,7 @@ static const struct xtfs_payload_ops xtfs_aggfrag_ops = {
 	.input		= xtfs_aggfrag_input,
 	.inner_mtu	= xtfs_aggfrag_inner_mtu,
 	.outer_fields	= xtfs_aggfrag_fields,
+	.nexthdr	= IPPROTO_AGGFRAG,
 };
 
 /* One inner packet per ESP payload (next header 4 or 41), as tunnel mode. */
@@ -109,6 +137,7 @@ static const struct xtfs_payload_ops xtfs_tunnel_ops = {
 	.input		= xtfs_tunnel_input,
 	.inner_mtu	= xtfs_tunnel_inner_mtu,
 	.outer_fields	= xtfs_tunnel_fields,
+	.nexthdr	= 0,	/* 4 or 41: the inner packet's */
 };
 
 /**
@@ -131,18 +160,25 @@ static const struct xtfs_payload_ops *xtfs_payload_ops_of(u8 payload)
  * @x: the SA, its ESP type initialised
  * @sa: its xtfs state, payload format and ESP engine picked
  *
- * The one place they are computed, which the core uses for headroom and
- * MTU: what the ESP type's init_state counted (ESP header, IV, UDP
- * header) less what xtfs's ESP engine leaves out (the implicit IV, RFC
- * 8750 section 4), plus the outer IP header and the payload format's
- * header. enc_hdr_len is the part inside the ESP payload.
+ * The one place they are computed. In front of the ESP payload
+ * (@sa->outer_len): the outer IP header and what the ESP type's
+ * init_state counted (ESP header, IV, UDP header) less what xtfs's ESP
+ * engine leaves out (the implicit IV, RFC 8750 section 4, and what
+ * Diet-ESP compresses). The core's header_len, which reserves headroom
+ * and which bundles add up in dst->header_len, adds the payload format's
+ * header (enc_hdr_len, inside the ESP payload) and is rounded up to an
+ * even number: __ip_append_data() counts dst->header_len in the offset it
+ * gives the checksum of paged data, so an odd one (a 3-octet Diet-ESP
+ * header over IPv4) breaks the checksums of large locally generated
+ * packets (an ICMP echo reply of 1500 octets came out with a bad one).
+ * The octet this may add is headroom no one writes.
  */
 static void xtfs_header_len(struct xfrm_state *x, struct xtfs_sa *sa)
 {
-	x->props.header_len = sa->esp_hdr_len - sa->esp_hdr_less +
-			      (x->props.family == AF_INET6 ?
-			       sizeof(struct ipv6hdr) : sizeof(struct iphdr)) +
-			      sa->pl->hdr_len;
+	sa->outer_len = sa->esp_hdr_len - sa->esp_hdr_less +
+			(x->props.family == AF_INET6 ?
+			 sizeof(struct ipv6hdr) : sizeof(struct iphdr));
+	x->props.header_len = ALIGN(sa->outer_len + sa->pl->hdr_len, 2);
 	x->props.enc_hdr_len = sa->pl->hdr_len;
 }
 
@@ -209,6 +245,7 @@ static int xtfs_init_state(struct xfrm_state *x)
 	sa = x->mode_data;
 	/* The ESP type's init_state has just set it, for a clone too. */
 	sa->esp_hdr_len = x->props.header_len;
+	xtfs_diet_init(x, sa);
 	xtfs_header_len(x, sa);
 	return 0;
 }
@@ -311,8 +348,11 @@ static int xtfs_settings_apply(struct net *net, struct xfrm_state *x,
 		sa->cfg.payload = XTFS_PAYLOAD_TUNNEL;
 		sa->pl = xtfs_payload_ops_of(sa->cfg.payload);
 	}
+	err = xtfs_diet_check_whole(x, &set, extack);
+	if (err)
+		return err;
 	if (set.iiv) {
-		err = xtfs_esp_bind(x, sa, set.iiv, extack);
+		err = xtfs_esp_bind(x, sa, &set, extack);
 		if (err)
 			return err;
 	}

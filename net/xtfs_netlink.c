@@ -9,6 +9,7 @@
  */
 #include <linux/hashtable.h>
 #include <linux/jhash.h>
+#include <linux/log2.h>
 #include <linux/mutex.h>
 #include <linux/netlink.h>
 #include <linux/notifier.h>
@@ -48,6 +49,10 @@ static const struct nla_policy xtfs_sa_get_do_policy[XTFS_A_SA_MAX + 1] = {
 	[XTFS_A_SA_STATS]	= XTFS_REJECT("SA counters are reply-only"),
 	[XTFS_A_SA_IIV]		= XTFS_REJECT("SA implicit IV is reply-only"),
 	[XTFS_A_SA_PAYLOAD]	= XTFS_REJECT("SA payload format is reply-only"),
+	[XTFS_A_SA_SPI_LSB]	= XTFS_REJECT("SA Diet-ESP settings are reply-only"),
+	[XTFS_A_SA_SN_LSB]	= XTFS_REJECT("SA Diet-ESP settings are reply-only"),
+	[XTFS_A_SA_TRAILER]	= XTFS_REJECT("SA Diet-ESP settings are reply-only"),
+	[XTFS_A_SA_ALIGN]	= XTFS_REJECT("SA Diet-ESP settings are reply-only"),
 };
 
 /* Request policy of XTFS_CMD_SA_STAGE: an identity and the settings. */
@@ -62,6 +67,10 @@ static const struct nla_policy xtfs_sa_stage_policy[XTFS_A_SA_MAX + 1] = {
 	[XTFS_A_SA_IIV]		= NLA_POLICY_RANGE(NLA_U32, XTFS_IIV_ALG_AES_CCM_8,
 						   XTFS_IIV_ALG_CHACHA20_POLY1305),
 	[XTFS_A_SA_PAYLOAD]	= NLA_POLICY_MAX(NLA_U8, XTFS_PAYLOAD_TUNNEL),
+	[XTFS_A_SA_SPI_LSB]	= NLA_POLICY_MAX(NLA_U8, XTFS_DIET_LSB_FULL),
+	[XTFS_A_SA_SN_LSB]	= NLA_POLICY_MAX(NLA_U8, XTFS_DIET_LSB_FULL),
+	[XTFS_A_SA_TRAILER]	= NLA_POLICY_MAX(NLA_U8, XTFS_TRAILER_OPTIONAL),
+	[XTFS_A_SA_ALIGN]	= NLA_POLICY_RANGE(NLA_U8, 8, 64),
 };
 
 /* Request policy of XTFS_CMD_SA_GET (dump): no attribute is accepted. */
@@ -76,6 +85,10 @@ static const struct nla_policy xtfs_sa_get_dump_policy[XTFS_A_SA_MAX + 1] = {
 	[XTFS_A_SA_STATS]	= XTFS_DUMP_NO_ATTR,
 	[XTFS_A_SA_IIV]		= XTFS_DUMP_NO_ATTR,
 	[XTFS_A_SA_PAYLOAD]	= XTFS_DUMP_NO_ATTR,
+	[XTFS_A_SA_SPI_LSB]	= XTFS_DUMP_NO_ATTR,
+	[XTFS_A_SA_SN_LSB]	= XTFS_DUMP_NO_ATTR,
+	[XTFS_A_SA_TRAILER]	= XTFS_DUMP_NO_ATTR,
+	[XTFS_A_SA_ALIGN]	= XTFS_DUMP_NO_ATTR,
 };
 
 static struct genl_family xtfs_genl_family;
@@ -111,6 +124,7 @@ static size_t xtfs_sa_msg_size(void)
 	       nla_total_size(sizeof(u8)) +			/* dir */
 	       nla_total_size(sizeof(u32)) +			/* iiv */
 	       nla_total_size(sizeof(u8)) +			/* payload */
+	       4 * nla_total_size(sizeof(u8)) +		/* Diet-ESP */
 	       nla_total_size(0) +				/* stats */
 	       XTFS_CNT_MAX * nla_total_size_64bit(sizeof(u64));
 }
@@ -144,6 +158,12 @@ static int xtfs_sa_fill(struct sk_buff *skb, const struct xfrm_state *x,
 	    nla_put_u8(skb, XTFS_A_SA_DIR, x->dir) ||
 	    (sa->iiv.tfm && nla_put_u32(skb, XTFS_A_SA_IIV, sa->iiv.alg)) ||
 	    nla_put_u8(skb, XTFS_A_SA_PAYLOAD, sa->cfg.payload))
+		return -EMSGSIZE;
+	if (sa->diet.on &&
+	    (nla_put_u8(skb, XTFS_A_SA_SPI_LSB, sa->diet.spi_lsb) ||
+	     nla_put_u8(skb, XTFS_A_SA_SN_LSB, sa->diet.sn_lsb) ||
+	     nla_put_u8(skb, XTFS_A_SA_TRAILER, sa->diet.trailer) ||
+	     nla_put_u8(skb, XTFS_A_SA_ALIGN, sa->diet.align * 8)))
 		return -EMSGSIZE;
 
 	nest = nla_nest_start(skb, XTFS_A_SA_STATS);
@@ -600,6 +620,57 @@ static struct xtfs_stage *xtfs_stage_add(struct xtfs_stage_net *sn,
 }
 
 /**
+ * xtfs_stage_diet() - whether a staging request has Diet-ESP settings
+ * @attrs: its attributes
+ *
+ * Return: true when one of them is there.
+ */
+static bool xtfs_stage_diet(struct nlattr **attrs)
+{
+	return attrs[XTFS_A_SA_SPI_LSB] || attrs[XTFS_A_SA_SN_LSB] ||
+	       attrs[XTFS_A_SA_TRAILER] || attrs[XTFS_A_SA_ALIGN];
+}
+
+/**
+ * xtfs_stage_diet_check() - refuse Diet-ESP settings that fit no SA
+ * @info: the staging request
+ *
+ * Diet-ESP runs on xtfs's ESP engine, so it needs implicit IV; the
+ * compressed ESP header is whole octets (draft-ietf-ipsecme-diet-esp-07
+ * section 5.3); the alignment is one of the four of section 4.2. What
+ * depends on the SA is checked when it is created (xtfs_diet_bind()).
+ *
+ * Return: 0, or -EINVAL with an extended ACK message.
+ */
+static int xtfs_stage_diet_check(struct genl_info *info)
+{
+	struct nlattr **attrs = info->attrs;
+	u8 spi, sn, align;
+
+	if (!xtfs_stage_diet(attrs))
+		return 0;
+	if (!attrs[XTFS_A_SA_IIV]) {
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "Diet-ESP needs implicit IV (XTFS_A_SA_IIV): it runs on xtfs's ESP engine");
+		return -EINVAL;
+	}
+	spi = nla_get_u8_default(attrs[XTFS_A_SA_SPI_LSB], XTFS_DIET_LSB_FULL);
+	sn = nla_get_u8_default(attrs[XTFS_A_SA_SN_LSB], XTFS_DIET_LSB_FULL);
+	if ((spi + sn) % 8) {
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "Diet-ESP spi-lsb plus sn-lsb must be a multiple of 8 (draft-ietf-ipsecme-diet-esp-07 section 5.3)");
+		return -EINVAL;
+	}
+	align = nla_get_u8_default(attrs[XTFS_A_SA_ALIGN], XTFS_DIET_ALIGN_DEF);
+	if (!is_power_of_2(align)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attrs[XTFS_A_SA_ALIGN],
+				    "Diet-ESP align is 8, 16, 32 or 64 bits");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/**
  * xtfs_sa_stage_doit() - XTFS_CMD_SA_STAGE: stage or withdraw settings
  * @skb: the request
  * @info: its attributes, namespace, port and extended ACK
@@ -619,10 +690,14 @@ static int xtfs_sa_stage_doit(struct sk_buff *skb, struct genl_info *info)
 	err = xtfs_sa_id_parse(info, &id);
 	if (err)
 		return err;
+	err = xtfs_stage_diet_check(info);
+	if (err)
+		return err;
 
 	mutex_lock(&sn->lock);
 	e = xtfs_stage_find(sn, &id);
-	if (!info->attrs[XTFS_A_SA_IIV] && !info->attrs[XTFS_A_SA_PAYLOAD]) {
+	if (!info->attrs[XTFS_A_SA_IIV] && !info->attrs[XTFS_A_SA_PAYLOAD] &&
+	    !xtfs_stage_diet(info->attrs)) {
 		if (e)
 			xtfs_stage_free(sn, e);
 		goto out;
@@ -638,6 +713,14 @@ static int xtfs_sa_stage_doit(struct sk_buff *skb, struct genl_info *info)
 	e->set.iiv = nla_get_u32_default(info->attrs[XTFS_A_SA_IIV], 0);
 	e->set.payload = nla_get_u8_default(info->attrs[XTFS_A_SA_PAYLOAD],
 					    XTFS_PAYLOAD_AGGFRAG);
+	e->set.spi_lsb = nla_get_u8_default(info->attrs[XTFS_A_SA_SPI_LSB],
+					    XTFS_DIET_LSB_FULL);
+	e->set.sn_lsb = nla_get_u8_default(info->attrs[XTFS_A_SA_SN_LSB],
+					   XTFS_DIET_LSB_FULL);
+	e->set.trailer = nla_get_u8_default(info->attrs[XTFS_A_SA_TRAILER],
+					    XTFS_TRAILER_MANDATORY);
+	e->set.align = nla_get_u8_default(info->attrs[XTFS_A_SA_ALIGN],
+					  XTFS_DIET_ALIGN_DEF);
 out:
 	mutex_unlock(&sn->lock);
 	return err;
@@ -664,6 +747,9 @@ void xtfs_stage_take(struct net *net, const struct xfrm_state *x,
 	struct xtfs_stage *e;
 
 	memset(set, 0, sizeof(*set));
+	set->spi_lsb = XTFS_DIET_LSB_FULL;
+	set->sn_lsb = XTFS_DIET_LSB_FULL;
+	set->align = XTFS_DIET_ALIGN_DEF;
 	if (!READ_ONCE(sn->count))
 		return;
 	mutex_lock(&sn->lock);

@@ -34,27 +34,28 @@
  * @outer_size: outer packet size in octets
  *
  * The ESP payload (AGGFRAG header and data blocks, or the inner packet
- * with the tunnel payload) plus the pad length and next header octets
- * must be a multiple of the cipher's alignment (RFC 4303 section 2.4);
- * the outer IP header, ESP header, IV (none with implicit IV) and ICV come
- * on top. An outer packet of exactly @outer_size results when the
- * alignment allows it.
+ * with the tunnel payload), its padding and the trailer octets after it
+ * (pad length and next header, fewer with Diet-ESP: &struct xtfs_diet)
+ * must be a multiple of the SA's alignment (RFC 4303 section 2.4); the
+ * outer IP header, ESP header, IV (none with implicit IV) and ICV come on
+ * top (&xtfs_sa.outer_len). An outer packet of exactly @outer_size
+ * results when the alignment allows it.
  *
  * Return: the payload size in octets, including the AGGFRAG header, or 0
  * when not even an empty payload fits.
  */
 u32 xtfs_payload_space(struct xfrm_state *x, u32 outer_size)
 {
+	const struct xtfs_diet *d = &((struct xtfs_sa *)x->mode_data)->diet;
 	struct crypto_aead *aead = x->data;
-	u32 hdr = x->props.header_len - x->props.enc_hdr_len;
+	u32 hdr = ((struct xtfs_sa *)x->mode_data)->outer_len;
 	u32 icv = crypto_aead_authsize(aead);
-	u32 align = ALIGN(crypto_aead_blocksize(aead), 4);
 	u32 n;
 
-	if (outer_size < hdr + icv + align)
+	if (outer_size < hdr + icv + max_t(u32, d->align, d->trl + 1))
 		return 0;
-	n = (outer_size - hdr - icv) & ~(align - 1);
-	return n - 2;
+	n = (outer_size - hdr - icv) & ~(d->align - 1);
+	return n - d->trl;
 }
 EXPORT_SYMBOL_IF_KUNIT(xtfs_payload_space);
 
@@ -67,11 +68,12 @@ EXPORT_SYMBOL_IF_KUNIT(xtfs_payload_space);
  */
 u32 xtfs_min_pkt_size(struct xfrm_state *x)
 {
+	const struct xtfs_sa *sa = x->mode_data;
+	const struct xtfs_diet *d = &sa->diet;
 	struct crypto_aead *aead = x->data;
-	u32 align = ALIGN(crypto_aead_blocksize(aead), 4);
 
-	return x->props.header_len - XTFS_HDR_LEN + crypto_aead_authsize(aead) +
-	       ALIGN(XTFS_HDR_LEN + XTFS_MIN_BLOCK_SPACE + 2, align);
+	return sa->outer_len + crypto_aead_authsize(aead) +
+	       ALIGN(XTFS_HDR_LEN + XTFS_MIN_BLOCK_SPACE + d->trl, d->align);
 }
 
 /**
@@ -888,8 +890,7 @@ int xtfs_prepare_output(struct xfrm_state *x, struct sk_buff *skb)
 	bool df;
 
 	sa->pl->outer_fields(x, skb, &proto, &ds, &df);
-	skb_set_network_header(skb, -(x->props.header_len -
-				      x->props.enc_hdr_len));
+	skb_set_network_header(skb, -sa->outer_len);
 	if (x->props.family == AF_INET) {
 		struct iphdr *iph = ip_hdr(skb);
 

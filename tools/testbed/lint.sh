@@ -7,9 +7,10 @@
 # our uAPI header (ynl-check.py), the implicit-IV known-answer vectors
 # checked against their generator and scapy (gen-iiv-kat.py), and the
 # selftests' scapy-based implicit-IV ESP checker checking itself offline
-# (selftests/esp_iiv.py selftest), and lintian over the Debian packages
-# (mkdeb.sh --lintian, built apart from dist/, which a test run beside
-# may be installing from). Any finding fails.
+# (selftests/esp_iiv.py selftest) and its Diet-ESP one (selftests/diet_esp.py
+# selftest), and lintian over the Debian packages (mkdeb.sh --lintian,
+# built apart from dist/, which a test run beside may be installing
+# from). Any finding fails.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -43,6 +44,10 @@ in_chroot "set -e
 	# The selftests' own RFC 8750 ESP, scapy's, against those vectors and
 	# itself (its TAP output only when something fails).
 	out=\$(python3 selftests/esp_iiv.py selftest 2>&1) ||
+		{ fail=1; echo \"\$out\" | grep -v '^ok ' || true; }
+	# The independent Diet-ESP (python3-cryptography) against itself,
+	# esp_iiv.py's packets and the same vectors.
+	out=\$(python3 selftests/diet_esp.py selftest 2>&1) ||
 		{ fail=1; echo \"\$out\" | grep -v '^ok ' || true; }
 	for spec in Documentation/netlink/specs/*.yaml; do
 		python3 tools/testbed/ynl-check.py \$src \$spec include/uapi || fail=1

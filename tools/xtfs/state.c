@@ -56,6 +56,10 @@ struct sa_args {
 	struct opt_u32 reorder;
 	bool iiv;			/* implicit IV (RFC 8750) */
 	int payload;			/* enum xtfs_payload, -1: not given */
+	struct opt_u32 spi_lsb;		/* Diet-ESP */
+	struct opt_u32 sn_lsb;
+	int trailer;			/* enum xtfs_trailer, -1: not given */
+	struct opt_u32 align;		/* bits */
 };
 
 static const struct name_val sa_dir_names[] = {
@@ -67,6 +71,12 @@ static const struct name_val sa_dir_names[] = {
 static const struct name_val payload_names[] = {
 	{ "aggfrag", XTFS_PAYLOAD_AGGFRAG },
 	{ "tunnel", XTFS_PAYLOAD_TUNNEL },
+	{ NULL, 0 },
+};
+
+static const struct name_val trailer_names[] = {
+	{ "mandatory", XTFS_TRAILER_MANDATORY },
+	{ "optional", XTFS_TRAILER_OPTIONAL },
 	{ NULL, 0 },
 };
 
@@ -184,24 +194,15 @@ static const struct kw sa_add_kw[] = {
 	KW_U32("reorder-window", reorder, UINT16_MAX),
 	{ .name = "iiv", .fn = kw_flag, .nargs = 0, .off = SA(iiv) },
 	KW_NAME("payload", payload, payload_names),
+	KW_U32("spi-lsb", spi_lsb, XTFS_DIET_LSB_FULL),
+	KW_U32("sn-lsb", sn_lsb, XTFS_DIET_LSB_FULL),
+	KW_NAME("trailer", trailer, trailer_names),
+	KW_U32("align", align, 64),
 	{ .name = NULL },
 };
 
-/*
- * The AEADs with implicit IV (RFC 8750): the SA's xfrm algorithm name and
- * ICV length, the transform ID (enum xtfs_iiv_alg) and its shown name.
- */
-static const struct {
-	const char *aead;
-	__u32 icv_bits;
-	__u32 alg;
-	const char *name;
-} iiv_algs[] = {
-	{ "rfc4106(gcm(aes))", 128, XTFS_IIV_ALG_AES_GCM_16, "aes-gcm-16" },
-	{ "rfc4309(ccm(aes))", 64, XTFS_IIV_ALG_AES_CCM_8, "aes-ccm-8" },
-	{ "rfc7539esp(chacha20,poly1305)", 128, XTFS_IIV_ALG_CHACHA20_POLY1305,
-	  "chacha20-poly1305" },
-};
+/* The AEADs with implicit IV (RFC 8750): the module's table. */
+static const struct xtfs_iiv_alg_info iiv_algs[] = XTFS_IIV_ALGS;
 
 /* need_iptfs - a usage error unless the SA is of mode iptfs. */
 static void need_iptfs(const struct sa_args *a, const char *what)
@@ -221,12 +222,12 @@ static __u32 iiv_alg(const struct sa_args *a)
 
 	need_iptfs(a, "iiv");
 	for (i = 0; i < n; i++) {
-		if (a->aead.set && !strcmp(a->aead.name, iiv_algs[i].aead) &&
+		if (a->aead.set && !strcmp(a->aead.name, iiv_algs[i].sa_aead) &&
 		    a->aead.bits == iiv_algs[i].icv_bits)
 			return iiv_algs[i].alg;
 		snprintf(list + strlen(list), sizeof(list) - strlen(list),
 			 "%s%s KEY %u", !i ? "" : i + 1 < n ? ", " : " or ",
-			 iiv_algs[i].aead, iiv_algs[i].icv_bits);
+			 iiv_algs[i].sa_aead, iiv_algs[i].icv_bits);
 	}
 	if (a->aead.set)
 		snprintf(given, sizeof(given), "not aead %s KEY %u",
@@ -259,6 +260,39 @@ static void payload_check(const struct sa_args *a)
 			    p);
 }
 
+/*
+ * diet_check - the Diet-ESP words of "state add" into ext: only with
+ * "iiv" (xtfs's ESP engine), the header whole octets, a known alignment
+ * (draft-ietf-ipsecme-diet-esp-07 sections 4.2 and 5.3). What depends on
+ * the SA (replay window, SPI, the other SAs) the module checks.
+ */
+static void diet_check(const struct sa_args *a, struct sa_ext *ext)
+{
+	const char *w = a->spi_lsb.set ? "spi-lsb" : a->sn_lsb.set ? "sn-lsb" :
+			a->trailer >= 0 ? "trailer" : a->align.set ? "align" :
+			NULL;
+	__u32 spi = a->spi_lsb.set ? a->spi_lsb.val : XTFS_DIET_LSB_FULL;
+	__u32 sn = a->sn_lsb.set ? a->sn_lsb.val : XTFS_DIET_LSB_FULL;
+
+	if (!w)
+		return;
+	if (!a->iiv)
+		usage_error("Diet-ESP (\"%s\") needs \"iiv\": it runs on xtfs's ESP engine",
+			    w);
+	if ((spi + sn) % 8)
+		usage_error("\"spi-lsb\" %u plus \"sn-lsb\" %u is not a multiple of 8: the ESP header must be whole octets",
+			    spi, sn);
+	if (a->align.set && a->align.val != 8 && a->align.val != 16 &&
+	    a->align.val != 32 && a->align.val != 64)
+		usage_error("\"align\" is 8, 16, 32 or 64 (bits), not %u",
+			    a->align.val);
+	ext->spi_lsb = a->spi_lsb;
+	ext->sn_lsb = a->sn_lsb;
+	ext->trailer.set = a->trailer >= 0;
+	ext->trailer.val = a->trailer;
+	ext->align = a->align;
+}
+
 /* iiv_name - the name of an implicit IV transform ID, or its number. */
 static const char *iiv_name(char *buf, size_t len, __u32 alg)
 {
@@ -279,6 +313,7 @@ static void sa_parse(const struct kw *tbl, struct sa_args *a, int argc,
 	a->proto = IPPROTO_ESP;
 	a->mode = XTFS_MODE_IPTFS;
 	a->payload = -1;
+	a->trailer = -1;
 	parse_keywords(tbl, a, argc, argv, cmd, false);
 	if (need_src && !a->src.set)
 		usage_error("\"%s\" needs \"src ADDR\"", cmd);
@@ -369,6 +404,7 @@ int state_add(int argc, char **argv)
 	payload_check(&a);
 	if (a.payload > 0)
 		ext.payload = a.payload;
+	diet_check(&a, &ext);
 	staged = ext.iiv || ext.payload;
 
 	/* Before the NEWSA is built: both use the one request buffer. */
@@ -668,6 +704,36 @@ static void iptfs_json_member(unsigned int *printed)
 		jw_obj_open("iptfs");
 }
 
+/*
+ * diet_text - the Diet-ESP words of the iptfs line, those not at their
+ * default, as "state add" takes them.
+ */
+static void diet_text(FILE *f, const struct sa_stats *xs,
+		      unsigned int *printed)
+{
+	const char *t = val_name(trailer_names, xs->trailer);
+
+	if (xs->spi_lsb != XTFS_DIET_LSB_FULL) {
+		iptfs_text_word(printed);
+		fprintf(f, "spi-lsb %u", xs->spi_lsb);
+	}
+	if (xs->sn_lsb != XTFS_DIET_LSB_FULL) {
+		iptfs_text_word(printed);
+		fprintf(f, "sn-lsb %u", xs->sn_lsb);
+	}
+	if (xs->trailer != XTFS_TRAILER_MANDATORY) {
+		iptfs_text_word(printed);
+		if (t)
+			fprintf(f, "trailer %s", t);
+		else
+			fprintf(f, "trailer %u", xs->trailer);
+	}
+	if (xs->align != XTFS_DIET_ALIGN_DEF) {
+		iptfs_text_word(printed);
+		fprintf(f, "align %u", xs->align);
+	}
+}
+
 /* sa_print_text - one SA in the style of "ip xfrm state". */
 static void sa_print_text(const struct sa_view *v)
 {
@@ -744,6 +810,8 @@ static void sa_print_text(const struct sa_view *v)
 		iptfs_text_word(&printed);
 		fprintf(out, "iiv %s", v->iiv);
 	}
+	if (v->xs && v->xs->diet)
+		diet_text(out, v->xs, &printed);
 	/* AGGFRAG, the default, goes without saying. */
 	if (v->payload && v->xs->payload != XTFS_PAYLOAD_AGGFRAG) {
 		iptfs_text_word(&printed);
@@ -833,6 +901,14 @@ static void sa_print_json(const struct sa_view *v)
 	if (v->iiv) {
 		iptfs_json_member(&printed);
 		jw_str("iiv", v->iiv);
+	}
+	if (v->xs && v->xs->diet) {
+		iptfs_json_member(&printed);
+		jw_uint("spi_lsb", v->xs->spi_lsb);
+		jw_uint("sn_lsb", v->xs->sn_lsb);
+		jw_str("trailer", val_name(trailer_names, v->xs->trailer) ?:
+				  "unknown");
+		jw_uint("align", v->xs->align);
 	}
 	if (v->payload) {
 		iptfs_json_member(&printed);

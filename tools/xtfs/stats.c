@@ -179,7 +179,25 @@ int sa_stage(__u16 family, const xfrm_address_t *daddr, __u32 spi,
 		nl_put_u32(nlh, XTFS_A_SA_IIV, ext->iiv);
 	if (ext && ext->payload)
 		nl_put_u8(nlh, XTFS_A_SA_PAYLOAD, ext->payload);
+	if (ext && ext->spi_lsb.set)
+		nl_put_u8(nlh, XTFS_A_SA_SPI_LSB, ext->spi_lsb.val);
+	if (ext && ext->sn_lsb.set)
+		nl_put_u8(nlh, XTFS_A_SA_SN_LSB, ext->sn_lsb.val);
+	if (ext && ext->trailer.set)
+		nl_put_u8(nlh, XTFS_A_SA_TRAILER, ext->trailer.val);
+	if (ext && ext->align.set)
+		nl_put_u8(nlh, XTFS_A_SA_ALIGN, ext->align.val);
 	return nl_talk_proto(NETLINK_GENERIC, nlh, false, NULL, NULL);
+}
+
+/* get_u8 - the value of a u8 attribute into *v; false if absent or short. */
+static bool get_u8(const struct nlattr *a, __u8 *v)
+{
+	const __u8 *d = nl_attr_data(a, sizeof(*v));
+
+	if (d)
+		*v = *d;
+	return d;
 }
 
 /* sa_stats_decode - fill a struct sa_stats from one XTFS_CMD_SA_GET reply. */
@@ -223,6 +241,11 @@ static int sa_stats_decode(const struct nlmsghdr *nlh, struct sa_stats *s)
 		memcpy(&s->iiv, d, sizeof(s->iiv));
 	d = nl_attr_data(tb[XTFS_A_SA_PAYLOAD], sizeof(__u8));
 	s->payload = d ? *(const __u8 *)d : -1;
+	/* All four come together: one missing, none is shown. */
+	s->diet = get_u8(tb[XTFS_A_SA_SPI_LSB], &s->spi_lsb) &
+		  get_u8(tb[XTFS_A_SA_SN_LSB], &s->sn_lsb) &
+		  get_u8(tb[XTFS_A_SA_TRAILER], &s->trailer) &
+		  get_u8(tb[XTFS_A_SA_ALIGN], &s->align);
 	if (!tb[XTFS_A_SA_STATS] ||
 	    nl_attrs_nested(tb[XTFS_A_SA_STATS], st, XTFS_A_STATS_MAX) < 0)
 		return -1;

@@ -17,6 +17,10 @@
 
 #include "xfrm_compat.h"
 
+/* The module's messages have its name in front; the helper's table has none. */
+#define XTFS_IIV_MSG_PREFIX	""
+#include <xtfs/iiv_algs.h>	/* this tree's include */
+
 #ifndef __noreturn
 #define __noreturn		__attribute__((noreturn))
 #endif
@@ -178,6 +182,8 @@ struct sa_stats {
 	__u8 dir;			/* XTFS_SA_DIR_*, 0 if unknown */
 	__u32 iiv;			/* enum xtfs_iiv_alg, 0 if none */
 	int payload;			/* enum xtfs_payload, -1 if not sent */
+	bool diet;			/* the Diet-ESP settings were sent */
+	__u8 spi_lsb, sn_lsb, trailer, align;
 	bool has[XTFS_CNT_MAX];		/* the kernel sent this counter */
 	__u64 cnt[XTFS_CNT_MAX];
 };
@@ -192,6 +198,10 @@ void stats_print_text(const struct sa_stats *s, const char *indent);
 struct sa_ext {
 	__u32 iiv;			/* enum xtfs_iiv_alg */
 	__u8 payload;			/* enum xtfs_payload */
+	struct opt_u32 spi_lsb;		/* Diet-ESP, each sent if given */
+	struct opt_u32 sn_lsb;
+	struct opt_u32 trailer;		/* enum xtfs_trailer */
+	struct opt_u32 align;		/* bits */
 };
 
 int sa_stage(__u16 family, const xfrm_address_t *daddr, __u32 spi,

@@ -54,6 +54,24 @@ enum xtfs_payload {
 };
 
 /**
+ * enum xtfs_trailer - the ESP trailer of a Diet-ESP SA (esp_trailer,
+ *	draft-ietf-ipsecme-diet-esp-07 section 5.2)
+ * @XTFS_TRAILER_MANDATORY: padding, Pad Length and Next Header are sent,
+ *	the padding to the SA's alignment; the default
+ * @XTFS_TRAILER_OPTIONAL: the Next Header is not sent (the SA's payload
+ *	format determines it); with 8-bit alignment neither are Pad Length
+ *	and padding
+ */
+enum xtfs_trailer {
+	XTFS_TRAILER_MANDATORY,
+	XTFS_TRAILER_OPTIONAL,
+};
+
+/* Diet-ESP settings at which the packets are those of RFC 4303/8750. */
+#define XTFS_DIET_LSB_FULL	32	/* SPI and SN bits sent */
+#define XTFS_DIET_ALIGN_DEF	32	/* ESP alignment in bits */
+
+/**
  * enum xtfs_counter - per-SA counters kept by xtfs
  * @XTFS_CNT_INNER_OUT_PKTS: inner packets accepted for sending
  * @XTFS_CNT_INNER_OUT_BYTES: bytes of those inner packets
@@ -138,7 +156,9 @@ enum xtfs_counter {
  * @XTFS_CMD_SA_STAGE: stage extension settings for an SA about to be
  *	created. Names the SA as a %XTFS_CMD_SA_GET request does (the
  *	SA's mark, if any, in %XTFS_A_SA_MARK) and carries the settings:
- *	%XTFS_A_SA_IIV, %XTFS_A_SA_PAYLOAD. The next XFRM_MSG_NEWSA of an
+ *	%XTFS_A_SA_IIV, %XTFS_A_SA_PAYLOAD and the Diet-ESP ones
+ *	(%XTFS_A_SA_SPI_LSB, %XTFS_A_SA_SN_LSB, %XTFS_A_SA_TRAILER,
+ *	%XTFS_A_SA_ALIGN). The next XFRM_MSG_NEWSA of an
  *	IP-TFS mode SA with that identity in the namespace takes the
  *	settings, or is refused with an extended ACK message when they do
  *	not fit the SA; either way they are then gone. A request without
@@ -185,6 +205,17 @@ enum xtfs_cmd {
  *	uses implicit IV.
  * @XTFS_A_SA_PAYLOAD: u8, an &enum xtfs_payload: what the SA's ESP packets
  *	carry (%XTFS_CMD_SA_STAGE: absent means AGGFRAG; reply: always)
+ * @XTFS_A_SA_SPI_LSB: u8, Diet-ESP esp_spi_lsb: low bits of the SPI sent,
+ *	0-32 (%XTFS_CMD_SA_STAGE: only with %XTFS_A_SA_IIV, absent means
+ *	32; reply: with the other Diet-ESP attributes, when one of them is
+ *	not at its default)
+ * @XTFS_A_SA_SN_LSB: u8, Diet-ESP esp_sn_lsb: low bits of the sequence
+ *	number sent, 0-32, with %XTFS_A_SA_SPI_LSB a multiple of 8 (as
+ *	%XTFS_A_SA_SPI_LSB)
+ * @XTFS_A_SA_TRAILER: u8, an &enum xtfs_trailer, Diet-ESP esp_trailer (as
+ *	%XTFS_A_SA_SPI_LSB; absent means mandatory)
+ * @XTFS_A_SA_ALIGN: u8, Diet-ESP alignment in bits: 8, 16, 32 or 64 (as
+ *	%XTFS_A_SA_SPI_LSB; absent means 32, RFC 4303's)
  * @__XTFS_A_SA_MAX: one past the last attribute
  * @XTFS_A_SA_MAX: the last attribute
  */
@@ -199,6 +230,10 @@ enum xtfs_a_sa {
 	XTFS_A_SA_STATS,
 	XTFS_A_SA_IIV,
 	XTFS_A_SA_PAYLOAD,
+	XTFS_A_SA_SPI_LSB,
+	XTFS_A_SA_SN_LSB,
+	XTFS_A_SA_TRAILER,
+	XTFS_A_SA_ALIGN,
 
 	__XTFS_A_SA_MAX,
 	XTFS_A_SA_MAX = __XTFS_A_SA_MAX - 1
