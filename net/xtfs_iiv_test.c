@@ -10,7 +10,6 @@
  */
 #include <kunit/test.h>
 #include <linux/skbuff.h>
-#include <linux/unaligned.h>
 #include <net/netlink.h>
 
 #include "xtfs.h"
@@ -38,7 +37,10 @@ KUNIT_ARRAY_PARAM(iiv_kat, xtfs_iiv_kats, iiv_kat_desc);
  */
 static __be32 kat_spi(const struct xtfs_iiv_kat *k)
 {
-	return get_unaligned((const __be32 *)k->wire);
+	__be32 spi;
+
+	memcpy(&spi, k->wire, sizeof(spi));
+	return spi;
 }
 
 /**

@@ -44,6 +44,18 @@ refcnt_zero() {
 	return 1
 }
 
+# unload - remove the module, trying for up to 5 s: a reference taken and
+# dropped again (a module request of the stack, a reader of its files)
+# may come between reading refcnt 0 and the removal.
+unload() {
+	for _ in $(seq 25); do
+		modprobe -r xfrm_xtfs 2>/dev/null
+		loaded || return 0
+		sleep 0.2
+	done
+	return 1
+}
+
 # churn_setup - lib.sh's namespaces plus the second outer address pair.
 churn_setup() {
 	local ma mb
@@ -158,10 +170,13 @@ ok $? "clean SA pair after the churn: $(wc -l <"$TMP/r") of 300 datagrams delive
 
 # The module: unloads once the SAs are gone, loads and unloads again.
 sa_flush
-refcnt_zero && modprobe -r xfrm_xtfs && ! loaded &&
-	modprobe xfrm_xtfs && loaded && [ "$(refcnt)" = 0 ] &&
-	modprobe -r xfrm_xtfs && ! loaded
-ok $? "module refcnt back to 0, module unloads, reloads and unloads"
+step=refcnt_zero
+refcnt_zero && step=unload && unload && step=load &&
+	modprobe xfrm_xtfs && loaded && step="refcnt after load" &&
+	refcnt_zero && step=unload2 && unload
+r=$?
+[ $r = 0 ] || diag "failed at: $step (refcnt $(refcnt), holders: $(ls /sys/module/xfrm_xtfs/holders 2>/dev/null))"
+ok $r "module refcnt back to 0, module unloads, reloads and unloads"
 
 cleanup_ns
 sleep 1
