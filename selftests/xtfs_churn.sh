@@ -175,7 +175,13 @@ refcnt_zero && step=unload && unload && step=load &&
 	modprobe xfrm_xtfs && loaded && step="refcnt after load" &&
 	refcnt_zero && step=unload2 && unload
 r=$?
-[ $r = 0 ] || diag "failed at: $step (refcnt $(refcnt), holders: $(ls /sys/module/xfrm_xtfs/holders 2>/dev/null))"
+if [ $r != 0 ]; then
+	diag "failed at: $step (refcnt $(refcnt), holders: $(ls /sys/module/xfrm_xtfs/holders 2>/dev/null))"
+	# Where an SA may still be: every namespace's SA count.
+	for ns in "" $(ip netns list | awk '{ print $1 }'); do
+		diag "namespace ${ns:-init}: $(ip ${ns:+-n "$ns"} xfrm state count 2>&1)"
+	done
+fi
 ok $r "module refcnt back to 0, module unloads, reloads and unloads"
 
 cleanup_ns
