@@ -165,6 +165,35 @@ static u32 xtfs_eec_hash(const struct net *net, u16 family,
 }
 
 /**
+ * xtfs_eec_same_dst() - is an entry's SA one of a namespace and destination?
+ * @e: the entry
+ * @net: the namespace
+ * @family: the address family
+ * @daddr: the destination address
+ *
+ * Return: true when @e is for that namespace, family and destination.
+ */
+static bool xtfs_eec_same_dst(const struct xtfs_eec *e, const struct net *net,
+			      u16 family, const xfrm_address_t *daddr)
+{
+	return net_eq(read_pnet(&e->net), net) && e->family == family &&
+	       xfrm_addr_equal(&e->daddr, daddr, family);
+}
+
+/**
+ * xtfs_marks_overlap() - can one packet's mark match both SA marks?
+ * @a: one SA's mark
+ * @b: the other's
+ *
+ * Return: true unless the bits both masks test differ.
+ */
+static bool xtfs_marks_overlap(const struct xfrm_mark *a,
+			       const struct xfrm_mark *b)
+{
+	return !((a->v ^ b->v) & a->m & b->m);
+}
+
+/**
  * xtfs_eec_same_key() - may packets of two SAs be taken for each other?
  * @e: an entry
  * @net: namespace of the other SA
@@ -181,9 +210,21 @@ static bool xtfs_eec_same_key(const struct xtfs_eec *e, const struct net *net,
 			      u16 family, const xfrm_address_t *daddr,
 			      const struct xfrm_mark *mark)
 {
-	return net_eq(read_pnet(&e->net), net) && e->family == family &&
-	       xfrm_addr_equal(&e->daddr, daddr, family) &&
-	       !((e->mark.v ^ mark->v) & e->mark.m & mark->m);
+	return xtfs_eec_same_dst(e, net, family, daddr) &&
+	       xtfs_marks_overlap(&e->mark, mark);
+}
+
+/**
+ * xtfs_replay_win() - an SA's replay window
+ * @x: the SA
+ *
+ * Return: the window in packets, from the ESN/bitmap state when it has
+ * one.
+ */
+static u32 xtfs_replay_win(const struct xfrm_state *x)
+{
+	return x->replay_esn ? x->replay_esn->replay_window :
+			       x->props.replay_window;
 }
 
 /**
@@ -209,8 +250,7 @@ static int xtfs_diet_check(struct xfrm_state *x,
 			   const struct xtfs_settings *set,
 			   struct netlink_ext_ack *extack)
 {
-	u32 win = x->replay_esn ? x->replay_esn->replay_window :
-				  x->props.replay_window;
+	u32 win = xtfs_replay_win(x);
 	unsigned int s = set->spi_lsb;
 
 	if (set->sn_lsb < XTFS_DIET_LSB_FULL) {
@@ -297,7 +337,7 @@ static bool xtfs_diet_spells(const struct xtfs_sa *t, const void *arg)
 	       x->dir != XFRM_SA_DIR_OUT && x->km.state != XFRM_STATE_DEAD &&
 	       x->props.family == n->family &&
 	       xfrm_addr_equal(&x->id.daddr, &n->daddr, n->family) &&
-	       !((x->mark.v ^ n->mark.v) & x->mark.m & n->mark.m) &&
+	       xtfs_marks_overlap(&x->mark, &n->mark) &&
 	       xtfs_eec_starts(n, x->id.spi);
 }
 
@@ -351,15 +391,14 @@ static int xtfs_eec_claim(struct xfrm_state *x, struct xtfs_sa *sa,
 	}
 	spin_lock_bh(&xtfs_eec_lock);
 	hash_for_each_possible(xtfs_eec_table, e, node, h) {
-		if (!net_eq(read_pnet(&e->net), net) || e->family != family ||
-		    !xfrm_addr_equal(&e->daddr, &x->id.daddr, family))
+		if (!xtfs_eec_same_dst(e, net, family, &x->id.daddr))
 			continue;
 		if (++per_daddr > XTFS_EEC_PER_DADDR_MAX) {
 			NL_SET_ERR_MSG_MOD(extack,
 					   "Diet-ESP: too many inbound compressed-header SAs for this destination address");
 			goto refuse;
 		}
-		if (!xtfs_eec_same_key(e, net, family, &x->id.daddr, &x->mark) ||
+		if (!xtfs_marks_overlap(&e->mark, &x->mark) ||
 		    e->x->km.state == XFRM_STATE_DEAD || e->spi == n->spi)
 			continue;
 		if (xtfs_eec_starts(e, n->spi) || xtfs_eec_starts(n, e->spi)) {
@@ -607,8 +646,7 @@ static bool xtfs_diet_seq_of(struct xfrm_state *x, const u8 *hdr, u64 *seq)
 		top = x->replay_esn->seq;
 	else
 		top = x->replay.seq;
-	win = x->replay_esn ? x->replay_esn->replay_window :
-			      x->props.replay_window;
+	win = xtfs_replay_win(x);
 	spin_unlock(&x->lock);
 	/*
 	 * XFRM_MSG_NEWAE may have changed the window since xtfs_diet_check():
@@ -706,8 +744,7 @@ static int xtfs_diet_rcv(struct sk_buff *skb, u16 family, int encap_type)
 	h = xtfs_eec_hash(net, family, daddr);
 	rcu_read_lock();
 	hash_for_each_possible_rcu(xtfs_eec_table, e, node, h) {
-		if (!net_eq(read_pnet(&e->net), net) || e->family != family ||
-		    !xfrm_addr_equal(&e->daddr, daddr, family) ||
+		if (!xtfs_eec_same_dst(e, net, family, daddr) ||
 		    (mark & e->mark.m) != e->mark.v ||
 		    ((u64)word >> (32 - e->spi_lsb)) !=
 		    xtfs_diet_prefix(e->spi_lsb, e->spi, e->spi_lsb))
