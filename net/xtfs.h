@@ -146,6 +146,35 @@ struct xtfs_rx_cb {
 struct xtfs_sa;
 
 /**
+ * struct xtfs_outer - outer IP header fields of an outgoing packet
+ * @proto: protocol (next header) field, which ESP moves into its trailer
+ * @ds: DS field
+ * @df: DF bit (IPv4 outer)
+ * @flow_set: @flow replaces the stack's choice
+ * @flow: IPv4 Identification (low 16 bits) or IPv6 flow label (20 bits)
+ */
+struct xtfs_outer {
+	u8	proto;
+	u8	ds;
+	bool	df;
+	bool	flow_set;
+	u32	flow;
+};
+
+/**
+ * struct xtfs_iipc_outer - what IIPC decompression reads of the outer
+ *	header (xtfs_iipc.c)
+ * @ds: DS field
+ * @ttl: TTL or hop limit
+ * @flow: IPv4 Identification or IPv6 flow label
+ */
+struct xtfs_iipc_outer {
+	u8	ds;
+	u8	ttl;
+	u32	flow;
+};
+
+/**
  * struct xtfs_payload_ops - a payload format: what the ESP payloads of an
  *	SA carry (Documentation/xtfs.rst, "Tunnel payload")
  * @hdr_len: octets of its header at the start of each ESP payload
@@ -157,8 +186,10 @@ struct xtfs_sa;
  *	-EINPROGRESS: the packet is consumed
  * @inner_mtu: the inner MTU for an outer path MTU
  *	(xfrm_mode_cbs::get_inner_mtu)
- * @outer_fields: the outer header's protocol, DS field and DF bit for an
- *	outgoing packet (xtfs_prepare_output())
+ * @outer_fields: the outer header's fields for an outgoing packet
+ *	(xtfs_prepare_output()), the ESP payload put in its final form
+ *	first: an IIPC SA compresses the inner header there. Returns 0 or
+ *	an error; the core then drops the packet
  * @nexthdr: the ESP next header a Diet-ESP SA that does not send it
  *	implies: 144 (AGGFRAG), or 0 for 4 or 41 by the inner packet's IP
  *	version (xtfs_esp_open())
@@ -172,12 +203,55 @@ struct xtfs_payload_ops {
 			u32 space);
 	int	(*input)(struct xtfs_sa *sa, struct sk_buff *skb);
 	u32	(*inner_mtu)(struct xtfs_sa *sa, int outer_mtu);
-	void	(*outer_fields)(struct xfrm_state *x, struct sk_buff *skb,
-				u8 *proto, u8 *ds, bool *df);
+	int	(*outer_fields)(struct xfrm_state *x, struct sk_buff *skb,
+				struct xtfs_outer *o);
 	u8	nexthdr;
 };
 
 struct xtfs_eec;
+
+/**
+ * struct xtfs_iipc - a Diet-ESP inner IP compression rule
+ *	(draft-ietf-ipsecme-diet-esp-07 sections 4.2 and 5.1,
+ *	Documentation/xtfs.rst "IIPC")
+ * @on: the SA compresses its inner packets by this rule
+ * @version: 4 or 6, ts_ip_version
+ * @proto: ts_proto, 0 for any
+ * @dscp: dscp_cda, an &enum xtfs_iipc_cda
+ * @ecn: ecn_cda
+ * @fl: flow_label_cda, also for the IPv4 Identification
+ * @rule_id: each packet starts with the RuleID octet
+ * @src_len: bits of @src that every inner source address has:
+ *	msb(ts_ip_src_start, ts_ip_src_end)
+ * @dst_len: likewise for @dst
+ * @sport_len: bits of @sport every source port has (UDP, TCP)
+ * @dport_len: likewise for @dport
+ * @dscp_n: values in @dscp_list
+ * @sport: source port, its low 16 - @sport_len bits 0
+ * @dport: destination port, likewise
+ * @src: source address, bits past @src_len 0
+ * @dst: destination address, likewise
+ * @dscp_list: dscp_list, sent as the index into it
+ */
+struct xtfs_iipc {
+	bool		on;
+	u8		version;
+	u8		proto;
+	u8		dscp;
+	u8		ecn;
+	u8		fl;
+	bool		rule_id;
+	u8		src_len;
+	u8		dst_len;
+	u8		sport_len;
+	u8		dport_len;
+	u8		dscp_n;
+	u16		sport;
+	u16		dport;
+	struct in6_addr	src;
+	struct in6_addr	dst;
+	u8		dscp_list[XTFS_IIPC_DSCP_MAX];
+};
 
 /**
  * struct xtfs_diet - the ESP wire format of an SA of xtfs's ESP engine:
@@ -241,6 +315,7 @@ struct xtfs_diet {
  * @iiv: the AEAD of the extended ESP engine when the SA uses implicit IV
  *	(@iiv.tfm set before the SA is visible, then constant)
  * @diet: the ESP header and trailer format (constant once visible)
+ * @iipc: the inner header compression rule (constant once visible)
  * @cnt: counters, see &enum xtfs_counter
  * @xn: the list of its namespace's SAs it is in (xtfs_main.c)
  * @node: its entry there
@@ -275,6 +350,7 @@ struct xtfs_sa {
 
 	struct xtfs_iiv		iiv;
 	struct xtfs_diet	diet;
+	struct xtfs_iipc	iipc;
 
 	atomic64_t		cnt[XTFS_CNT_MAX];
 };
@@ -325,14 +401,16 @@ void xtfs_sa_free(struct xfrm_state *x);
  * @sn_lsb: Diet-ESP sequence number bits sent
  * @trailer: Diet-ESP trailer, an &enum xtfs_trailer
  * @align: Diet-ESP alignment in bits
+ * @iipc: Diet-ESP inner header compression rule (@iipc.on: there is one)
  */
 struct xtfs_settings {
-	u32	iiv;
-	u8	payload;
-	u8	spi_lsb;
-	u8	sn_lsb;
-	u8	trailer;
-	u8	align;
+	u32			iiv;
+	u8			payload;
+	u8			spi_lsb;
+	u8			sn_lsb;
+	u8			trailer;
+	u8			align;
+	struct xtfs_iipc	iipc;
 };
 
 /* xtfs_netlink.c */
@@ -394,10 +472,10 @@ int xtfs_tunnel_send(struct xtfs_sa *sa, struct sock *sk,
 		     struct sk_buff *skb, u32 space);
 u32 xtfs_aggfrag_inner_mtu(struct xtfs_sa *sa, int outer_mtu);
 u32 xtfs_tunnel_inner_mtu(struct xtfs_sa *sa, int outer_mtu);
-void xtfs_aggfrag_fields(struct xfrm_state *x, struct sk_buff *skb,
-			 u8 *proto, u8 *ds, bool *df);
-void xtfs_tunnel_fields(struct xfrm_state *x, struct sk_buff *skb,
-			u8 *proto, u8 *ds, bool *df);
+int xtfs_aggfrag_fields(struct xfrm_state *x, struct sk_buff *skb,
+			struct xtfs_outer *o);
+int xtfs_tunnel_fields(struct xfrm_state *x, struct sk_buff *skb,
+		       struct xtfs_outer *o);
 u32 xtfs_get_inner_mtu(struct xfrm_state *x, int outer_mtu);
 u32 xtfs_payload_space(struct xfrm_state *x, u32 outer_size);
 u32 xtfs_min_pkt_size(struct xfrm_state *x);
@@ -409,6 +487,21 @@ void xtfs_output_flush_dev(struct xtfs_sa *sa, const struct net_device *dev);
 int xtfs_input(struct xfrm_state *x, struct sk_buff *skb);
 int xtfs_aggfrag_input(struct xtfs_sa *sa, struct sk_buff *skb);
 int xtfs_tunnel_input(struct xtfs_sa *sa, struct sk_buff *skb);
+int xtfs_tunnel_deliver(struct xtfs_sa *sa, struct sk_buff *skb, u8 ver,
+			u8 outer_ds, const u8 *mac);
+
+/* xtfs_iipc.c: Diet-ESP inner IP compression */
+extern const struct nla_policy xtfs_iipc_policy[XTFS_A_IIPC_MAX + 1];
+int xtfs_iipc_parse(const struct nlattr *nest, struct xtfs_iipc *r,
+		    struct netlink_ext_ack *extack);
+int xtfs_iipc_put(struct sk_buff *skb, const struct xtfs_iipc *r);
+int xtfs_iipc_bind(struct xfrm_state *x, struct xtfs_sa *sa,
+		   const struct xtfs_settings *set,
+		   struct netlink_ext_ack *extack);
+int xtfs_iipc_fields(struct xfrm_state *x, struct sk_buff *skb,
+		     struct xtfs_outer *o);
+int xtfs_iipc_input(struct xtfs_sa *sa, struct sk_buff *skb);
+u32 xtfs_iipc_inner_mtu(struct xtfs_sa *sa, int outer_mtu);
 int xtfs_input_init(struct xtfs_sa *sa, gfp_t gfp);
 void xtfs_input_destroy(struct xtfs_sa *sa);
 void xtfs_reasm_reset(struct xtfs_sa *sa, struct xtfs_reasm *r);
@@ -434,6 +527,9 @@ void xtfs_rx_seq(struct xtfs_sa *sa, struct sk_buff *skb, u64 seq,
 		 ktime_t now, struct sk_buff_head *out);
 ktime_t xtfs_rx_expire(struct xtfs_sa *sa, ktime_t now,
 		       struct sk_buff_head *out);
+int xtfs_iipc_encode(const struct xtfs_iipc *r, struct sk_buff *skb);
+int xtfs_iipc_decode(const struct xtfs_iipc *r, struct sk_buff *skb,
+		     const struct xtfs_iipc_outer *ou, unsigned int room);
 #endif
 
 #endif /* _XTFS_H */

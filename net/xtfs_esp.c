@@ -461,7 +461,8 @@ static int xtfs_esp_type_output(struct xfrm_state *x, struct sk_buff *skb)
  * which is also the transport header. RFC 4303 section 2.5: pad length,
  * then next header; a Diet-ESP SA may send the pad length alone or
  * neither, the next header then the one its payload format implies
- * (draft-ietf-ipsecme-diet-esp-07 section 5.2).
+ * (draft-ietf-ipsecme-diet-esp-07 section 5.2): 144, the inner packet's
+ * IP version, or with IIPC the rule's.
  *
  * Return: the next header, -EBADMSG when the ICV does not verify, or
  * another negative error for a malformed packet.
@@ -494,6 +495,9 @@ static int xtfs_esp_open(struct xtfs_sa *sa, struct sk_buff *skb, u64 seq)
 	if (trl == 2)
 		return tail[1];
 	nexthdr = sa->pl->nexthdr;
+	/* IIPC: the rule's IP version (xtfs_iipc_input() checks). */
+	if (!nexthdr && sa->iipc.on)
+		nexthdr = sa->iipc.version == 4 ? IPPROTO_IPIP : IPPROTO_IPV6;
 	if (!nexthdr && skb_copy_bits(skb, 0, tail, 1) == 0)
 		nexthdr = tail[0] >> 4 == 4 ? IPPROTO_IPIP :
 			  tail[0] >> 4 == 6 ? IPPROTO_IPV6 : 0;

@@ -796,23 +796,93 @@ static enum hrtimer_restart xtfs_drop_timer_fn(struct hrtimer *t)
 }
 
 /**
+ * xtfs_tunnel_mac() - put the link header back in front of an inner packet
+ * @skb: the inner packet, data and network header at its IP header,
+ *	@skb->protocol set
+ * @mac: the link header the outer packet arrived with (@skb->mac_len
+ *	octets), or NULL when it is still in place in front of the outer
+ *	header
+ *
+ * As tunnel mode does (xfrm4_remove_tunnel_encap()): packet taps on the
+ * device then see the inner packet in a frame of the device's kind, its
+ * protocol field the inner packet's. Without a link header, or without
+ * room for it, the packet has none.
+ */
+static void xtfs_tunnel_mac(struct sk_buff *skb, const u8 *mac)
+{
+	if (!skb_mac_header_was_set(skb) || !skb->mac_len ||
+	    skb_headroom(skb) < skb->mac_len) {
+		skb_reset_mac_header(skb);
+		skb->mac_len = 0;
+		return;
+	}
+	if (mac) {
+		skb_set_mac_header(skb, -skb->mac_len);
+		memcpy(skb_mac_header(skb), mac, skb->mac_len);
+	} else {
+		skb_mac_header_rebuild(skb);
+	}
+	eth_hdr(skb)->h_proto = skb->protocol;
+}
+
+/**
+ * xtfs_tunnel_deliver() - hand on one inner packet carried whole
+ * @sa: the SA state
+ * @skb: the inner packet, data at its IP header, which is writable
+ * @ver: its IP version, 4 or 6, already checked
+ * @outer_ds: the DS field of the outer header it arrived in
+ * @mac: the link header it arrived with, or NULL when it is still in
+ *	place (xtfs_tunnel_mac())
+ *
+ * As tunnel mode does (RFC 6040): an outer CE mark goes onto an
+ * ECN-capable inner packet unless the SA says noecn; the inner DS field
+ * stays as it is. The packet then leaves as the inner packets of AGGFRAG
+ * payloads do.
+ *
+ * Return: -EINPROGRESS, the packet is consumed.
+ */
+int xtfs_tunnel_deliver(struct xtfs_sa *sa, struct sk_buff *skb, u8 ver,
+			u8 outer_ds, const u8 *mac)
+{
+	struct sk_buff_head out;
+
+	skb_reset_network_header(skb);
+	skb_reset_transport_header(skb);
+	skb->protocol = ver == 4 ? htons(ETH_P_IP) : htons(ETH_P_IPV6);
+	xtfs_tunnel_mac(skb, mac);
+	if (INET_ECN_is_ce(outer_ds) &&
+	    !(sa->x->props.flags & XFRM_STATE_NOECN)) {
+		if (ver == 4)
+			IP_ECN_set_ce(ip_hdr(skb));
+		else
+			IP6_ECN_set_ce(skb, ipv6_hdr(skb));
+	}
+	skb_dst_drop(skb);
+	skb->ip_summed = CHECKSUM_NONE;
+	skb->pkt_type = PACKET_HOST;
+	/* xtfs_deliver() drops a device reference, as for reassembled ones. */
+	dev_hold(skb->dev);
+	__skb_queue_head_init(&out);
+	__skb_queue_tail(&out, skb);
+	xtfs_deliver(sa, &out);
+	return -EINPROGRESS;
+}
+
+/**
  * xtfs_tunnel_input() - hand on the inner packet of an ESP packet of an SA
  *	with the tunnel payload
  * @sa: the SA state
  * @skb: the decrypted ESP payload, network header still at the outer IP
  *	header
  *
- * The payload must be one IPv4 (next header 4) or IPv6 (41) packet. As
- * tunnel mode does (RFC 6040): an outer CE mark goes onto an ECN-capable
- * inner packet unless the SA says noecn; the inner DS field stays as it
- * is. The packet then leaves as the inner packets of AGGFRAG payloads do.
+ * The payload must be one IPv4 (next header 4) or IPv6 (41) packet; it
+ * goes on through xtfs_tunnel_deliver().
  *
  * Return: -EINPROGRESS, the packet is consumed.
  */
 int xtfs_tunnel_input(struct xtfs_sa *sa, struct sk_buff *skb)
 {
 	u8 proto = XFRM_MODE_SKB_CB(skb)->protocol, outer_ds, ver;
-	struct sk_buff_head out;
 	unsigned int hlen;
 
 	if (proto == IPPROTO_IPIP) {
@@ -830,27 +900,7 @@ int xtfs_tunnel_input(struct xtfs_sa *sa, struct sk_buff *skb)
 	outer_ds = sa->x->props.family == AF_INET ?
 		   ipv4_get_dsfield(ip_hdr(skb)) :
 		   ipv6_get_dsfield(ipv6_hdr(skb));
-
-	skb_reset_network_header(skb);
-	skb_reset_transport_header(skb);
-	skb_reset_mac_header(skb);
-	skb->protocol = ver == 4 ? htons(ETH_P_IP) : htons(ETH_P_IPV6);
-	if (INET_ECN_is_ce(outer_ds) &&
-	    !(sa->x->props.flags & XFRM_STATE_NOECN)) {
-		if (ver == 4)
-			IP_ECN_set_ce(ip_hdr(skb));
-		else
-			IP6_ECN_set_ce(skb, ipv6_hdr(skb));
-	}
-	skb_dst_drop(skb);
-	skb->ip_summed = CHECKSUM_NONE;
-	skb->pkt_type = PACKET_HOST;
-	/* xtfs_deliver() drops a device reference, as for reassembled ones. */
-	dev_hold(skb->dev);
-	__skb_queue_head_init(&out);
-	__skb_queue_tail(&out, skb);
-	xtfs_deliver(sa, &out);
-	return -EINPROGRESS;
+	return xtfs_tunnel_deliver(sa, skb, ver, outer_ds, NULL);
 
 bad:
 	xtfs_inc(sa, XTFS_CNT_DROP_BAD_HDR, 1);

@@ -140,18 +140,34 @@ static const struct xtfs_payload_ops xtfs_tunnel_ops = {
 	.nexthdr	= 0,	/* 4 or 41: the inner packet's */
 };
 
+/*
+ * The tunnel payload with Diet-ESP inner IP compression: its header is
+ * the room for the RuleID octet in front of an inner packet sent as it is.
+ */
+static const struct xtfs_payload_ops xtfs_iipc_ops = {
+	.hdr_len	= 1,
+	.whole		= true,
+	.send		= xtfs_tunnel_send,
+	.input		= xtfs_iipc_input,
+	.inner_mtu	= xtfs_iipc_inner_mtu,
+	.outer_fields	= xtfs_iipc_fields,
+	.nexthdr	= 0,	/* the rule's IP version (xtfs_esp_open()) */
+};
+
 /**
  * xtfs_payload_ops_of() - the operations of a payload format
  * @payload: an &enum xtfs_payload value
+ * @iipc: the SA compresses inner headers (tunnel payload only)
  *
  * The one place a payload format is told apart.
  *
  * Return: its operations.
  */
-static const struct xtfs_payload_ops *xtfs_payload_ops_of(u8 payload)
+static const struct xtfs_payload_ops *
+xtfs_payload_ops_of(u8 payload, bool iipc)
 {
 	if (payload == XTFS_PAYLOAD_TUNNEL)
-		return &xtfs_tunnel_ops;
+		return iipc ? &xtfs_iipc_ops : &xtfs_tunnel_ops;
 	return &xtfs_aggfrag_ops;
 }
 
@@ -211,7 +227,7 @@ static int xtfs_sa_attach(struct xfrm_state *x, const struct xtfs_config *cfg)
 		return -ENOMEM;
 	sa->x = x;
 	sa->cfg = cfg ? *cfg : xtfs_default_cfg;
-	sa->pl = xtfs_payload_ops_of(sa->cfg.payload);
+	sa->pl = xtfs_payload_ops_of(sa->cfg.payload, false);
 	for (i = 0; i < XTFS_CNT_MAX; i++)
 		atomic64_set(&sa->cnt[i], 0);
 	xtfs_output_init(sa);
@@ -346,7 +362,12 @@ static int xtfs_settings_apply(struct net *net, struct xfrm_state *x,
 			return -EINVAL;
 		}
 		sa->cfg.payload = XTFS_PAYLOAD_TUNNEL;
-		sa->pl = xtfs_payload_ops_of(sa->cfg.payload);
+		sa->pl = xtfs_payload_ops_of(sa->cfg.payload, set.iipc.on);
+	}
+	if (set.iipc.on) {
+		err = xtfs_iipc_bind(x, sa, &set, extack);
+		if (err)
+			return err;
 	}
 	err = xtfs_diet_check_whole(x, &set, extack);
 	if (err)

@@ -53,6 +53,7 @@ static const struct nla_policy xtfs_sa_get_do_policy[XTFS_A_SA_MAX + 1] = {
 	[XTFS_A_SA_SN_LSB]	= XTFS_REJECT("SA Diet-ESP settings are reply-only"),
 	[XTFS_A_SA_TRAILER]	= XTFS_REJECT("SA Diet-ESP settings are reply-only"),
 	[XTFS_A_SA_ALIGN]	= XTFS_REJECT("SA Diet-ESP settings are reply-only"),
+	[XTFS_A_SA_IIPC]	= XTFS_REJECT("SA Diet-ESP settings are reply-only"),
 };
 
 /* Request policy of XTFS_CMD_SA_STAGE: an identity and the settings. */
@@ -71,6 +72,7 @@ static const struct nla_policy xtfs_sa_stage_policy[XTFS_A_SA_MAX + 1] = {
 	[XTFS_A_SA_SN_LSB]	= NLA_POLICY_MAX(NLA_U8, XTFS_DIET_LSB_FULL),
 	[XTFS_A_SA_TRAILER]	= NLA_POLICY_MAX(NLA_U8, XTFS_TRAILER_OPTIONAL),
 	[XTFS_A_SA_ALIGN]	= NLA_POLICY_RANGE(NLA_U8, 8, 64),
+	[XTFS_A_SA_IIPC]	= NLA_POLICY_NESTED(xtfs_iipc_policy),
 };
 
 /* Request policy of XTFS_CMD_SA_GET (dump): no attribute is accepted. */
@@ -89,6 +91,7 @@ static const struct nla_policy xtfs_sa_get_dump_policy[XTFS_A_SA_MAX + 1] = {
 	[XTFS_A_SA_SN_LSB]	= XTFS_DUMP_NO_ATTR,
 	[XTFS_A_SA_TRAILER]	= XTFS_DUMP_NO_ATTR,
 	[XTFS_A_SA_ALIGN]	= XTFS_DUMP_NO_ATTR,
+	[XTFS_A_SA_IIPC]	= XTFS_DUMP_NO_ATTR,
 };
 
 static struct genl_family xtfs_genl_family;
@@ -164,6 +167,8 @@ static int xtfs_sa_fill(struct sk_buff *skb, const struct xfrm_state *x,
 	     nla_put_u8(skb, XTFS_A_SA_SN_LSB, sa->diet.sn_lsb) ||
 	     nla_put_u8(skb, XTFS_A_SA_TRAILER, sa->diet.trailer) ||
 	     nla_put_u8(skb, XTFS_A_SA_ALIGN, sa->diet.align * 8)))
+		return -EMSGSIZE;
+	if (sa->iipc.on && xtfs_iipc_put(skb, &sa->iipc))
 		return -EMSGSIZE;
 
 	nest = nla_nest_start(skb, XTFS_A_SA_STATS);
@@ -683,6 +688,7 @@ static int xtfs_stage_diet_check(struct genl_info *info)
 static int xtfs_sa_stage_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct xtfs_stage_net *sn = xtfs_stage_net(genl_info_net(info));
+	struct xtfs_iipc iipc = {};
 	struct xtfs_stage *e;
 	struct xtfs_sa_id id;
 	int err;
@@ -693,11 +699,26 @@ static int xtfs_sa_stage_doit(struct sk_buff *skb, struct genl_info *info)
 	err = xtfs_stage_diet_check(info);
 	if (err)
 		return err;
+	if (info->attrs[XTFS_A_SA_IIPC]) {
+		if (nla_get_u8_default(info->attrs[XTFS_A_SA_PAYLOAD],
+				       XTFS_PAYLOAD_AGGFRAG) !=
+		    XTFS_PAYLOAD_TUNNEL) {
+			NL_SET_BAD_ATTR(info->extack,
+					info->attrs[XTFS_A_SA_IIPC]);
+			NL_SET_ERR_MSG_MOD(info->extack,
+					   "Diet-ESP IIPC compresses one inner packet per ESP packet: it needs the tunnel payload (XTFS_A_SA_PAYLOAD)");
+			return -EINVAL;
+		}
+		err = xtfs_iipc_parse(info->attrs[XTFS_A_SA_IIPC], &iipc,
+				      info->extack);
+		if (err)
+			return err;
+	}
 
 	mutex_lock(&sn->lock);
 	e = xtfs_stage_find(sn, &id);
 	if (!info->attrs[XTFS_A_SA_IIV] && !info->attrs[XTFS_A_SA_PAYLOAD] &&
-	    !xtfs_stage_diet(info->attrs)) {
+	    !xtfs_stage_diet(info->attrs) && !iipc.on) {
 		if (e)
 			xtfs_stage_free(sn, e);
 		goto out;
@@ -721,6 +742,7 @@ static int xtfs_sa_stage_doit(struct sk_buff *skb, struct genl_info *info)
 					    XTFS_TRAILER_MANDATORY);
 	e->set.align = nla_get_u8_default(info->attrs[XTFS_A_SA_ALIGN],
 					  XTFS_DIET_ALIGN_DEF);
+	e->set.iipc = iipc;
 out:
 	mutex_unlock(&sn->lock);
 	return err;

@@ -815,54 +815,59 @@ drop_err:
  *	with the tunnel payload
  * @x: the SA
  * @skb: the inner packet, data and network header at its IP header
- * @proto: out, the outer protocol field: 4 or 41
- * @ds: out, the outer DS field
- * @df: out, the outer DF bit (IPv4 outer)
+ * @o: out, the fields: protocol 4 or 41, DS field, DF bit
  *
  * As tunnel mode builds them (RFC 4301 section 5.1.2.1): the DSCP copied
  * unless the SA says not to, ECN encapsulated (RFC 6040) unless the SA
  * says noecn, DF copied from an IPv4 inner packet and set for IPv6 (no
  * DF at all with nopmtudisc).
+ *
+ * Return: 0.
  */
-void xtfs_tunnel_fields(struct xfrm_state *x, struct sk_buff *skb,
-			u8 *proto, u8 *ds, bool *df)
+int xtfs_tunnel_fields(struct xfrm_state *x, struct sk_buff *skb,
+		       struct xtfs_outer *o)
 {
 	u8 inner;
 
+	memset(o, 0, sizeof(*o));
 	if (ip_hdr(skb)->version == 4) {
-		*proto = IPPROTO_IPIP;
+		o->proto = IPPROTO_IPIP;
 		inner = ipv4_get_dsfield(ip_hdr(skb));
-		*df = ip_hdr(skb)->frag_off & htons(IP_DF);
+		o->df = ip_hdr(skb)->frag_off & htons(IP_DF);
 	} else {
-		*proto = IPPROTO_IPV6;
+		o->proto = IPPROTO_IPV6;
 		inner = ipv6_get_dsfield(ipv6_hdr(skb));
-		*df = true;
+		o->df = true;
 	}
-	*ds = inner;
+	o->ds = inner;
 	if (x->props.extra_flags & XFRM_SA_XFLAG_DONT_ENCAP_DSCP)
-		*ds &= INET_ECN_MASK;
-	*ds = INET_ECN_encapsulate(*ds, inner);
+		o->ds &= INET_ECN_MASK;
+	o->ds = INET_ECN_encapsulate(o->ds, inner);
 	if (x->props.flags & XFRM_STATE_NOECN)
-		*ds &= ~INET_ECN_MASK;
+		o->ds &= ~INET_ECN_MASK;
 	if (x->props.flags & XFRM_STATE_NOPMTUDISC)
-		*df = false;
+		o->df = false;
+	return 0;
 }
 
 /**
  * xtfs_aggfrag_fields() - outer header fields of an AGGFRAG payload
  * @x: the SA
  * @skb: the outer packet (unused: no inner header to copy from)
- * @proto: out, AGGFRAG_PAYLOAD (RFC 9347 section 6.1)
- * @ds: out, 0: the DS field is not copied and ECN is not mapped (RFC 9347
- *	sections 2.2.5.2 and 2.2.5.3)
- * @df: out, set unless the SA says nopmtudisc
+ * @o: out, the fields: protocol AGGFRAG_PAYLOAD (RFC 9347 section 6.1),
+ *	DS field 0 (the DS field is not copied and ECN is not mapped, RFC
+ *	9347 sections 2.2.5.2 and 2.2.5.3), DF set unless the SA says
+ *	nopmtudisc
+ *
+ * Return: 0.
  */
-void xtfs_aggfrag_fields(struct xfrm_state *x, struct sk_buff *skb,
-			 u8 *proto, u8 *ds, bool *df)
+int xtfs_aggfrag_fields(struct xfrm_state *x, struct sk_buff *skb,
+			struct xtfs_outer *o)
 {
-	*proto = IPPROTO_AGGFRAG;
-	*ds = 0;
-	*df = !(x->props.flags & XFRM_STATE_NOPMTUDISC);
+	memset(o, 0, sizeof(*o));
+	o->proto = IPPROTO_AGGFRAG;
+	o->df = !(x->props.flags & XFRM_STATE_NOPMTUDISC);
+	return 0;
 }
 
 /**
@@ -876,20 +881,24 @@ void xtfs_aggfrag_fields(struct xfrm_state *x, struct sk_buff *skb,
  * network header at the outer IP header, the transport header at the ESP
  * header and the mac header at the protocol field, which carries
  * AGGFRAG_PAYLOAD (RFC 9347 section 6.1), or 4 or 41 with the tunnel
- * payload, for ESP to move into the ESP next header field. That and the
- * DS field and DF bit come from the payload format
- * (xtfs_aggfrag_fields(), xtfs_tunnel_fields()).
+ * payload, for ESP to move into the ESP next header field. That, the
+ * DS field, the DF bit and, where the payload format says so, the IPv4
+ * Identification or IPv6 flow label come from the payload format
+ * (xtfs_aggfrag_fields(), xtfs_tunnel_fields(), xtfs_iipc_fields()).
  *
- * Return: 0, or -EAFNOSUPPORT for an SA family other than IPv4 or IPv6.
+ * Return: 0, the payload format's error, or -EAFNOSUPPORT for an SA
+ * family other than IPv4 or IPv6.
  */
 int xtfs_prepare_output(struct xfrm_state *x, struct sk_buff *skb)
 {
 	struct xtfs_sa *sa = x->mode_data;
 	struct dst_entry *dst = skb_dst(skb);
-	u8 proto, ds;
-	bool df;
+	struct xtfs_outer o;
+	int err;
 
-	sa->pl->outer_fields(x, skb, &proto, &ds, &df);
+	err = sa->pl->outer_fields(x, skb, &o);
+	if (err)
+		return err;
 	skb_set_network_header(skb, -sa->outer_len);
 	if (x->props.family == AF_INET) {
 		struct iphdr *iph = ip_hdr(skb);
@@ -899,13 +908,16 @@ int xtfs_prepare_output(struct xfrm_state *x, struct sk_buff *skb)
 		skb->transport_header = skb->network_header + sizeof(*iph);
 		iph->version = 4;
 		iph->ihl = 5;
-		iph->tos = ds;
-		iph->frag_off = df ? htons(IP_DF) : 0;
+		iph->tos = o.ds;
+		iph->frag_off = o.df ? htons(IP_DF) : 0;
 		iph->ttl = ip4_dst_hoplimit(xfrm_dst_child(dst));
-		iph->protocol = proto;
+		iph->protocol = o.proto;
 		iph->saddr = x->props.saddr.a4;
 		iph->daddr = x->id.daddr.a4;
-		ip_select_ident(dev_net(dst->dev), skb, NULL);
+		if (o.flow_set)
+			iph->id = htons(o.flow & 0xffff);
+		else
+			ip_select_ident(dev_net(dst->dev), skb, NULL);
 		skb->protocol = htons(ETH_P_IP);
 		return 0;
 	}
@@ -915,8 +927,9 @@ int xtfs_prepare_output(struct xfrm_state *x, struct sk_buff *skb)
 		skb->mac_header = skb->network_header +
 				  offsetof(struct ipv6hdr, nexthdr);
 		skb->transport_header = skb->network_header + sizeof(*ip6h);
-		ip6_flow_hdr(ip6h, ds, 0);
-		ip6h->nexthdr = proto;
+		ip6_flow_hdr(ip6h, o.ds,
+			     htonl(o.flow_set ? o.flow & 0xfffff : 0));
+		ip6h->nexthdr = o.proto;
 		ip6h->hop_limit = ip6_dst_hoplimit(xfrm_dst_child(dst));
 		ip6h->saddr = x->props.saddr.in6;
 		ip6h->daddr = x->id.daddr.in6;

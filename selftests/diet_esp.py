@@ -99,6 +99,7 @@ from cryptography.hazmat.primitives.ciphers.aead import (  # noqa: E402
     AESCCM, AESGCM, ChaCha20Poly1305)
 
 import esp_iiv  # noqa: E402
+import iipc  # noqa: E402
 import pcap_esp  # noqa: E402
 from esp_iiv import (LOW, NH_AGGFRAG, NH_IPV4, NH_IPV6,  # noqa: E402
                      OpenError)
@@ -138,7 +139,8 @@ class DietSa:
 
     # pylint: disable-next=too-many-arguments
     def __init__(self, alg, key, spi, esn=False, spi_lsb=32, sn_lsb=32,
-                 trailer="mandatory", align=32, payload="aggfrag"):
+                 trailer="mandatory", align=32, payload="aggfrag",
+                 rule=None):
         check_settings(spi_lsb, sn_lsb, trailer, align)
         if payload not in PAYLOADS:
             raise ValueError("payload %s" % payload)
@@ -158,6 +160,8 @@ class DietSa:
         else:
             self.aead = ChaCha20Poly1305(ck)
         self.hlen = (spi_lsb + sn_lsb) // 8
+        # An iipc.Rule: tunnel payloads compressed by it (section 5.1).
+        self.rule = rule
 
     # --- the pieces ---------------------------------------------------
 
@@ -205,6 +209,11 @@ class DietSa:
         if self.payload == "aggfrag":
             return NH_AGGFRAG
         kind = payload[0] >> 4 if payload else None
+        if self.rule and not (self.rule.rule_id and payload and
+                              payload[0] == 0):
+            kind = self.rule.version
+        elif self.rule and len(payload) > 1:
+            kind = payload[1] >> 4      # RuleID 0: the packet's own
         if kind == 4:
             return NH_IPV4
         if kind == 6:
@@ -309,9 +318,10 @@ def open_stream(dsa, esps, window, top=0):
 
 
 def read_sa(path, src, dst, udp=None):
-    """[(IP header octets, IP total length, ESP octets)] of the packets
-    from src to dst in pcap path: IP protocol 50, or the UDP datagrams to
-    port udp without non-ESP markers. Lengths without the UDP header."""
+    """[(IP header octets, IP total length, ESP octets, IP header)] of the
+    packets from src to dst in pcap path: IP protocol 50, or the UDP
+    datagrams to port udp without non-ESP markers. Lengths without the
+    UDP header."""
     out = []
     for hlen, proto, ip in pcap_esp.ip_raw(path):
         if proto != (17 if udp else 50) or esp_iiv.ip_addrs(ip) != (src, dst):
@@ -331,15 +341,39 @@ def read_sa(path, src, dst, udp=None):
             tot -= 8
         else:
             esp = ip[hlen:]
-        out.append((hlen, tot, esp))
+        out.append((hlen, tot, esp, bytes(ip[:hlen])))
     return out
 
 
 def sa_from_args(args):
     """The DietSa of the SA options."""
+    rule = iipc.Rule(args.iipc) if args.iipc else None
+    if rule and args.payload != "tunnel":
+        raise ValueError("--iipc needs --payload tunnel")
     return DietSa(args.alg, esp_iiv.parse_key(args.alg, args.key), args.spi,
                   args.esn, args.spi_lsb, args.sn_lsb, args.trailer,
-                  args.align, args.payload)
+                  args.align, args.payload, rule)
+
+
+def outer_of(hdr):
+    """What IIPC reads of an outer IP header: DS field, TTL, flow."""
+    f = iipc.parse_ip(hdr + bytes(40))
+    return {"ds": f["ds"], "ttl": f["ttl"], "flow": f["flow"]}
+
+
+def decompress_opened(dsa, opened, hdrs):
+    """The opened records with their payloads decompressed by the SA's
+    IIPC rule (the outer header of each from hdrs, by ESP octets); the
+    next header becomes the rebuilt packet's. Malformed: OpenError."""
+    out = []
+    for sn, _, payload, esp in opened:
+        try:
+            pkt = iipc.decompress(dsa.rule, payload, outer_of(hdrs[esp]))
+        except iipc.Malformed as e:
+            raise OpenError("SN %d: IIPC: %s" % (sn, e)) from e
+        out.append((sn, NH_IPV6 if pkt and pkt[0] >> 4 == 6 else NH_IPV4,
+                    pkt, esp))
+    return out
 
 
 def rfc8750_len(dsa, hlen, n):
@@ -357,9 +391,10 @@ def cmd_open(args):
         print("diet_esp: SN %s does not open: %s" %
               ("-" if sn is None else "%d (0x%x)" % (sn, sn), why),
               file=sys.stderr)
-    bylen = {}
-    for hlen, tot, esp in pkts:
+    bylen, hdrs = {}, {}
+    for hlen, tot, esp, hdr in pkts:
         bylen[esp] = (hlen, tot)
+        hdrs[esp] = hdr
     sizes, saved = [], 0
     for sn, _, payload, esp in opened:
         hlen, tot = bylen[esp]
@@ -369,6 +404,15 @@ def cmd_open(args):
                                          old))
     if args.sizes:
         esp_iiv.write_lines(args.sizes, sizes)
+    if dsa.rule:
+        try:
+            opened = decompress_opened(dsa, opened, hdrs)
+        except OpenError as e:
+            print("diet_esp: %s" % e, file=sys.stderr)
+            return 1
+    if args.inners_out:
+        iipc.write_hex(args.inners_out,
+                       [r[2] for r in sorted(opened, key=lambda r: r[0])])
     packets, stats, errors = esp_iiv.inner_packets(
         [r[:3] for r in opened])
     for e in errors:
@@ -397,9 +441,41 @@ def seal_payloads(dsa, inners, frag=None):
     return [(NH_AGGFRAG, p) for p in esp_iiv.aggfrag_payloads(inners, frag)]
 
 
+def seal_iipc(dsa, args):
+    """The outer packets of the inner packets of args.inners, compressed
+    by the SA's rule; outer DS field and flow as iipc.outer_fields()."""
+    ips = []
+    for i, pkt in enumerate(iipc.read_hex(args.inners)):
+        ds, flow = iipc.outer_fields(dsa.rule, pkt)
+        payload = iipc.compress(dsa.rule, pkt)
+        nh = NH_IPV6 if pkt[0] >> 4 == 6 else NH_IPV4
+        hdr = esp_iiv.ip_header(args.outer_src, args.outer_dst, 50)
+        if ":" in args.outer_src:
+            hdr.tc, hdr.fl, hdr.hlim = ds, flow or 0, 64
+        else:
+            hdr.tos, hdr.id, hdr.ttl = ds, flow or 1, 64
+        esp = dsa.seal_esp(nh, payload, args.seq + i)
+        ips.append(bytes(hdr / esp_iiv.Raw(esp)))
+    return ips
+
+
 def cmd_seal(args):
     """The seal subcommand; returns the exit status."""
     dsa = sa_from_args(args)
+    if dsa.rule:
+        ips = seal_iipc(dsa, args)
+        if args.pcap:
+            esp_iiv.write_pcap(args.pcap, ips)
+        else:
+            pcap_esp.send_raw(ips, args.outer_dst, args.gap_us)
+        print("diet_esp: sealed %d packets (SN %d..%d)" %
+              (len(ips), args.seq, args.seq + len(ips) - 1), file=sys.stderr)
+        return 0
+    if args.inners or args.iipc:
+        raise ValueError("--inners and --iipc go together")
+    for name in ("src", "dst", "port", "count", "size", "seed"):
+        if getattr(args, name) is None:
+            raise ValueError("seal needs --%s" % name)
     datas = esp_iiv.udp_payloads(args.count, args.size, args.seed)
     inners = [esp_iiv.udp_packet(args.src, args.dst, args.sport or args.port,
                                  args.port, d) for d in datas]
@@ -772,6 +848,37 @@ def st_cli(alg, esn, tmp, linktype, combo, v6, udp):
     return None
 
 
+def st_iipc(tmp, spec, v6_outer, combo):
+    """seal (command line) crafted inner packets compressed by an IIPC
+    rule, open them: the decompressed packets are the crafted ones."""
+    spi_lsb, sn_lsb, trailer, align = combo
+    sa = ["--alg", "gcm", "--key", "0x" + esp_iiv.test_key("gcm").hex(),
+          "--spi", "0x7e5a1234", "--spi-lsb", str(spi_lsb), "--sn-lsb",
+          str(sn_lsb), "--trailer", trailer, "--align", str(align),
+          "--replay-window", "32", "--payload", "tunnel", "--iipc", spec]
+    outer = O6 if v6_outer else O4
+    inners, cap, got = (os.path.join(tmp, n) for n in ("in", "ic", "ig"))
+    rule = iipc.Rule(spec)
+    pkts = [p for p in iipc.craft(rule, 40, 5)
+            if rule.rule_id or iipc.fits(rule, p)]
+    iipc.write_hex(inners, pkts)
+    status, _, err = run_cli(
+        ["seal"] + sa + ["--outer-src", outer[0], "--outer-dst", outer[1],
+                         "--inners", inners, "--pcap", cap, "--seq", "5"])
+    if status:
+        return "seal: " + err
+    status, _, err = run_cli(["open", cap] + sa + [
+        "--outer-src", outer[0], "--outer-dst", outer[1], "--top", "4",
+        "--inners-out", got])
+    if status:
+        return "open: " + err
+    back = iipc.read_hex(got)
+    if [iipc.masked(rule, p) for p in back] != \
+            [iipc.masked(rule, p) for p in pkts]:
+        return "decompressed packets differ: " + err
+    return None
+
+
 def st_settings():
     """Settings Diet-ESP does not allow are refused."""
     key = esp_iiv.test_key("gcm")
@@ -835,6 +942,12 @@ def selftest_cases(tmp, kat_path):
                 lambda a=alg, e=esn, t=lt, c=combo, v=v6, u=udp:
                 st_cli(a, e, tmp, t, c, v, u)))
             n += 1
+    for i, spec in enumerate(iipc.RULES):
+        combo = COMBOS[i % 3 + 1]
+        tests.append(("IIPC command line round trip, outer IPv%d, %s" %
+                      (6 if i % 2 else 4, spec),
+                      lambda s=spec, v=i % 2 == 1, c=combo:
+                      st_iipc(tmp, s, v, c)))
     try:
         kats = esp_iiv.read_kats(kat_path)
     except (OSError, ValueError, AttributeError, KeyError) as e:
@@ -889,6 +1002,7 @@ def parser():
         sp.add_argument("--outer-src", required=True)
         sp.add_argument("--outer-dst", required=True)
         sp.add_argument("--udp", type=int)
+        sp.add_argument("--iipc")
 
     op = sub.add_parser("open")
     op.add_argument("pcap")
@@ -897,13 +1011,15 @@ def parser():
     op.add_argument("--sums")
     op.add_argument("--port", type=int)
     op.add_argument("--sizes")
+    op.add_argument("--inners-out")
 
     se = sub.add_parser("seal")
     sa_options(se)
+    # Required unless --inners gives the packets (checked in cmd_seal).
     for name in ("src", "dst"):
-        se.add_argument("--" + name, required=True)
+        se.add_argument("--" + name)
     for name in ("port", "count", "size", "seed"):
-        se.add_argument("--" + name, type=int, required=True)
+        se.add_argument("--" + name, type=int)
     se.add_argument("--sport", type=int)
     se.add_argument("--sums")
     se.add_argument("--seq", type=num, default=1)
@@ -911,6 +1027,7 @@ def parser():
     se.add_argument("--pcap")
     se.add_argument("--gap-us", type=int, default=0)
     se.add_argument("--tamper", action="store_true")
+    se.add_argument("--inners")
 
     ba = sub.add_parser("batch")
     ba.add_argument("file")

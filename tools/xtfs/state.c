@@ -59,6 +59,7 @@ struct sa_args {
 	struct opt_u32 spi_lsb;		/* Diet-ESP */
 	struct opt_u32 sn_lsb;
 	int trailer;			/* enum xtfs_trailer, -1: not given */
+	struct iipc_args iipc;		/* Diet-ESP IIPC rule */
 	struct opt_u32 align;		/* bits */
 };
 
@@ -198,6 +199,7 @@ static const struct kw sa_add_kw[] = {
 	KW_U32("sn-lsb", sn_lsb, XTFS_DIET_LSB_FULL),
 	KW_NAME("trailer", trailer, trailer_names),
 	KW_U32("align", align, 64),
+	{ .name = "iipc", .fn = kw_iipc, .nargs = 0, .off = SA(iipc) },
 	{ .name = NULL },
 };
 
@@ -405,6 +407,11 @@ int state_add(int argc, char **argv)
 	if (a.payload > 0)
 		ext.payload = a.payload;
 	diet_check(&a, &ext);
+	if (a.iipc.set) {
+		if (a.payload != XTFS_PAYLOAD_TUNNEL)
+			usage_error("\"iipc\" compresses one inner packet per ESP packet: it needs \"payload tunnel\"");
+		ext.iipc = &a.iipc;
+	}
 	staged = ext.iiv || ext.payload;
 
 	/* Before the NEWSA is built: both use the one request buffer. */
@@ -819,6 +826,8 @@ static void sa_print_text(const struct sa_view *v)
 	}
 	if (printed)
 		fputc('\n', out);
+	if (v->xs && v->xs->iipc.on)
+		iipc_print_text(out, &v->xs->iipc);
 	fprintf(out, "\tstats replay-window %u replay %u integrity-failed %u\n",
 		p->stats.replay_window, p->stats.replay,
 		p->stats.integrity_failed);
@@ -913,6 +922,10 @@ static void sa_print_json(const struct sa_view *v)
 	if (v->payload) {
 		iptfs_json_member(&printed);
 		jw_str("payload", v->payload);
+	}
+	if (v->xs && v->xs->iipc.on) {
+		iptfs_json_member(&printed);
+		iipc_print_json(&v->xs->iipc);
 	}
 	if (printed)
 		jw_obj_close();

@@ -51,6 +51,8 @@ static const struct {
 	[XTFS_CNT_HELD_PEAK] = { "held_peak", "held-peak" },
 	[XTFS_CNT_DROP_NO_DEV] = { "drop_no_dev", "drop-no-dev" },
 	[XTFS_CNT_IIV_SEQ_SKIPPED] = { "iiv_seq_skipped", "iiv-seq-skipped" },
+	[XTFS_CNT_IIPC_UNMATCHED] = { "iipc_unmatched", "iipc-unmatched" },
+	[XTFS_CNT_IIPC_BAD] = { "iipc_bad", "iipc-bad" },
 };
 
 static_assert(ARRAY_SIZE(counter_names) == XTFS_CNT_MAX,
@@ -63,7 +65,8 @@ static_assert(ARRAY_SIZE(counter_names) == XTFS_CNT_MAX,
 static int counter_is_out(int i)
 {
 	/* Counters appended later than the receive side's. */
-	return i < FIRST_IN_COUNTER || i == XTFS_CNT_ECN_MARKED;
+	return i < FIRST_IN_COUNTER || i == XTFS_CNT_ECN_MARKED ||
+	       i == XTFS_CNT_IIPC_UNMATCHED;
 }
 
 /* Family id of "xtfs" once resolved; 0 before. */
@@ -187,6 +190,8 @@ int sa_stage(__u16 family, const xfrm_address_t *daddr, __u32 spi,
 		nl_put_u8(nlh, XTFS_A_SA_TRAILER, ext->trailer.val);
 	if (ext && ext->align.set)
 		nl_put_u8(nlh, XTFS_A_SA_ALIGN, ext->align.val);
+	if (ext && ext->iipc)
+		iipc_put(nlh, ext->iipc);
 	return nl_talk_proto(NETLINK_GENERIC, nlh, false, NULL, NULL);
 }
 
@@ -246,6 +251,7 @@ static int sa_stats_decode(const struct nlmsghdr *nlh, struct sa_stats *s)
 		  get_u8(tb[XTFS_A_SA_SN_LSB], &s->sn_lsb) &
 		  get_u8(tb[XTFS_A_SA_TRAILER], &s->trailer) &
 		  get_u8(tb[XTFS_A_SA_ALIGN], &s->align);
+	iipc_decode(tb[XTFS_A_SA_IIPC], &s->iipc);
 	if (!tb[XTFS_A_SA_STATS] ||
 	    nl_attrs_nested(tb[XTFS_A_SA_STATS], st, XTFS_A_STATS_MAX) < 0)
 		return -1;

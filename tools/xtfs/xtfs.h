@@ -170,6 +170,48 @@ const char *fmt_prefix(char *buf, size_t len, int family,
 void fill_selector(struct xfrm_selector *sel, const struct xaddr *src,
 		   const struct xaddr *dst);
 
+/* --- iipc.c: the Diet-ESP inner IP compression rule ------------------- */
+
+/* An address range: start (its plen the full length) and end. */
+struct iipc_range {
+	struct xaddr start;
+	xfrm_address_t end;
+};
+
+/* A port range, if given. */
+struct iipc_ports {
+	bool set;
+	__u16 start, end;
+};
+
+/* The "iipc" words of "state add". */
+struct iipc_args {
+	bool set;
+	struct iipc_range src, dst;
+	struct opt_u32 proto;
+	struct iipc_ports sport, dport;
+	struct opt_u32 dscp;		/* enum xtfs_iipc_cda */
+	__u8 dscp_n;
+	__u8 dscp_list[XTFS_IIPC_DSCP_MAX];
+	int ecn, fl, rule_id;		/* -1: not given */
+};
+
+/* A rule as the kernel reports it. */
+struct iipc_rule {
+	bool on;
+	__u16 family;
+	xfrm_address_t src_start, src_end, dst_start, dst_end;
+	__u8 proto, dscp, ecn, fl, rule_id, dscp_n;
+	__u16 sport[2], dport[2];
+	__u8 dscp_list[XTFS_IIPC_DSCP_MAX];
+};
+
+int kw_iipc(const struct kw *k, void *ctx, int argc, char **argv);
+void iipc_put(struct nlmsghdr *nlh, const struct iipc_args *a);
+void iipc_decode(const struct nlattr *nest, struct iipc_rule *r);
+void iipc_print_text(FILE *f, const struct iipc_rule *r);
+void iipc_print_json(const struct iipc_rule *r);
+
 /* --- stats.c: generic netlink family "xtfs" -------------------------- */
 
 /* One SA's counters (and settings) as the kernel reported them. */
@@ -184,6 +226,7 @@ struct sa_stats {
 	int payload;			/* enum xtfs_payload, -1 if not sent */
 	bool diet;			/* the Diet-ESP settings were sent */
 	__u8 spi_lsb, sn_lsb, trailer, align;
+	struct iipc_rule iipc;		/* Diet-ESP IIPC, if iipc.on */
 	bool has[XTFS_CNT_MAX];		/* the kernel sent this counter */
 	__u64 cnt[XTFS_CNT_MAX];
 };
@@ -202,6 +245,7 @@ struct sa_ext {
 	struct opt_u32 sn_lsb;
 	struct opt_u32 trailer;		/* enum xtfs_trailer */
 	struct opt_u32 align;		/* bits */
+	const struct iipc_args *iipc;	/* Diet-ESP IIPC rule, or NULL */
 };
 
 int sa_stage(__u16 family, const xfrm_address_t *daddr, __u32 spi,

@@ -72,6 +72,30 @@ enum xtfs_trailer {
 #define XTFS_DIET_ALIGN_DEF	32	/* ESP alignment in bits */
 
 /**
+ * enum xtfs_iipc_cda - how a Diet-ESP IIPC rule carries an inner header
+ *	field (draft-ietf-ipsecme-diet-esp-07 section 4.2: dscp_cda, ecn_cda,
+ *	flow_label_cda)
+ * @XTFS_IIPC_CDA_PLAIN: "not_compressed": the field is sent
+ * @XTFS_IIPC_CDA_LOWER: "lower": not sent, carried by the outer IP header
+ * @XTFS_IIPC_CDA_SA: "sa" (DSCP only): one of the rule's DSCP list, sent as
+ *	its index (not sent when the list has one value)
+ * @XTFS_IIPC_CDA_GENERATED: "generated" (flow label and IPv4 Identification
+ *	only): not sent, made anew by the receiver
+ * @XTFS_IIPC_CDA_ZERO: "zero" (flow label and IPv4 Identification only): the
+ *	field must be 0; not sent
+ */
+enum xtfs_iipc_cda {
+	XTFS_IIPC_CDA_PLAIN,
+	XTFS_IIPC_CDA_LOWER,
+	XTFS_IIPC_CDA_SA,
+	XTFS_IIPC_CDA_GENERATED,
+	XTFS_IIPC_CDA_ZERO,
+};
+
+/* Most DSCP values in an IIPC rule's list (XTFS_A_IIPC_DSCP_LIST). */
+#define XTFS_IIPC_DSCP_MAX	64
+
+/**
  * enum xtfs_counter - per-SA counters kept by xtfs
  * @XTFS_CNT_INNER_OUT_PKTS: inner packets accepted for sending
  * @XTFS_CNT_INNER_OUT_BYTES: bytes of those inner packets
@@ -113,6 +137,11 @@ enum xtfs_trailer {
  *	implicit-IV SA so that no nonce repeats under its key: a replay
  *	state written below what the SA (or an earlier SA with the same
  *	key) already sent
+ * @XTFS_CNT_IIPC_UNMATCHED: inner packets that do not fit the SA's
+ *	Diet-ESP IIPC rule: sent uncompressed (RuleID 0), or dropped when
+ *	the SA does not send the RuleID
+ * @XTFS_CNT_IIPC_BAD: inbound packets of an IIPC SA dropped: unknown
+ *	RuleID, or a compressed header that is short or rebuilds no packet
  * @XTFS_CNT_MAX: number of counters
  */
 enum xtfs_counter {
@@ -139,6 +168,8 @@ enum xtfs_counter {
 	XTFS_CNT_HELD_PEAK,
 	XTFS_CNT_DROP_NO_DEV,
 	XTFS_CNT_IIV_SEQ_SKIPPED,
+	XTFS_CNT_IIPC_UNMATCHED,
+	XTFS_CNT_IIPC_BAD,
 	XTFS_CNT_MAX,
 };
 
@@ -158,7 +189,7 @@ enum xtfs_counter {
  *	SA's mark, if any, in %XTFS_A_SA_MARK) and carries the settings:
  *	%XTFS_A_SA_IIV, %XTFS_A_SA_PAYLOAD and the Diet-ESP ones
  *	(%XTFS_A_SA_SPI_LSB, %XTFS_A_SA_SN_LSB, %XTFS_A_SA_TRAILER,
- *	%XTFS_A_SA_ALIGN). The next XFRM_MSG_NEWSA of an
+ *	%XTFS_A_SA_ALIGN, %XTFS_A_SA_IIPC). The next XFRM_MSG_NEWSA of an
  *	IP-TFS mode SA with that identity in the namespace takes the
  *	settings, or is refused with an extended ACK message when they do
  *	not fit the SA; either way they are then gone. A request without
@@ -216,6 +247,9 @@ enum xtfs_cmd {
  *	%XTFS_A_SA_SPI_LSB; absent means mandatory)
  * @XTFS_A_SA_ALIGN: u8, Diet-ESP alignment in bits: 8, 16, 32 or 64 (as
  *	%XTFS_A_SA_SPI_LSB; absent means 32, RFC 4303's)
+ * @XTFS_A_SA_IIPC: nest of &enum xtfs_a_iipc, the SA's Diet-ESP inner
+ *	header compression rule (section 5.1) (%XTFS_CMD_SA_STAGE: only with
+ *	%XTFS_A_SA_IIV and %XTFS_PAYLOAD_TUNNEL; reply: when the SA has one)
  * @__XTFS_A_SA_MAX: one past the last attribute
  * @XTFS_A_SA_MAX: the last attribute
  */
@@ -234,9 +268,63 @@ enum xtfs_a_sa {
 	XTFS_A_SA_SN_LSB,
 	XTFS_A_SA_TRAILER,
 	XTFS_A_SA_ALIGN,
+	XTFS_A_SA_IIPC,
 
 	__XTFS_A_SA_MAX,
 	XTFS_A_SA_MAX = __XTFS_A_SA_MAX - 1
+};
+
+/**
+ * enum xtfs_a_iipc - attributes in %XTFS_A_SA_IIPC: an IIPC rule
+ *	(draft-ietf-ipsecme-diet-esp-07 sections 4.2 and 5.1)
+ * @XTFS_A_IIPC_UNSPEC: unused
+ * @XTFS_A_IIPC_SRC_START: binary, ts_ip_src_start: 4 octets (the rule is
+ *	IPv4-only) or 16 (IPv6-only), network byte order (required)
+ * @XTFS_A_IIPC_SRC_END: binary, ts_ip_src_end, as long (required)
+ * @XTFS_A_IIPC_DST_START: binary, ts_ip_dst_start, as long (required)
+ * @XTFS_A_IIPC_DST_END: binary, ts_ip_dst_end, as long (required)
+ * @XTFS_A_IIPC_PROTO: u8, ts_proto: an IP protocol number, 0 for any
+ *	(absent: 0)
+ * @XTFS_A_IIPC_SPORT_START: u16, ts_port_src_start (absent: 0)
+ * @XTFS_A_IIPC_SPORT_END: u16, ts_port_src_end (absent: 65535)
+ * @XTFS_A_IIPC_DPORT_START: u16, ts_port_dst_start (absent: 0)
+ * @XTFS_A_IIPC_DPORT_END: u16, ts_port_dst_end (absent: 65535)
+ * @XTFS_A_IIPC_DSCP: u8, dscp_cda: %XTFS_IIPC_CDA_PLAIN,
+ *	%XTFS_IIPC_CDA_LOWER or %XTFS_IIPC_CDA_SA (absent: plain)
+ * @XTFS_A_IIPC_DSCP_LIST: binary, dscp_list: 1 to %XTFS_IIPC_DSCP_MAX
+ *	distinct DSCP values (0-63), one octet each (with
+ *	%XTFS_IIPC_CDA_SA only)
+ * @XTFS_A_IIPC_ECN: u8, ecn_cda: %XTFS_IIPC_CDA_PLAIN or
+ *	%XTFS_IIPC_CDA_LOWER (absent: plain)
+ * @XTFS_A_IIPC_FLOW_LABEL: u8, flow_label_cda: %XTFS_IIPC_CDA_PLAIN,
+ *	%XTFS_IIPC_CDA_LOWER, %XTFS_IIPC_CDA_GENERATED or
+ *	%XTFS_IIPC_CDA_ZERO (absent: plain)
+ * @XTFS_A_IIPC_RULE_ID: u8, 1: each packet starts with the 1-octet RuleID
+ *	(section 4.1), 1 for the rule and 0 for an inner packet sent
+ *	uncompressed; 0: the RuleID is elided and packets that do not fit
+ *	the rule are dropped (absent: 1)
+ * @__XTFS_A_IIPC_MAX: one past the last attribute
+ * @XTFS_A_IIPC_MAX: the last attribute
+ */
+enum xtfs_a_iipc {
+	XTFS_A_IIPC_UNSPEC,
+	XTFS_A_IIPC_SRC_START,
+	XTFS_A_IIPC_SRC_END,
+	XTFS_A_IIPC_DST_START,
+	XTFS_A_IIPC_DST_END,
+	XTFS_A_IIPC_PROTO,
+	XTFS_A_IIPC_SPORT_START,
+	XTFS_A_IIPC_SPORT_END,
+	XTFS_A_IIPC_DPORT_START,
+	XTFS_A_IIPC_DPORT_END,
+	XTFS_A_IIPC_DSCP,
+	XTFS_A_IIPC_DSCP_LIST,
+	XTFS_A_IIPC_ECN,
+	XTFS_A_IIPC_FLOW_LABEL,
+	XTFS_A_IIPC_RULE_ID,
+
+	__XTFS_A_IIPC_MAX,
+	XTFS_A_IIPC_MAX = __XTFS_A_IIPC_MAX - 1
 };
 
 /* Most SA identities with settings staged at once, per namespace. */
@@ -273,6 +361,8 @@ enum xtfs_a_sa {
  * @XTFS_A_STATS_DROP_NO_DEV: %XTFS_CNT_DROP_NO_DEV, packets
  * @XTFS_A_STATS_IIV_SEQ_SKIPPED: %XTFS_CNT_IIV_SEQ_SKIPPED, sequence
  *	numbers
+ * @XTFS_A_STATS_IIPC_UNMATCHED: %XTFS_CNT_IIPC_UNMATCHED, packets
+ * @XTFS_A_STATS_IIPC_BAD: %XTFS_CNT_IIPC_BAD, packets
  * @__XTFS_A_STATS_MAX: one past the last attribute
  * @XTFS_A_STATS_MAX: the last attribute
  *
@@ -306,6 +396,8 @@ enum xtfs_a_stats {
 	XTFS_A_STATS_HELD_PEAK = XTFS_A_STATS_CNT(XTFS_CNT_HELD_PEAK),
 	XTFS_A_STATS_DROP_NO_DEV = XTFS_A_STATS_CNT(XTFS_CNT_DROP_NO_DEV),
 	XTFS_A_STATS_IIV_SEQ_SKIPPED = XTFS_A_STATS_CNT(XTFS_CNT_IIV_SEQ_SKIPPED),
+	XTFS_A_STATS_IIPC_UNMATCHED = XTFS_A_STATS_CNT(XTFS_CNT_IIPC_UNMATCHED),
+	XTFS_A_STATS_IIPC_BAD = XTFS_A_STATS_CNT(XTFS_CNT_IIPC_BAD),
 
 	__XTFS_A_STATS_MAX,
 	XTFS_A_STATS_MAX = __XTFS_A_STATS_MAX - 1
