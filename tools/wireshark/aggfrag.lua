@@ -188,33 +188,31 @@ local function plan_payload(flow, seq, offset, data, frame)
 	if offset > 0 then
 		local n = math.min(offset, len)
 		local have = cur and cur.data:len()
-		if cur and cur.total and have + offset ~= cur.total then
-			give_up(string.format("BlockOffset %u, %u octets of it were missing",
-				offset, cur.total - have))
+		local total = cur and cur.total
+		if cur and total == nil then
+			-- The part before ended inside the IP header: its length may
+			-- be known with this part's first octets.
+			local head = ByteArray.new()
+			head:append(cur.data)
+			head:append(data:subset(0, math.min(n, 6)))
+			total = ip_length(head, 0)
+		end
+		if total == false then
+			give_up("its first octets are not an IPv4 or IPv6 header")
+		elseif total and have + offset ~= total then
+			give_up(string.format("BlockOffset %u, but %u octets of it remained",
+				offset, total - have))
 		end
 		if cur then
 			cur.data:append(data:subset(0, n))
 			cur.frames[#cur.frames + 1] = frame
-			if cur.total == nil then
-				-- The first part ended inside the IP header: the length
-				-- is known now.
-				cur.total = ip_length(cur.data, 0)
-				if cur.total == nil then
-					cur.total = have + offset
-				end
-			end
+			-- BlockOffset counts what remains, whatever is known.
+			cur.total = have + offset
 			local entry = { kind = "part", off = 0, len = n, pkt = cur, at = have }
 			plan[#plan + 1] = entry
 			if offset <= len then
-				if cur.total ~= have + offset then
-					entry.part = PART_LAST
-					plan[#plan + 1] = { kind = "bad", off = 0, len = n, why = string.format(
-						"BlockOffset ends the inner packet at %u octets, its IP header says %s",
-						have + offset, tostring(cur.total)) }
-				else
-					entry.part = PART_LAST
-					cur.done_in = frame
-				end
+				entry.part = PART_LAST
+				cur.done_in = frame
 				cur = nil
 			else
 				entry.part = PART_MIDDLE
@@ -311,6 +309,7 @@ function aggfrag.dissector(tvb, pinfo, tree)
 	if plen < hlen then
 		root:add_proto_expert_info(ei.malformed,
 			string.format("%u octets, the sub-type %u header has %u", plen, subtype, hlen))
+		pinfo.cols.info:set(string.format("[AGGFRAG: %u octets, shorter than its header]", plen))
 		return plen
 	end
 	local offset = tvb(2, 2):uint()
@@ -403,7 +402,7 @@ function aggfrag.dissector(tvb, pinfo, tree)
 	if whole > 0 then
 		table.insert(summary, 1, string.format("%u whole", whole))
 	elseif #summary == 0 then
-		summary[1] = "all pad"
+		summary[1] = plen > hlen and "all pad" or "empty"
 	end
 	root:add(f.inner_count, #inner):set_generated()
 	root:append_text(string.format(", sub-type %u, BlockOffset %u, inner packets: %u",
