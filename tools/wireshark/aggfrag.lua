@@ -20,8 +20,12 @@
 --     -o 'uat:esp_sa:"IPv4","192.0.2.1","192.0.2.2","0x00000100",
 --         "AES-GCM with 16 octet ICV [RFC4106]","0x0102...14","NULL",""'
 --
--- (one argument; an ESP-NULL SA takes "NULL" as the encryption, and
--- "*" matches any address).
+-- (one argument; an ESP-NULL SA takes "NULL" as the encryption and an
+-- empty key, and "*" matches any address; Wireshark's heuristic for
+-- ESP-NULL without an entry, esp.enable_null_encryption_decode_heuristic,
+-- expects an ICV of 12 to 32 octets). Run tshark as a user:
+-- Wireshark runs no Lua script named on its command line as root, and
+-- says nothing about it.
 --
 -- What it shows: the sub-type 0 and sub-type 1 (congestion control)
 -- headers, each data block (IPv4 or IPv6 inner packet, pad), and each
@@ -47,10 +51,13 @@
 -- aggfrag.inner_count (inner packets shown in this frame, whole ones and
 -- those completed here), aggfrag.fragment.part (first, middle, last,
 -- orphan), aggfrag.fragment.frames, aggfrag.reassembled_in,
--- aggfrag.reassembled.length.
+-- aggfrag.reassembled.length; expert infos aggfrag.malformed,
+-- aggfrag.lost (a packet in progress given up), aggfrag.orphan (the end
+-- of a packet whose start was not seen), aggfrag.subtype.unknown.
 --
--- Diet-ESP's compressed ESP header (draft-ietf-ipsecme-diet-esp) is not
--- dissected: such packets are not ESP to Wireshark.
+-- Not done: Diet-ESP's compressed ESP header (draft-ietf-ipsecme-diet-esp;
+-- such packets are not ESP to Wireshark), and implicit-IV SAs (RFC 8750),
+-- which Wireshark 4.4 cannot decrypt.
 
 local aggfrag = Proto("aggfrag", "AGGFRAG payload (IP-TFS, RFC 9347)")
 
@@ -352,7 +359,7 @@ function aggfrag.dissector(tvb, pinfo, tree)
 
 	local summary = {}
 	local inner = {}
-	local whole = 0
+	local whole, whole_at = 0, nil
 	for _, e in ipairs(plan) do
 		local r = e.len > 0 and blocks:range(e.off, e.len) or nil
 		if e.kind == "inner" then
@@ -363,6 +370,10 @@ function aggfrag.dissector(tvb, pinfo, tree)
 			it:add(f.block_length, e.len):set_generated()
 			inner[#inner + 1] = r:tvb()
 			whole = whole + 1
+			if whole == 1 then
+				summary[#summary + 1] = "whole"
+				whole_at = #summary
+			end
 		elseif e.kind == "pad" then
 			root:add(f.pad, r):set_text(string.format("Pad data block: %u octets", e.len))
 		elseif e.kind == "bad" then
@@ -399,8 +410,8 @@ function aggfrag.dissector(tvb, pinfo, tree)
 			end
 		end
 	end
-	if whole > 0 then
-		table.insert(summary, 1, string.format("%u whole", whole))
+	if whole_at then
+		summary[whole_at] = string.format("%u whole", whole)
 	elseif #summary == 0 then
 		summary[1] = plen > hlen and "all pad" or "empty"
 	end
