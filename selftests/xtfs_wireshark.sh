@@ -194,9 +194,10 @@ run() {
 		-T fields -e aggfrag.reassembled_in | sort -u | wc -l)
 	[ "$r" = "$reasm" ]
 	ok $? "$tag: two passes: the parts before the last name the frame completing their packet ($r frames named, one per reassembled packet)"
-	diag "$tag: tshark's view, the first A to B packets:"
-	ws -r "$TMP/$tag.pcap" "${keys[@]}" -Y "esp.spi == $SPI_AB" | head -n 6 |
-		sed 's/^ */# /'
+	diag "$tag: tshark's view, the first A to B packets and the first with several inner packets:"
+	ws -r "$TMP/$tag.pcap" "${keys[@]}" \
+		-Y "esp.spi == $SPI_AB && (esp.sequence <= 4 || aggfrag.inner_count >= 2)" |
+		head -n 8 | sed 's/^ */# /'
 
 	r=$(ws -r "$TMP/$tag.pcap" "${keys[@]}" -Y "aggfrag.malformed || aggfrag.lost || aggfrag.orphan || aggfrag.subtype.unknown || _ws.malformed || _ws.lua.error" \
 		-T fields -e frame.number | wc -l)
