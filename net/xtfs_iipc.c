@@ -19,6 +19,8 @@
 #include <linux/ipv6.h>
 #include <linux/jhash.h>
 #include <linux/log2.h>
+#include <linux/once.h>
+#include <linux/random.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
 #include <net/checksum.h>
@@ -462,10 +464,16 @@ VISIBLE_IF_KUNIT int xtfs_iipc_encode(const struct xtfs_iipc *r,
 	struct xtfs_iipc_pkt p;
 	int err;
 
-	if (!xtfs_iipc_match(r, skb, &p))
+	/* GSO batches are segmented before (xfrm_output_gso()). */
+	if (skb_is_gso(skb) || !xtfs_iipc_match(r, skb, &p))
 		return 0;
 	err = xtfs_iipc_compress(r, skb, &p);
-	return err ? err : 1;
+	if (err)
+		return err;
+	/* The checksum is not sent: nothing is left to finish. */
+	if (skb->ip_summed == CHECKSUM_PARTIAL)
+		skb->ip_summed = CHECKSUM_NONE;
+	return 1;
 }
 EXPORT_SYMBOL_IF_KUNIT(xtfs_iipc_encode);
 
@@ -513,7 +521,8 @@ int xtfs_iipc_fields(struct xfrm_state *x, struct sk_buff *skb,
 		xtfs_inc(sa, XTFS_CNT_IIPC_UNMATCHED, 1);
 		if (!r->rule_id)
 			return -EINVAL;
-		if (skb_cow_head(skb, skb_headroom(skb) + 1))
+		/* The SA's header_len reserved the octet. */
+		if (skb_cow_head(skb, 1))
 			return -ENOMEM;
 		*(u8 *)skb_push(skb, 1) = XTFS_IIPC_RULE_NONE;
 		skb_reset_network_header(skb);
@@ -536,36 +545,42 @@ int xtfs_iipc_fields(struct xfrm_state *x, struct sk_buff *skb,
  * @outer_mtu: MTU of the outer path
  *
  * A compressed packet is shorter than the packet, but one sent as it is
- * has the RuleID octet in front.
+ * has the RuleID octet in front, the payload format's header.
  *
- * Return: the ESP payload space of one outer packet less that octet.
+ * Return: the ESP payload space of one outer packet less that header.
  */
 u32 xtfs_iipc_inner_mtu(struct xtfs_sa *sa, int outer_mtu)
 {
 	u32 space = xtfs_tunnel_inner_mtu(sa, outer_mtu);
 
-	return sa->iipc.rule_id && space ? space - 1 : space;
+	return space > sa->pl->hdr_len ? space - sa->pl->hdr_len : 0;
 }
 
+/* Secret seed of the flow labels the receiver makes (RFC 6437 section 3). */
+static u32 xtfs_iipc_seed __read_mostly;
+
 /**
- * xtfs_iipc_gen_flow() - a flow label (IPv4: Identification) made by the
+ * xtfs_iipc_gen_flow() - a flow label or Identification made by the
  *	receiver (flow_label_cda "generated")
  * @hdr: the rebuilt IP header, addresses in place
  * @ver: its IP version
  * @ports: the rebuilt ports, or NULL
  *
- * A hash of the addresses and ports: the same for every packet of a flow.
+ * IPv6: a keyed hash of the addresses and ports, the same for every
+ * packet of a flow and not guessable from outside (RFC 6437 section 3).
+ * IPv4: a random Identification for each packet, so that packets
+ * fragmented later are not put together wrongly (RFC 6864 section 4).
  *
- * Return: the value, 20 bits.
+ * Return: the value, 20 bits (IPv6) or 16 (IPv4).
  */
 static u32 xtfs_iipc_gen_flow(const u8 *hdr, u8 ver, const u8 *ports)
 {
 	u32 h;
 
 	if (ver == 4)
-		h = jhash(hdr + offsetof(struct iphdr, saddr), 8, 0);
-	else
-		h = jhash(hdr + offsetof(struct ipv6hdr, saddr), 32, 0);
+		return get_random_u16();
+	get_random_once(&xtfs_iipc_seed, sizeof(xtfs_iipc_seed));
+	h = jhash(hdr + offsetof(struct ipv6hdr, saddr), 32, xtfs_iipc_seed);
 	if (ports)
 		h = jhash(ports, 4, h);
 	return h & 0xfffff;
@@ -766,7 +781,9 @@ VISIBLE_IF_KUNIT int xtfs_iipc_decode(const struct xtfs_iipc *r,
 	if (!pskb_may_pull(skb, len))
 		return -EINVAL;
 	full = xtfs_iipc_rebuild(r, skb, len, ou, hdr, &used);
-	if (!full)
+	/* The rebuilt packet's length must fit its 16-bit length fields. */
+	if (!full || skb->len - used + full >
+	    (r->version == 4 ? IP_MAX_MTU : IP_MAX_MTU + sizeof(struct ipv6hdr)))
 		return -EINVAL;
 	if (skb_cow_head(skb, full > used ? full - used + room : room))
 		return -ENOMEM;
@@ -885,6 +902,7 @@ const struct nla_policy xtfs_iipc_policy[XTFS_A_IIPC_MAX + 1] = {
 
 /**
  * xtfs_iipc_range() - one address range of a rule
+ * @nest: the rule's nest, for a missing attribute's extended ACK
  * @tb: the rule's attributes
  * @start: the type of its start attribute (the end is the next type)
  * @alen: the rule's address length, 0 before the first range
@@ -894,15 +912,15 @@ const struct nla_policy xtfs_iipc_policy[XTFS_A_IIPC_MAX + 1] = {
  *
  * Return: the address length, or a negative error.
  */
-static int xtfs_iipc_range(struct nlattr **tb, int start, unsigned int alen,
-			   struct in6_addr *val, u8 *msb,
-			   struct netlink_ext_ack *extack)
+static int xtfs_iipc_range(const struct nlattr *nest, struct nlattr **tb,
+			   int start, unsigned int alen, struct in6_addr *val,
+			   u8 *msb, struct netlink_ext_ack *extack)
 {
 	const struct nlattr *s = tb[start], *e = tb[start + 1];
 	unsigned int len;
 
 	if (!s || !e) {
-		NL_SET_ERR_ATTR_MISS(extack, NULL, s ? start + 1 : start);
+		NL_SET_ERR_ATTR_MISS(extack, nest, s ? start + 1 : start);
 		NL_SET_ERR_MSG_MOD(extack,
 				   "IIPC needs its source and destination ranges (ts_ip_src/dst_start and _end)");
 		return -EINVAL;
@@ -982,11 +1000,11 @@ int xtfs_iipc_parse(const struct nlattr *nest, struct xtfs_iipc *r,
 	if (err)
 		return err;
 	memset(r, 0, sizeof(*r));
-	len = xtfs_iipc_range(tb, XTFS_A_IIPC_SRC_START, 0, &r->src,
+	len = xtfs_iipc_range(nest, tb, XTFS_A_IIPC_SRC_START, 0, &r->src,
 			      &r->src_len, extack);
 	if (len < 0)
 		return len;
-	len = xtfs_iipc_range(tb, XTFS_A_IIPC_DST_START, len, &r->dst,
+	len = xtfs_iipc_range(nest, tb, XTFS_A_IIPC_DST_START, len, &r->dst,
 			      &r->dst_len, extack);
 	if (len < 0)
 		return len;
@@ -995,6 +1013,7 @@ int xtfs_iipc_parse(const struct nlattr *nest, struct xtfs_iipc *r,
 	if (r->proto && r->proto != IPPROTO_UDP && r->proto != IPPROTO_TCP &&
 	    (tb[XTFS_A_IIPC_SPORT_START] || tb[XTFS_A_IIPC_SPORT_END] ||
 	     tb[XTFS_A_IIPC_DPORT_START] || tb[XTFS_A_IIPC_DPORT_END])) {
+		NL_SET_BAD_ATTR(extack, tb[XTFS_A_IIPC_PROTO]);
 		NL_SET_ERR_MSG_MOD(extack,
 				   "IIPC port ranges need protocol UDP, TCP or any: only their ports are compressed");
 		return -EINVAL;
@@ -1103,7 +1122,10 @@ int xtfs_iipc_put(struct sk_buff *skb, const struct xtfs_iipc *r)
  *
  * "lower" needs the outer header to carry the field as it is: ECN with
  * the SA's noecn flag, or the DSCP with its dont-encap-dscp flag, could
- * not (the stack would clear them), so such an SA is refused.
+ * not (the stack would clear them), so such an SA is refused; so is an
+ * IPv6 flow label in the Identification of an outer IPv4 header without
+ * DF (nopmtudisc), where it would not keep fragments of different packets
+ * apart.
  *
  * Return: 0, or -EINVAL with an extended ACK message.
  */
@@ -1122,6 +1144,13 @@ int xtfs_iipc_bind(struct xfrm_state *x, struct xtfs_sa *sa,
 	    x->props.extra_flags & XFRM_SA_XFLAG_DONT_ENCAP_DSCP) {
 		NL_SET_ERR_MSG_MOD(extack,
 				   "IIPC DSCP \"lower\" needs the outer DSCP: not with the SA flag dont-encap-dscp");
+		return -EINVAL;
+	}
+	if (r->fl == XTFS_IIPC_CDA_LOWER && r->version == 6 &&
+	    x->props.family == AF_INET &&
+	    x->props.flags & XFRM_STATE_NOPMTUDISC) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "IIPC flow label \"lower\" over IPv4 puts it in the outer Identification, which needs DF: not with the SA flag nopmtudisc");
 		return -EINVAL;
 	}
 	sa->iipc = *r;

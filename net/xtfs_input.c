@@ -804,9 +804,9 @@ static enum hrtimer_restart xtfs_drop_timer_fn(struct hrtimer *t)
  *	header
  *
  * As tunnel mode does (xfrm4_remove_tunnel_encap()): packet taps on the
- * device then see the inner packet in a frame of the device's kind, its
- * protocol field the inner packet's. Without a link header, or without
- * room for it, the packet has none.
+ * device then see the inner packet in a frame of the device's kind, an
+ * Ethernet header's protocol field the inner packet's. Without a link
+ * header, or without room for it, the packet has none.
  */
 static void xtfs_tunnel_mac(struct sk_buff *skb, const u8 *mac)
 {
@@ -822,7 +822,8 @@ static void xtfs_tunnel_mac(struct sk_buff *skb, const u8 *mac)
 	} else {
 		skb_mac_header_rebuild(skb);
 	}
-	eth_hdr(skb)->h_proto = skb->protocol;
+	if (skb->mac_len >= ETH_HLEN)
+		eth_hdr(skb)->h_proto = skb->protocol;
 }
 
 /**

@@ -142,7 +142,7 @@ static const struct xtfs_payload_ops xtfs_tunnel_ops = {
 
 /*
  * The tunnel payload with Diet-ESP inner IP compression: its header is
- * the room for the RuleID octet in front of an inner packet sent as it is.
+ * the RuleID octet, which an inner packet sent as it is has in front.
  */
 static const struct xtfs_payload_ops xtfs_iipc_ops = {
 	.hdr_len	= 1,
@@ -154,21 +154,35 @@ static const struct xtfs_payload_ops xtfs_iipc_ops = {
 	.nexthdr	= 0,	/* the rule's IP version (xtfs_esp_open()) */
 };
 
+/* The same with the RuleID elided: no header. */
+static const struct xtfs_payload_ops xtfs_iipc_noid_ops = {
+	.hdr_len	= 0,
+	.whole		= true,
+	.send		= xtfs_tunnel_send,
+	.input		= xtfs_iipc_input,
+	.inner_mtu	= xtfs_iipc_inner_mtu,
+	.outer_fields	= xtfs_iipc_fields,
+	.nexthdr	= 0,
+};
+
 /**
  * xtfs_payload_ops_of() - the operations of a payload format
  * @payload: an &enum xtfs_payload value
- * @iipc: the SA compresses inner headers (tunnel payload only)
+ * @iipc: the SA's inner header compression rule (tunnel payload only), or
+ *	NULL
  *
  * The one place a payload format is told apart.
  *
  * Return: its operations.
  */
 static const struct xtfs_payload_ops *
-xtfs_payload_ops_of(u8 payload, bool iipc)
+xtfs_payload_ops_of(u8 payload, const struct xtfs_iipc *iipc)
 {
-	if (payload == XTFS_PAYLOAD_TUNNEL)
-		return iipc ? &xtfs_iipc_ops : &xtfs_tunnel_ops;
-	return &xtfs_aggfrag_ops;
+	if (payload != XTFS_PAYLOAD_TUNNEL)
+		return &xtfs_aggfrag_ops;
+	if (!iipc || !iipc->on)
+		return &xtfs_tunnel_ops;
+	return iipc->rule_id ? &xtfs_iipc_ops : &xtfs_iipc_noid_ops;
 }
 
 /**
@@ -227,7 +241,7 @@ static int xtfs_sa_attach(struct xfrm_state *x, const struct xtfs_config *cfg)
 		return -ENOMEM;
 	sa->x = x;
 	sa->cfg = cfg ? *cfg : xtfs_default_cfg;
-	sa->pl = xtfs_payload_ops_of(sa->cfg.payload, false);
+	sa->pl = xtfs_payload_ops_of(sa->cfg.payload, NULL);
 	for (i = 0; i < XTFS_CNT_MAX; i++)
 		atomic64_set(&sa->cnt[i], 0);
 	xtfs_output_init(sa);
@@ -271,8 +285,8 @@ static int xtfs_init_state(struct xfrm_state *x)
  * @x: the new SA
  * @orig: the SA it is cloned from
  *
- * The clone gets the configuration and fresh queues, timers and counters;
- * nothing in flight is shared with @orig. An implicit-IV SA is not
+ * The clone gets the configuration (the IIPC rule included) and fresh
+ * queues, timers and counters; nothing in flight is shared with @orig. An implicit-IV SA is not
  * migrated: the clone would send under @orig's key while @orig stays
  * valid and keeps sending, and the two would repeat nonces (RFC 8750
  * section 7); its new addresses and encapsulation would also skip the
@@ -284,9 +298,18 @@ static int xtfs_clone_state(struct xfrm_state *x, struct xfrm_state *orig)
 {
 	struct xtfs_sa *o = orig->mode_data;
 
+	struct xtfs_sa *sa;
+	int err;
+
 	if (xtfs_esp_served(orig))
 		return -EOPNOTSUPP;
-	return xtfs_sa_attach(x, &o->cfg);
+	err = xtfs_sa_attach(x, &o->cfg);
+	if (err || !o->iipc.on)
+		return err;
+	sa = x->mode_data;
+	sa->iipc = o->iipc;
+	sa->pl = xtfs_payload_ops_of(sa->cfg.payload, &sa->iipc);
+	return 0;
 }
 
 /**
@@ -362,7 +385,14 @@ static int xtfs_settings_apply(struct net *net, struct xfrm_state *x,
 			return -EINVAL;
 		}
 		sa->cfg.payload = XTFS_PAYLOAD_TUNNEL;
-		sa->pl = xtfs_payload_ops_of(sa->cfg.payload, set.iipc.on);
+		sa->pl = xtfs_payload_ops_of(sa->cfg.payload, &set.iipc);
+		/*
+		 * Inner packets reach ESP whole: without this, esp4/esp6
+		 * offload would take GSO batches past the mode to segment
+		 * them later, which it cannot do for IP-TFS mode (its
+		 * segmentation knows tunnel, transport and BEET only).
+		 */
+		xfrm_unset_type_offload(x);
 	}
 	if (set.iipc.on) {
 		err = xtfs_iipc_bind(x, sa, &set, extack);

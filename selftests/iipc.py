@@ -40,13 +40,16 @@ fields are the packet's.
       fifth packet does not fit the rule (a port outside its range, or
       another protocol). Prints "fit F unfit U" on stdout.
   iipc.py send FILE
-      Send the packets of FILE from this namespace over a raw socket.
+      Send the packets of FILE from this namespace over a raw socket, each
+      from its own source address; prints "sent N failed M" (a packet the
+      SA drops fails the sender's call).
   iipc.py delivered PCAP --rule RULE --out FILE
       The inner packets in PCAP (non-ESP) whose addresses are in the
       rule's ranges, in capture order, hex.
   iipc.py compare SENT GOT --rule RULE [--times K]
-      GOT must be the packets of SENT, K times over in that order, octet
-      for octet; with fl=generated the flow label (IPv4: Identification
+      GOT must be the packets of SENT (those that fit, when the rule
+      elides the RuleID), K times over in that order, octet for octet;
+      with fl=generated the flow label (IPv4: Identification
       and header checksum) is not compared. Exit status 1 otherwise.
   iipc.py kat
       net/xtfs_iipc_kat.h on stdout: for each rule of RULES some crafted
@@ -513,7 +516,7 @@ def cmd_send(args):
     as the flow's (IP_PKTINFO, IPV6_PKTINFO), so that the xfrm policy of
     that source applies; an IPv4 header-including socket may send from
     any address, an IPv6 one with IPV6_FREEBIND."""
-    n = 0
+    n, fails = 0, []
     for p in read_hex(args.file):
         f = parse_ip(p)
         v4 = f["ver"] == 4
@@ -529,9 +532,17 @@ def cmd_send(args):
                 s.setsockopt(socket.IPPROTO_IPV6, IPV6_FREEBIND, 1)
                 anc = (socket.IPPROTO_IPV6, socket.IPV6_PKTINFO,
                        struct.pack("=16sI", src, 0))
-            s.sendmsg([p], [anc], 0, (dst, 0))
-        n += 1
-    print("sent %d" % n)
+            try:
+                s.sendmsg([p], [anc], 0, (dst, 0))
+                n += 1
+            except OSError as e:
+                # A packet the SA drops (one that does not fit a rule
+                # whose RuleID is elided) fails the sender's call.
+                fails.append("%s: %s" % (str(ipaddress.ip_address(
+                    f["src"])), e.strerror))
+    print("sent %d failed %d" % (n, len(fails)))
+    for line in fails:
+        print("iipc: send failed: " + line, file=sys.stderr)
     return 0
 
 
@@ -553,6 +564,9 @@ def cmd_compare(args):
     """compare: GOT is SENT, --times times over."""
     rule = Rule(args.rule)
     sent, got = read_hex(args.sent), read_hex(args.got)
+    if not rule.rule_id:
+        # What does not fit is dropped, not sent after RuleID 0.
+        sent = [p for p in sent if fits(rule, p)]
     want = sent * args.times
     bad = 0
     if len(got) != len(want):

@@ -19,7 +19,7 @@ dir=$(cd "$(dirname "$0")" && pwd)
 ALL="xtfs_kunit xtfs_module xtfs_negative xtfs_tunnel xtfs_counters
 	xtfs_output xtfs_families xtfs_netem xtfs_tcp xtfs_iiv xtfs_smp
 	xtfs_security xtfs_churn xtfs_userns xtfs_failslab xtfs_fuzz xtfs_wire
-	xtfs_diet xtfs_ynl xtfs_wireshark xtfs_deb"
+	xtfs_diet xtfs_iipc xtfs_ynl xtfs_wireshark xtfs_deb"
 # About half of the suites' time on the debug kernel (measured, 1,812 s
 # and 1,921 s before xtfs_diet came to half 2): the longest suite, the
 # short ones, the churn, the allocation failures, the output and family

@@ -29,6 +29,7 @@ IIPC="$SELFTEST_DIR/iipc.py"
 DIET="$SELFTEST_DIR/diet_esp.py"
 COUNT=${XTFS_IIPC_COUNT:-40}
 TCP_BYTES=${XTFS_IIPC_TCP_BYTES:-2000000}
+HOSTILE_N=${XTFS_IIPC_HOSTILE:-300}
 # The inner networks, routed into the SAs (the rules are narrower).
 NET4A=10.1.0.0/16 NET4B=10.2.0.0/16
 NET6A=2001:db8:a::/48 NET6B=2001:db8:b::/48
@@ -184,7 +185,7 @@ diag_iipc() {
 
 # combo SPEC - one combination: traffic, capture, the checks
 combo() {
-	local name outer alg rule fit unfit out r n senders want got
+	local name outer alg rule fit unfit out r n senders want got sendout
 	IFS='|' read -r name outer alg DIET_WORDS rule <<<"$1"
 	iipc_alg "$alg"
 	COMBO_N=$((COMBO_N + 1))
@@ -205,7 +206,8 @@ combo() {
 		--seed "$COMBO_N" --out "$TMP/sent-$name")
 	read -r _ fit _ unfit <<<"$out"
 	cap_all $B veth-b "$TMP/$name.pcap" || diag "capture did not start"
-	py -n $A "$IIPC" send "$TMP/sent-$name" >/dev/null || diag "raw send failed"
+	sendout=$(py -n $A "$IIPC" send "$TMP/sent-$name") ||
+		diag "raw send failed"
 	senders=1
 	if [ -n "$IIV" ]; then
 		# shellcheck disable=SC2046
@@ -217,9 +219,12 @@ combo() {
 	sleep 1
 	capture_stop
 
+	# With the RuleID elided the SA drops them: the sender's call fails.
+	want="sent $((fit + unfit)) failed 0"
+	case $rule in *rule_id=0*) want="sent $fit failed $unfit" ;; esac
 	n=$(counter $A iipc_unmatched)
-	[ "$n" = "$unfit" ]
-	ok $? "$name: iipc_unmatched $n, the $unfit crafted packets that do not fit"
+	[ "$n" = "$unfit" ] && [ "$sendout" = "$want" ]
+	ok $? "$name: iipc_unmatched $n, the $unfit crafted packets that do not fit ($sendout)"
 	n=$(counter $B iipc_bad)
 	[ "$n" = 0 ]
 	ok $? "$name: iipc_bad $n at B"
@@ -251,8 +256,14 @@ combo() {
 	fi
 }
 
+# xfrm_in_errors NS - the kernel's xfrm input error counters added up
+xfrm_in_errors() {
+	ip netns exec "$1" awk '/^XfrmIn/ && $1 != "XfrmInError" { n += $2 } END { print n + 0 }' /proc/net/xfrm_stat
+}
+
 # hostile - compressed payloads that rebuild no packet, sealed by
-# diet_esp.py for the SA of the first combo kind: counted in iipc_bad
+# diet_esp.py for the SA of the first combo kind: counted in iipc_bad;
+# then random ESP packets at that SA
 hostile() {
 	local rule=${COMBOS%%$'\n'*} n d
 	rule=${rule##*|}
@@ -269,7 +280,7 @@ import diet_esp, esp_iiv, iipc, pcap_esp
 args = diet_esp.parser().parse_args(["seal"] + sys.argv[2:])
 dsa = diet_esp.sa_from_args(args)
 bad = [b"\x02", b"\x01", b"\x01\x50", b"\x01" + bytes(3),
-       b"\x07" * 40, b"\x01\x5f\xff"]
+       b"\x07" * 40, b"\x01\xf5\xff"]
 ips = [dsa.seal((args.outer_src, args.outer_dst), 4, p, 20 + i)
        for i, p in enumerate(bad)]
 pcap_esp.send_raw(ips, args.outer_dst)
@@ -280,6 +291,28 @@ EOF
 	d=$(counter $B inner_in_pkts)
 	[ "$n" = 6 ] && [ "$d" = 0 ]
 	ok $? "hostile: 6 malformed compressed payloads (RuleID 2 and 7, residues cut short, an IHL of 15) counted in iipc_bad ($n), none delivered ($d)"
+
+	# Random ESP packets of 0 to 80 octets at the compressed-header SA's
+	# address: each is one of the kernel's input errors (no SA, the ICV,
+	# the replay window, a malformed packet), none is delivered.
+	local before after
+	before=$(xfrm_in_errors $B)
+	py -n $A - "$SELFTEST_DIR" "$OA" "$OB" "$HOSTILE_N" <<'EOF'
+import random, sys
+sys.path.insert(0, sys.argv[1])
+import esp_iiv, pcap_esp
+rnd = random.Random(9)
+ips = [esp_iiv.outer_packet(sys.argv[2], sys.argv[3],
+                            bytes(rnd.getrandbits(8)
+                                  for _ in range(rnd.randint(0, 80))))
+       for _ in range(int(sys.argv[4]))]
+pcap_esp.send_raw(ips, sys.argv[3])
+EOF
+	sleep 1
+	after=$(xfrm_in_errors $B)
+	d=$(counter $B inner_in_pkts)
+	[ $((after - before)) = "$HOSTILE_N" ] && [ "$d" = 0 ]
+	ok $? "hostile: $HOSTILE_N random ESP packets at the compressed-header SA: $((after - before)) counted as input errors (XfrmIn*), none delivered ($d)"
 }
 
 # refusals - rules the module or the helper must refuse
@@ -310,6 +343,12 @@ refusals() {
 		ecn lower 2>&1)
 	[ $? != 0 ] && echo "$out" | grep -qi "noecn"
 	ok $? "ECN lower with the SA flag noecn refused by the module: $out"
+	out=$(ip netns exec $A xtfs state add src $OA4 dst $OB4 proto esp \
+		spi 0x5006 dir out mode iptfs aead "$AEAD" $KEY_AB $SA_ICV \
+		flag nopmtudisc flag af-unspec payload tunnel \
+		iipc src 2001:db8:a::/64 dst 2001:db8:b::/64 flow-label lower 2>&1)
+	[ $? != 0 ] && echo "$out" | grep -qi "nopmtudisc"
+	ok $? "IPv6 flow label lower over IPv4 with the SA flag nopmtudisc refused by the module: $out"
 	out=$(ip netns exec $A xtfs state add src $OA4 dst $OB4 proto esp \
 		spi 0x5005 dir out mode iptfs aead "$AEAD" $KEY_AB $SA_ICV \
 		payload tunnel iipc src 10.1.0.0/16 dst 10.2.0.0/16 \
@@ -456,8 +495,8 @@ print("goodput with EEC+CTEC / without, per round: %s; median %.2f" %
 }
 
 # Six results a combo, seven with implicit IV (diet_esp.py opens), then
-# hostile, six refusals, sizes, the TCP ratio, kmemleak.
-nplan=10
+# two hostile, seven refusals, sizes, the TCP ratio, kmemleak.
+nplan=12
 while IFS='|' read -r _ _ alg _; do
 	nplan=$((nplan + 6))
 	[ "$alg" = gcm-esp ] || nplan=$((nplan + 1))
