@@ -420,7 +420,7 @@ EOF
 				dir out tmpl src $OA4 dst $OB4 proto esp reqid 1 \
 				mode $over
 			cap_all $B veth-b "$TMP/size-$v-$cfg.pcap"
-			py -n $A "$IIPC" send "$TMP/one$v"
+			py -n $A "$IIPC" send "$TMP/one$v" >/dev/null
 			sleep 0.5
 			capture_stop
 			oh=$(py - "$SELFTEST_DIR" "$TMP/size-$v-$cfg.pcap" <<'EOF'
