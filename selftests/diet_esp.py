@@ -459,18 +459,22 @@ def seal_iipc(dsa, args):
     return ips
 
 
+def emit(args, ips):
+    """Write the sealed packets to args.pcap or send them; returns 0."""
+    if args.pcap:
+        esp_iiv.write_pcap(args.pcap, ips)
+    else:
+        pcap_esp.send_raw(ips, args.outer_dst, args.gap_us)
+    print("diet_esp: sealed %d packets (SN %d..%d)" %
+          (len(ips), args.seq, args.seq + len(ips) - 1), file=sys.stderr)
+    return 0
+
+
 def cmd_seal(args):
     """The seal subcommand; returns the exit status."""
     dsa = sa_from_args(args)
     if dsa.rule:
-        ips = seal_iipc(dsa, args)
-        if args.pcap:
-            esp_iiv.write_pcap(args.pcap, ips)
-        else:
-            pcap_esp.send_raw(ips, args.outer_dst, args.gap_us)
-        print("diet_esp: sealed %d packets (SN %d..%d)" %
-              (len(ips), args.seq, args.seq + len(ips) - 1), file=sys.stderr)
-        return 0
+        return emit(args, seal_iipc(dsa, args))
     if args.inners or args.iipc:
         raise ValueError("--inners and --iipc go together")
     for name in ("src", "dst", "port", "count", "size", "seed"):
@@ -491,13 +495,7 @@ def cmd_seal(args):
         ips.append(bytes(ip))
     if args.udp:
         ips = [esp_iiv.udp_encap(ip, args.udp) for ip in ips]
-    if args.pcap:
-        esp_iiv.write_pcap(args.pcap, ips)
-    else:
-        pcap_esp.send_raw(ips, args.outer_dst, args.gap_us)
-    print("diet_esp: sealed %d packets (SN %d..%d)" %
-          (len(ips), args.seq, args.seq + len(ips) - 1), file=sys.stderr)
-    return 0
+    return emit(args, ips)
 
 
 # --- selftest ---------------------------------------------------------

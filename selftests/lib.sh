@@ -315,14 +315,24 @@ sa_flush() {
 	done
 }
 
-# capture_start NS IFACE FILE [SNAPLEN] - capture ESP packets in the
-# background, the first 128 octets of each unless SNAPLEN says otherwise
-# (then with a 32 MiB capture buffer, for long captures of whole packets).
+# hexkey N FIRST - N octets of key material FIRST, FIRST+1, ... in hex
+hexkey() {
+	local i out=0x
+	for i in $(seq "$2" $(($2 + $1 - 1))); do
+		out+=$(printf %02x $((i % 256)))
+	done
+	echo "$out"
+}
+
+# capture_start NS IFACE FILE [SNAPLEN [FILTER]] - capture ESP packets
+# (or those of the tcpdump FILTER) in the background, the first 128 octets
+# of each unless SNAPLEN says otherwise (then with a 32 MiB capture
+# buffer, for long captures of whole packets; 0: whole packets).
 capture_start() {
 	local opt="-s 128"
 	[ -n "${4:-}" ] && opt="-s $4 -B 32768"
 	# shellcheck disable=SC2086
-	ip netns exec "$1" tcpdump -i "$2" -U $opt -w "$3" esp \
+	ip netns exec "$1" tcpdump -i "$2" -U $opt -w "$3" ${5:-esp} \
 		>"$3.log" 2>&1 &
 	_cap_pid=$!
 	_cap_file=$3

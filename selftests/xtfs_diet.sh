@@ -50,15 +50,6 @@ COMBOS=${XTFS_DIET_COMBOS:-"gcm:0:4:aggfrag:32:32:mandatory:32:0
 	gcm:2:4:aggfrag:8:8:mandatory:16:0
 	gcm:0:4:aggfrag:16:16:optional:32:1"}
 
-# hexkey N FIRST - N octets of key material FIRST, FIRST+1, ... in hex
-hexkey() {
-	local i out=0x
-	for i in $(seq "$2" $(($2 + $1 - 1))); do
-		out+=$(printf %02x $((i % 256)))
-	done
-	echo "$out"
-}
-
 # diet_alg ALG - AEAD, ICV and keys of ALG (gcm, ccm or chacha)
 diet_alg() {
 	ALG=$1

@@ -46,15 +46,6 @@ if [ -n "${XTFS_IIPC_ONLY:-}" ]; then
 	COMBOS=$(grep "^$XTFS_IIPC_ONLY|" <<<"$COMBOS")
 fi
 
-# hexkey N FIRST - N octets of key material FIRST, FIRST+1, ... in hex
-hexkey() {
-	local i out=0x
-	for i in $(seq "$2" $(($2 + $1 - 1))); do
-		out+=$(printf %02x $((i % 256)))
-	done
-	echo "$out"
-}
-
 # iipc_alg ALG - AEAD, ICV, keys and the diet_esp.py algorithm of ALG
 iipc_alg() {
 	IIV=iiv DALG=$1
@@ -140,19 +131,6 @@ iipc_pair() {
 	done
 }
 
-# cap_all NS IFACE FILE - capture every IP packet, whole, in the background
-cap_all() {
-	ip netns exec "$1" tcpdump -i "$2" -U -s 0 -B 32768 -w "$3" ip or ip6 \
-		>"$3.log" 2>&1 &
-	_cap_pid=$!
-	_cap_file=$3
-	for _ in $(seq 600); do
-		grep -q listening "$3.log" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # counter NS NAME - an xtfs counter of the A to B SA (SPI_AB) in NS
 counter() {
 	ip netns exec "$1" xtfs -s -j state get dst $OB proto esp \
@@ -205,7 +183,7 @@ combo() {
 	out=$(py "$IIPC" craft --rule "$rule" --count "$COUNT" \
 		--seed "$COMBO_N" --out "$TMP/sent-$name")
 	read -r _ fit _ unfit <<<"$out"
-	cap_all $B veth-b "$TMP/$name.pcap" || diag "capture did not start"
+	capture_start $B veth-b "$TMP/$name.pcap" 0 "ip or ip6" || diag "capture did not start"
 	sendout=$(py -n $A "$IIPC" send "$TMP/sent-$name") ||
 		diag "raw send failed"
 	senders=1
@@ -419,7 +397,7 @@ EOF
 				dst "$([ $v = 4 ] && echo $NET4B || echo $NET6B)" \
 				dir out tmpl src $OA4 dst $OB4 proto esp reqid 1 \
 				mode $over
-			cap_all $B veth-b "$TMP/size-$v-$cfg.pcap"
+			capture_start $B veth-b "$TMP/size-$v-$cfg.pcap" 0 "ip or ip6"
 			py -n $A "$IIPC" send "$TMP/one$v" >/dev/null
 			sleep 0.5
 			capture_stop

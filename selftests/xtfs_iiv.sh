@@ -18,15 +18,6 @@ ESP_IIV="$SELFTEST_DIR/esp_iiv.py"
 BURST=40
 SEALED=10
 
-# hexkey N FIRST - N octets of key material FIRST, FIRST+1, ... in hex
-hexkey() {
-	local i out=0x
-	for i in $(seq "$2" $(($2 + $1 - 1))); do
-		out+=$(printf %02x $((i % 256)))
-	done
-	echo "$out"
-}
-
 # iiv_alg ALG - use ALG (gcm, ccm or chacha) for the SAs sa_pair makes
 iiv_alg() {
 	IIV_ALG=$1
