@@ -769,6 +769,7 @@ ip netns exec $B ethtool -K veth-b gro off tso on
 netem_run() {
 	local n u d bad0 bad rep
 	combo_setup gcm:0:4:tunnel:8:8:optional:8:0 23
+	OA=$OA4 OB=$OB4 SPI_AB=0x1301 SPI_BA=0x2301
 	modprobe -q sch_netem
 	sa_flush
 	diet_pair || diag "netem: SA pair not made"
