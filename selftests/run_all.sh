@@ -12,10 +12,12 @@
 # an emulated debug kernel, would otherwise take CPU time from every
 # other suite.
 dir=$(cd "$(dirname "$0")" && pwd)
-# xtfs_deb installs and removes packages and modules: last, so that
-# whatever it may leave behind meets no other suite (it puts the guest
-# back as it was, and installs only on a root of its own: vm-run.sh
-# --private).
+# xtfs_deb installs and removes packages and modules, only on a root of
+# its own (vm-run.sh --deb): last, so that whatever it may leave behind
+# meets no other suite (it puts the guest back as it was). Where vm-run.sh
+# --deb installed the packages before boot (XTFS_DEB_INSTALLED=1) it runs
+# first instead, whichever suites are named: the other suites need the
+# testbed's build it sets aside until its end.
 ALL="xtfs_kunit xtfs_module xtfs_negative xtfs_tunnel xtfs_counters
 	xtfs_output xtfs_families xtfs_netem xtfs_tcp xtfs_iiv xtfs_smp
 	xtfs_security xtfs_churn xtfs_userns xtfs_failslab xtfs_fuzz xtfs_wire
@@ -37,6 +39,13 @@ if [ "${1:-}" = --half ]; then
 	[ -n "$suites" ] || { echo "run_all.sh: --half 1 or 2" >&2; exit 2; }
 else
 	suites=${*:-$ALL}
+fi
+if [ "${XTFS_DEB_INSTALLED:-}" = 1 ]; then
+	rest=""
+	for s in $suites; do
+		[ "$s" = xtfs_deb ] || rest="$rest $s"
+	done
+	suites="xtfs_deb$rest"
 fi
 rc=0
 for s in $suites; do

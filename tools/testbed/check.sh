@@ -6,7 +6,8 @@
 # selftest and KUnit suite on the stock and on the debug kernel, each
 # kernel also beside the peer guest running the in-tree xfrm_iptfs
 # (xtfs_interop). The stock kernel's suites run on a root of their own
-# (vm-run.sh --private): xtfs_deb installs packages there.
+# (vm-run.sh --deb): the Debian packages are installed there before it
+# boots, for xtfs_deb.
 #
 # The runs are jobs, up to XTFS_JOBS (default 3) guests at a time (an
 # interop run is two), longest first: the stock kernel's suites and the
@@ -159,9 +160,9 @@ in_list() { case " $2 " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # The stock kernel needs nothing built: its runs start at once.
 if in_list stock "$KERNELS"; then
-	# On a root of its own: xtfs_deb installs the Debian packages and
-	# make install's files into it.
-	job stock 1 vmrun --private --name stock stock /xtfs/selftests/run_all.sh
+	# On a root of its own, the Debian packages installed before it
+	# boots: xtfs_deb checks them, removes them and runs make install.
+	job stock 1 vmrun --deb --name stock stock /xtfs/selftests/run_all.sh
 	job demo 1 "$here/demo.sh"
 fi
 # The debug kernel (also the peer's, and the tree sparse runs in).
