@@ -51,10 +51,13 @@ COMBOS=${XTFS_DIET_COMBOS:-"gcm:0:4:aggfrag:32:32:mandatory:32:0
 	gcm:0:4:aggfrag:16:16:optional:32:1"}
 
 # hexkey N FIRST - N octets of key material FIRST, FIRST+1, ... in hex
+# (no subshell per octet: a fork costs a tenth of a second or more on the
+# emulated debug kernel, and the keys are made hundreds of times)
 hexkey() {
-	local i out=0x
-	for i in $(seq "$2" $(($2 + $1 - 1))); do
-		out+=$(printf %02x $((i % 256)))
+	local i h out=0x
+	for ((i = $2; i < $2 + $1; i++)); do
+		printf -v h %02x $((i % 256))
+		out+=$h
 	done
 	echo "$out"
 }
@@ -106,15 +109,17 @@ shows_settings() {
 	return 0
 }
 
-# trailer_len N - octets the trailer adds to an N-octet ESP payload
+# trailer_len N - octets the trailer adds to an N-octet ESP payload, in
+# TRAILER_LEN (not printed: it runs for every captured packet, and a
+# subshell each time costs minutes on the emulated debug kernel)
 trailer_len() {
 	local a=$((ALIGN / 8)) n=$1
 	if [ "$TRAILER" = mandatory ]; then
-		echo $((2 + (a - (n + 2) % a) % a))
+		TRAILER_LEN=$((2 + (a - (n + 2) % a) % a))
 	elif [ "$ALIGN" = 8 ]; then
-		echo 0
+		TRAILER_LEN=0
 	else
-		echo $((1 + (a - (n + 1) % a) % a))
+		TRAILER_LEN=$((1 + (a - (n + 1) % a) % a))
 	fi
 }
 
@@ -138,12 +143,12 @@ combo_setup() {
 	# Low bits never 0, top 16 bits 0: no SPI whose top bits equal its
 	# low ones (refused), no first octets of zero (a non-ESP marker in
 	# UDP).
-	SPI_AB=$(printf 0x%x $((0x1001 + 0x10 * $2)))
-	SPI_BA=$(printf 0x%x $((0x2002 + 0x10 * $2)))
+	printf -v SPI_AB 0x%x $((0x1001 + 0x10 * $2))
+	printf -v SPI_BA 0x%x $((0x2002 + 0x10 * $2))
 	WINDOW=64
 	TOP=0
 	[ "$ESN" = 2 ] && TOP=$((0xffffffe0))
-	TAG=$(echo "$1" | tr : -)
+	TAG=${1//:/-}
 	WHAT="$ALG esn $ESN IPv$outer $PAYLOAD $(diet_words)"
 	[ "$ENCAP" = 1 ] && WHAT+=" espinudp"
 }
@@ -376,7 +381,8 @@ open_batch() {
 		bad=0 saved=0 n=0
 		while read -r _ tot hdr pay old; do
 			n=$((n + 1))
-			[ "$tot" = $((iph + hdr + pay + $(trailer_len "$pay") + icv)) ] &&
+			trailer_len "$pay"
+			[ "$tot" = $((iph + hdr + pay + TRAILER_LEN + icv)) ] &&
 				[ "$old" = $((iph + 8 + pay + 2 + (4 - (pay + 2) % 4) % 4 + icv)) ] ||
 				bad=$((bad + 1))
 			saved=$((saved + old - tot))
