@@ -3,31 +3,115 @@
 #
 # xtfs installed the ways a router gets it, each checked from install to
 # removal: the Debian packages (dist/, made by `make deb`; Debian's dkms
-# builds the module against the installed linux-headers of the running
-# kernel) and `make install` / `make uninstall`. Each time the first
-# IP-TFS SA must autoload the module just installed (the loaded module's
-# build ID is that of the file modinfo names), traffic must pass, and
-# removal must leave no module behind and depmod's files current.
+# builds the module against the installed linux-headers of the kernel)
+# and `make install` / `make uninstall`. Each time the first IP-TFS SA
+# must autoload the module just installed (the loaded module's build ID
+# is that of the file modinfo names), traffic must pass, and removal must
+# leave no module behind and depmod's files current.
 #
 # Installing changes the root, which the testbed shares between guests:
-# those tests run only in a guest booted by `vm-run.sh --private` (a
+# those tests run only in a guest booted by `vm-run.sh --deb` (a
 # throw-away overlay of the rootfs, XTFS_PRIVATE_ROOT=1) on a kernel with
-# its headers installed (the stock kernel). The testbed's own build of the
-# module and helper (vm-run.sh installs them) is set aside meanwhile and
-# put back at the end, so that suites run after this one find the guest
-# as it was. The check of the package's modprobe alias runs everywhere.
-. "$(dirname "$0")/lib.sh"
-
-REL=$(uname -r)
+# its headers installed (the stock kernel). The packages go in before the
+# guest boots: vm-run.sh runs `xtfs_deb.sh --install RELEASE` in a chroot
+# of that root, where DKMS builds at native speed (under emulation the
+# build took 10 of this suite's 26 minutes), and the guest then finds
+# them installed, as a router rebooted after `apt install` does
+# (XTFS_DEB_INSTALLED=1; run_all.sh runs this suite first then). The
+# testbed's own build of the module and helper (vm-run.sh installs them)
+# is set aside for this suite and put back at its end, so that suites
+# run after it find the guest as it was. The check of the package's
+# modprobe alias runs everywhere.
+TREE=$(cd "$(dirname "$0")/.." && pwd)
+if [ "${1:-}" = --install ]; then
+	REL=${2:?--install needs the kernel release}
+else
+	REL=$(uname -r)
+fi
 MODDIR=/lib/modules/$REL
-TREE=$(cd "$SELFTEST_DIR/.." && pwd)
 VER=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$TREE/dkms.conf")
 DEB_DKMS=$TREE/dist/xtfs-dkms_${VER}_all.deb
 DEB_HELPER=$TREE/dist/xtfs_${VER}_$(dpkg --print-architecture).deb
 # vm-run.sh's build of this tree for the running kernel (build_for in
 # tools/testbed/vm-lib.sh): make install runs there.
 BUILD=/var/lib/xtfs/build/$REL
-ASIDE=$TMP/aside
+# What --install leaves in the root for the guest: its results (result,
+# dpkg.log), the testbed's build set aside (aside/) and depmod's files as
+# they were with that build in place (modules/).
+INST=/var/lib/xtfs/deb-install/$REL
+ASIDE=$INST/aside
+
+# depmod_current - modules.dep is what depmod makes of the module tree now
+# (depmod -n prints modules.dep first, then the other files, each of
+# those after a comment line).
+depmod_current() {
+	depmod -n "$REL" 2>/dev/null | sed '/^#/,$d' | cmp -s - "$MODDIR/modules.dep"
+}
+
+# no_module - no xfrm_xtfs anywhere: no file, no modules.dep or
+# modules.alias line, nothing modprobe or modinfo would find, and
+# modules.dep current. (The release is named: --install runs in a chroot
+# on the host's kernel.)
+no_module() {
+	local files
+	files=$(find "$MODDIR" -name 'xfrm_xtfs.ko*')
+	[ -z "$files" ] || { echo "# left behind: $files"; return 1; }
+	! grep -q xfrm_xtfs "$MODDIR/modules.dep" "$MODDIR/modules.alias" &&
+		! modprobe -S "$REL" -n xfrm_xtfs 2>/dev/null &&
+		! modinfo -k "$REL" -n xfrm_xtfs >/dev/null 2>&1 &&
+		depmod_current
+}
+
+# install_before_boot - what --install does, in the chroot of the guest's
+# private root before it boots: save depmod's files, set the testbed's
+# build aside (nothing but what is installed here may provide xfrm_xtfs
+# or xtfs), check that none is left, install the packages (DKMS builds
+# and installs the module, depmod runs) and write down how each step went
+# for the guest to report.
+install_before_boot() {
+	local t0 rc b
+	rm -rf "$INST"
+	mkdir -p "$INST/modules" "$ASIDE"
+	[ -f "$MODDIR/build/Makefile" ] || { echo "no kernel headers for $REL"; return 0; }
+	t0=$(date +%s)
+	depmod -a "$REL" && cp -p "$MODDIR"/modules.* "$INST/modules/" || return 1
+	[ -d "$MODDIR/updates/xtfs" ] && mv "$MODDIR/updates/xtfs" "$ASIDE/"
+	[ -f /usr/local/sbin/xtfs ] && mv /usr/local/sbin/xtfs "$ASIDE/xtfs.bin"
+	# Debian's dkms builds for every kernel with a build tree
+	# (autoinstall_all_kernels), and the testbed's debug kernel has one,
+	# the tree it was built in: only the headers of the kernel that boots
+	# are tested.
+	for b in /lib/modules/*/build; do
+		[ "$b" = "$MODDIR/build" ] ||
+			mv "$b" "$ASIDE/build.$(basename "$(dirname "$b")")" || return 1
+	done
+	depmod -a "$REL" || return 1
+	# The testbed's build of this tree, where the guest runs make
+	# install, copied into this root as it is now (vm-run.sh holds the
+	# build lock for this step): runs of other trees may build again in
+	# the rootfs below while the guest runs.
+	rm -rf "$BUILD.own" && cp -a "$BUILD" "$BUILD.own" &&
+		rm -rf "$BUILD" && mv "$BUILD.own" "$BUILD" || return 1
+	rc=0
+	no_module && ! command -v xtfs >/dev/null || rc=1
+	echo "before $rc $(($(date +%s) - t0))" >"$INST/result"
+	t0=$(date +%s)
+	rc=0
+	dpkg -i "$DEB_DKMS" "$DEB_HELPER" >"$INST/dpkg.log" 2>&1 || rc=$?
+	echo "dpkg $rc $(($(date +%s) - t0))" >>"$INST/result"
+	# man-db's trigger rebuilds its index when a package with a man page
+	# comes or goes: the guest's dpkg --purge would spend half a minute of
+	# emulated CPU time on an index nothing here reads.
+	rm -f /var/lib/man-db/auto-update
+	cat "$INST/result"
+}
+
+if [ "${1:-}" = --install ]; then
+	install_before_boot
+	exit
+fi
+
+. "$(dirname "$0")/lib.sh"
 
 loaded() { [ -d /sys/module/xfrm_xtfs ]; }
 
@@ -61,32 +145,13 @@ loaded_build_id() {
 	od -An -v -tx1 -j16 /sys/module/xfrm_xtfs/notes/.note.gnu.build-id | tr -d ' \n'
 }
 
-# depmod_current - modules.dep is what depmod makes of the module tree now
-# (depmod -n prints modules.dep first, then the other files, each of
-# those after a comment line).
-depmod_current() {
-	depmod -n "$REL" 2>/dev/null | sed '/^#/,$d' | cmp -s - "$MODDIR/modules.dep"
-}
-
-# no_module - no xfrm_xtfs anywhere: no file, no modules.dep or
-# modules.alias line, nothing modprobe or modinfo would find, and
-# modules.dep current.
-no_module() {
-	local files
-	files=$(find "$MODDIR" -name 'xfrm_xtfs.ko*')
-	[ -z "$files" ] || { diag "left behind: $files"; return 1; }
-	! grep -q xfrm_xtfs "$MODDIR/modules.dep" "$MODDIR/modules.alias" &&
-		! modprobe -n xfrm_xtfs 2>/dev/null &&
-		! modinfo -n xfrm_xtfs >/dev/null 2>&1 &&
-		depmod_current
-}
-
 # autoload_and_traffic WHAT PATH-PATTERN - the first IP-TFS SA loads the
 # module that modinfo finds (which must match PATH-PATTERN), and a UDP
 # burst and a 3000-octet ping pass through the tunnel; then the SAs go
 # and the module unloads. Four TAP lines.
 autoload_and_traffic() {
-	local what=$1 path id lid
+	local what=$1 path id lid t0
+	t0=$(date +%s)
 	path=$(modinfo -n xfrm_xtfs 2>/dev/null)
 	# shellcheck disable=SC2254
 	case $path in $2) true ;; *) false ;; esac
@@ -101,25 +166,44 @@ autoload_and_traffic() {
 	ok $? "$what: 200 UDP datagrams and a 3000-octet ping through the tunnel, counted by xtfs"
 	sa_flush
 	unload
-	ok $? "$what: the module unloads once its SAs are gone"
+	ok $? "$what: the module unloads once its SAs are gone ($(($(date +%s) - t0)) s for these four)"
 }
 
 # restore - put the testbed's module and helper back, whatever happened
-# (once: the end of the suite and the exit trap both call it).
+# (once: the end of the suite and the exit trap both call it), and
+# depmod's files: those --install saved when the module tree is again
+# what it was then (no other xtfs module left; one depmod less under
+# emulation, and the last test checks them), else depmod's own.
 restored=0
 restore() {
+	local left
 	[ $restored = 0 ] || return 0
 	restored=1
 	cleanup_ns
 	unload
 	dpkg --purge xtfs xtfs-dkms >/dev/null 2>&1
 	rm -f "$MODDIR"/updates/xfrm_xtfs.ko* /usr/local/share/man/man8/xtfs.8
-	[ -d "$ASIDE/xtfs" ] && mv "$ASIDE/xtfs" "$MODDIR/updates/"
+	# (dkms removes updates/ when it leaves it empty.)
+	[ -d "$ASIDE/xtfs" ] && mkdir -p "$MODDIR/updates" &&
+		mv "$ASIDE/xtfs" "$MODDIR/updates/"
 	[ -f "$ASIDE/xtfs.bin" ] && mv "$ASIDE/xtfs.bin" /usr/local/sbin/xtfs
 	for b in "$ASIDE"/build.*; do
 		[ -L "$b" ] && mv "$b" "/lib/modules/${b#"$ASIDE"/build.}/build"
 	done
-	depmod -a "$REL"
+	left=$(find "$MODDIR" \( -name 'xfrm_xtfs.ko*' -o -name 'xtfs_test.ko*' \) \
+		! -path "$MODDIR/updates/xtfs/*")
+	if [ -z "$left" ] && [ -f "$INST/modules/modules.dep" ]; then
+		cp -p "$INST"/modules/modules.* "$MODDIR/"
+	else
+		depmod -a "$REL"
+	fi
+	rm -rf "$INST/modules" "$INST/result" "$INST/dpkg.log"
+	rmdir "$ASIDE" "$INST" 2>/dev/null
+}
+
+# result STEP - "STATUS SECONDS" of a step of --install.
+result() {
+	sed -n "s/^$1 //p" "$INST/result" 2>/dev/null
 }
 
 tap_plan
@@ -154,32 +238,27 @@ if [ ! -f "$MODDIR/build/Makefile" ]; then
 	tap_done
 fi
 
-# Set the testbed's build aside: nothing but what is installed below may
-# provide xfrm_xtfs or xtfs.
-mkdir -p "$ASIDE"
+if [ "${XTFS_DEB_INSTALLED:-}" != 1 ]; then
+	skip "packages and make install" "the packages go in before the guest boots (vm-run.sh --deb)"
+	tap_done
+fi
+
+# What xtfs_deb.sh --install did before the guest booted: the testbed's
+# build set aside, checked gone, the packages installed.
 at_exit restore
 unload || diag "xfrm_xtfs still loaded"
-[ -d "$MODDIR/updates/xtfs" ] && mv "$MODDIR/updates/xtfs" "$ASIDE/"
-[ -f /usr/local/sbin/xtfs ] && mv /usr/local/sbin/xtfs "$ASIDE/xtfs.bin"
-# Debian's dkms builds for every kernel with a build tree
-# (autoinstall_all_kernels), and the testbed's debug kernel has one, the
-# tree it was built in: only the running kernel's headers are tested (a
-# build for the debug kernel would add minutes under emulation).
-for b in /lib/modules/*/build; do
-	[ "$b" = "$MODDIR/build" ] || mv "$b" "$ASIDE/build.$(basename "$(dirname "$b")")"
-done
-depmod -a "$REL"
 setup_ns || { diag "namespace setup failed"; exit $KSFT_FAIL; }
-no_module && ! command -v xtfs >/dev/null
-ok $? "before: no xfrm_xtfs module for $REL and no xtfs helper"
+read -r rc secs <<<"$(result before)"
+[ "${rc:-1}" = 0 ]
+ok $? "before (in the root before boot): no xfrm_xtfs module for $REL and no xtfs helper (${secs:-?} s)"
 
 # The packages, from install to purge.
 headers=$(readlink -f "$MODDIR/build")
 diag "kernel headers: $headers ($(dpkg -S "$headers" 2>/dev/null | cut -d: -f1))"
-t0=$(date +%s)
-dpkg -i "$DEB_DKMS" "$DEB_HELPER" >"$TMP/dpkg.log" 2>&1
-ok $? "dpkg -i $(basename "$DEB_DKMS") $(basename "$DEB_HELPER") ($(($(date +%s) - t0)) s)"
-sed 's/^/# /' "$TMP/dpkg.log"
+read -r rc secs <<<"$(result dpkg)"
+[ "${rc:-1}" = 0 ]
+ok $? "dpkg -i $(basename "$DEB_DKMS") $(basename "$DEB_HELPER") (in the root before boot, ${secs:-?} s)"
+sed 's/^/# /' "$INST/dpkg.log" 2>/dev/null
 status=$(dkms status -m xtfs -v "$VER" -k "$REL" 2>&1)
 mlog=/var/lib/dkms/xtfs/$VER/$REL/$(uname -m)/log/make.log
 grep -m1 "Entering directory '$headers'" "$mlog" | sed 's/^/# make.log: /'
@@ -204,11 +283,12 @@ t0=$(date +%s)
 dpkg --purge xtfs xtfs-dkms >"$TMP/dpkg.log" 2>&1
 ok $? "dpkg --purge xtfs xtfs-dkms ($(($(date +%s) - t0)) s)"
 sed 's/^/# /' "$TMP/dpkg.log"
+t0=$(date +%s)
 no_module && [ -z "$(dkms status -m xtfs 2>&1)" ] &&
 	[ ! -e "/usr/src/xtfs-$VER" ] && [ ! -e /var/lib/dkms/xtfs ] &&
 	[ ! -e /etc/modprobe.d/xtfs-dkms.conf ] && [ ! -e /usr/sbin/xtfs ] &&
 	! dpkg-query -W -f '${db:Status-Status}\n' xtfs xtfs-dkms 2>/dev/null | grep -qv '^not-installed$'
-ok $? "after purge: no module, modules.dep current without xtfs, no DKMS tree, source, configuration or helper left"
+ok $? "after purge: no module, modules.dep current without xtfs, no DKMS tree, source, configuration or helper left ($(($(date +%s) - t0)) s)"
 
 # make install in vm-run.sh's build of this tree (built there for this
 # kernel: make install's "all" finds nothing to do), then make uninstall.
@@ -223,14 +303,21 @@ autoload_and_traffic "make install" "$MODDIR/updates/xfrm_xtfs.ko*"
 t0=$(date +%s)
 make -C "$BUILD" uninstall >"$TMP/make.log" 2>&1
 ok $? "make uninstall ($(($(date +%s) - t0)) s)"
+tail -n 5 "$TMP/make.log" | sed 's/^/# /'
+t0=$(date +%s)
 no_module && [ ! -e /usr/local/sbin/xtfs ] && [ ! -e /usr/local/share/man/man8/xtfs.8 ]
-ok $? "after make uninstall: no module, modules.dep current without xtfs, no helper or man page"
+ok $? "after make uninstall: no module, modules.dep current without xtfs, no helper or man page ($(($(date +%s) - t0)) s)"
 
 # The guest as the suites before found it, for any that may come after.
+t0=$(date +%s)
 restore
-[ "$(modinfo -n xfrm_xtfs 2>/dev/null)" = "$MODDIR/updates/xtfs/xfrm_xtfs.ko" ] &&
+path=$(modinfo -n xfrm_xtfs 2>/dev/null)
+[ "$path" = "$MODDIR/updates/xtfs/xfrm_xtfs.ko" ] || diag "modinfo -n xfrm_xtfs: ${path:-none}"
+[ "$(command -v xtfs)" = /usr/local/sbin/xtfs ] || diag "xtfs: $(command -v xtfs)"
+[ ! -e "$INST" ] || diag "left in $INST: $(find "$INST" | tr '\n' ' ')"
+[ "$path" = "$MODDIR/updates/xtfs/xfrm_xtfs.ko" ] &&
 	[ "$(command -v xtfs)" = /usr/local/sbin/xtfs ] &&
-	[ -z "$(ls -d "$ASIDE"/* 2>/dev/null)" ] && depmod_current
-ok $? "the testbed's module, helper and build links are back, modules.dep current"
+	[ ! -e "$INST" ] && depmod_current
+ok $? "the testbed's module, helper and build links are back, modules.dep current ($(($(date +%s) - t0)) s)"
 
 tap_done

@@ -3,7 +3,7 @@
 #
 # vm-run.sh - boot a testbed kernel with this tree's xtfs and run a command.
 #
-# Usage: vm-run.sh [--peer] [--private] [--name NAME] stock|debug COMMAND...
+# Usage: vm-run.sh [--peer] [--private|--deb] [--name NAME] stock|debug COMMAND...
 #
 # Makes the rootfs (and for "debug" the debug kernel) when missing, builds
 # the module and the helper for that kernel inside the rootfs, installs the
@@ -17,10 +17,16 @@
 # mode and cannot share a kernel.
 #
 # --private boots the guest on a throw-away overlay of the rootfs (see
-# private_root in vm-lib.sh) and builds the Debian packages into dist/
-# first (mkdeb.sh): the guest may install and remove packages and modules
-# (selftests/xtfs_deb.sh) without touching what other guests boot from.
-# The guest sees XTFS_PRIVATE_ROOT=1.
+# private_root in vm-lib.sh): the guest may install and remove packages
+# and modules (selftests/xtfs_deb.sh) without touching what other guests
+# boot from. The guest sees XTFS_PRIVATE_ROOT=1.
+#
+# --deb is --private with the Debian packages built into dist/ (mkdeb.sh)
+# and installed into that root before the guest boots, in a chroot
+# (`selftests/xtfs_deb.sh --install RELEASE`: DKMS builds the module at
+# native speed). The guest sees XTFS_DEB_INSTALLED=1 too, and
+# selftests/run_all.sh then runs xtfs_deb first, which checks and removes
+# them and puts the testbed's build back for the suites after it.
 #
 # Runs may overlap (check.sh boots several guests at once): each has its
 # own run directory, /var/lib/xtfs/run/NAME in the rootfs (NAME defaults
@@ -37,17 +43,19 @@ set -euo pipefail
 
 PEER=0
 PRIVATE=0
+DEB=0
 NAME=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--peer) PEER=1 ;;
 	--private) PRIVATE=1 ;;
+	--deb) PRIVATE=1 DEB=1 ;;
 	--name) NAME=${2:?--name needs a value}; shift ;;
 	*) break ;;
 	esac
 	shift
 done
-USAGE="usage: vm-run.sh [--peer] [--private] [--name NAME] stock|debug COMMAND..."
+USAGE="usage: vm-run.sh [--peer] [--private|--deb] [--name NAME] stock|debug COMMAND..."
 KIND=${1:?$USAGE}
 shift
 [ $# -gt 0 ] || die "$USAGE"
@@ -71,11 +79,25 @@ main() {
 	with_lock "run-$NAME"
 	build_for "$rel" || exit 1
 	ynl_src || exit 1
-	if [ $PRIVATE = 1 ]; then
+	if [ $DEB = 1 ]; then
 		"$(dirname "$0")/mkdeb.sh" || exit 1
+	fi
+	if [ $PRIVATE = 1 ]; then
 		trap 'private_root_end "$RUNDIR"' EXIT
 		private_root "$NAME"
 		XTFS_GUEST_ENV="XTFS_PRIVATE_ROOT=1 ${XTFS_GUEST_ENV:-}"
+	fi
+	if [ $DEB = 1 ]; then
+		local t0=$SECONDS
+		# Under build_for's lock: it copies that build into the root.
+		# Its failures are the guest's to report (xtfs_deb).
+		(
+			flock 8
+			in_chroot "$CHROOT_TOP/selftests/xtfs_deb.sh --install $rel" 2>&1 |
+				sed 's/^/[testbed] xtfs_deb --install: /' >&2
+		) 8>"$XTFS_CACHE/.lock-build-$rel" || true
+		log "$(date +%T) xtfs_deb --install done ($((SECONDS - t0)) s)"
+		XTFS_GUEST_ENV="XTFS_DEB_INSTALLED=1 ${XTFS_GUEST_ENV:-}"
 	fi
 	if [ $PEER = 1 ]; then
 		log "$(date +%T) booting $KIND kernel $rel, peer: in-tree xfrm_iptfs on $prel"
