@@ -74,10 +74,15 @@ struct xtfs_net;
 #define XTFS_IIV_LEN		8
 
 /**
- * struct xtfs_iiv - the AEAD of an SA with implicit IV (xtfs_iiv.c)
+ * struct xtfs_iiv - the AEAD of an SA of xtfs's ESP engine (xtfs_iiv.c)
  * @tfm: the crypto API transform, keyed
- * @alg: the algorithm
+ * @alg: the algorithm (its implicit-IV transform ID, also when the IV is
+ *	on the wire)
  * @esn: extended sequence numbers: the IV and the AAD carry all 64 bits
+ * @wire_iv: octets of IV on the wire after the ESP header: 0 with
+ *	implicit IV (RFC 8750), XTFS_IIV_LEN for a Diet-ESP SA of the
+ *	explicit-IV algorithm (RFC 4106, 4309, 7634), whose IV is the value
+ *	RFC 8750 would leave implicit
  * @salt: the salt, the last octets of the key material
  * @salt_len: octets in @salt (3 for CCM, else 4)
  * @icv_len: octets of ICV
@@ -94,6 +99,7 @@ struct xtfs_iiv {
 	struct crypto_aead	*tfm;
 	enum xtfs_iiv_alg	alg;
 	bool			esn;
+	u8			wire_iv;
 	u8			salt[4];
 	u8			salt_len;
 	u8			icv_len;
@@ -448,6 +454,7 @@ int xtfs_esp_bind(struct xfrm_state *x, struct xtfs_sa *sa,
 
 /* xtfs_diet.c */
 void xtfs_diet_init(struct xfrm_state *x, struct xtfs_sa *sa);
+bool xtfs_diet_wanted(const struct xtfs_settings *set);
 int xtfs_diet_bind(struct xfrm_state *x, struct xtfs_sa *sa,
 		   const struct xtfs_settings *set,
 		   struct netlink_ext_ack *extack);
@@ -508,12 +515,31 @@ void xtfs_reasm_reset(struct xtfs_sa *sa, struct xtfs_reasm *r);
 
 /* xtfs_iiv.c: the extended ESP engine's cipher */
 const struct xtfs_iiv_alg_info *xtfs_iiv_alg_find(u32 alg);
+const struct xtfs_iiv_alg_info *
+xtfs_iiv_alg_of_aead(const struct xfrm_algo_aead *aead);
 void xtfs_iiv_set_msg(struct netlink_ext_ack *extack, const char *msg);
 int xtfs_iiv_init(struct xtfs_iiv *a, enum xtfs_iiv_alg alg, const u8 *key,
 		  unsigned int keylen, bool esn,
 		  struct netlink_ext_ack *extack);
 void xtfs_iiv_destroy(struct xtfs_iiv *a);
 void xtfs_iiv_nonce(const struct xtfs_iiv *a, u64 seq, u8 *iv);
+
+/**
+ * xtfs_iiv_of() - the eight octets of IV for a sequence number
+ * @a: the transform
+ * @seq: the packet's 64-bit sequence number
+ *
+ * RFC 8750 section 4: the 64-bit ESN with ESN, else four zero octets and
+ * the 32-bit sequence number, which is the same thing when the high half
+ * is zero. A Diet-ESP SA of an explicit-IV algorithm sends this value.
+ *
+ * Return: the IV, in network order.
+ */
+static inline __be64 xtfs_iiv_of(const struct xtfs_iiv *a, u64 seq)
+{
+	return cpu_to_be64(a->esn ? seq : lower_32_bits(seq));
+}
+
 int xtfs_iiv_crypt(struct xtfs_iiv *a, struct sk_buff *skb, unsigned int off,
 		   unsigned int len, __be32 spi, u64 seq, bool encrypt);
 
@@ -530,6 +556,12 @@ ktime_t xtfs_rx_expire(struct xtfs_sa *sa, ktime_t now,
 int xtfs_iipc_encode(const struct xtfs_iipc *r, struct sk_buff *skb);
 int xtfs_iipc_decode(const struct xtfs_iipc *r, struct sk_buff *skb,
 		     const struct xtfs_iipc_outer *ou, unsigned int room);
+void xtfs_diet_format(struct xtfs_diet *d, const struct xtfs_settings *set);
+int xtfs_esp_seal(struct xtfs_sa *sa, struct sk_buff *skb, u64 seq,
+		  __be16 sport, __be16 dport);
+int xtfs_esp_open(struct xtfs_sa *sa, struct sk_buff *skb, u64 seq);
+const struct xtfs_payload_ops *
+xtfs_payload_ops_of(u8 payload, const struct xtfs_iipc *iipc);
 #endif
 
 #endif /* _XTFS_H */

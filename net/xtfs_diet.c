@@ -480,16 +480,54 @@ int xtfs_diet_check_whole(struct xfrm_state *x,
 }
 
 /**
- * xtfs_diet_bind() - give an implicit-IV SA its Diet-ESP format
+ * xtfs_diet_wanted() - do staged settings ask for a Diet-ESP format?
+ * @set: the settings
+ *
+ * Return: true when one of them is not at the value that makes RFC 4303's
+ * packets (32-bit SPI and SN, trailer mandatory, 32-bit alignment).
+ */
+bool xtfs_diet_wanted(const struct xtfs_settings *set)
+{
+	return set->spi_lsb != XTFS_DIET_LSB_FULL ||
+	       set->sn_lsb != XTFS_DIET_LSB_FULL ||
+	       set->trailer != XTFS_TRAILER_MANDATORY ||
+	       set->align != XTFS_DIET_ALIGN_DEF;
+}
+
+/**
+ * xtfs_diet_format() - the packet format of Diet-ESP settings
+ * @d: out, the format; its lookup entry left alone
+ * @set: the settings, checked (xtfs_stage_diet_check())
+ *
+ * Header of (spi-lsb + sn-lsb) / 8 octets (section 5.3). Trailer (section
+ * 5.2): Mandatory keeps Pad Length and Next Header; Optional drops the
+ * Next Header, and with 8-bit alignment Pad Length and padding too (the
+ * engine's AEADs have a block size of one octet).
+ */
+VISIBLE_IF_KUNIT void xtfs_diet_format(struct xtfs_diet *d,
+				       const struct xtfs_settings *set)
+{
+	d->spi_lsb = set->spi_lsb;
+	d->sn_lsb = set->sn_lsb;
+	d->trailer = set->trailer;
+	d->align = set->align / 8;
+	d->hlen = (set->spi_lsb + set->sn_lsb) / 8;
+	d->trl = set->trailer == XTFS_TRAILER_MANDATORY ? 2 :
+		 d->align > 1 ? 1 : 0;
+	d->on = xtfs_diet_wanted(set);
+}
+EXPORT_SYMBOL_IF_KUNIT(xtfs_diet_format);
+
+/**
+ * xtfs_diet_bind() - give an SA of xtfs's ESP engine its Diet-ESP format
  * @x: the SA being created
  * @sa: its xtfs state
  * @set: its staged settings
  * @extack: where to say why it is refused
  *
- * Trailer (section 5.2): Mandatory keeps Pad Length and Next Header;
- * Optional drops the Next Header, and with 8-bit alignment Pad Length and
- * padding too (the implicit-IV AEADs have a block size of one octet).
- * An inbound SA with a compressed header is entered in the lookup table.
+ * The format (xtfs_diet_format()) after the checks that depend on the SA;
+ * the trailer's room in the SA's trailer_len. An inbound SA with a
+ * compressed header is entered in the lookup table.
  *
  * Return: 0, or a negative error with an extended ACK message.
  */
@@ -503,20 +541,10 @@ int xtfs_diet_bind(struct xfrm_state *x, struct xtfs_sa *sa,
 	err = xtfs_diet_check(x, set, extack);
 	if (err)
 		return err;
-	d->spi_lsb = set->spi_lsb;
-	d->sn_lsb = set->sn_lsb;
-	d->trailer = set->trailer;
-	d->align = set->align / 8;
-	d->hlen = (set->spi_lsb + set->sn_lsb) / 8;
-	d->trl = set->trailer == XTFS_TRAILER_MANDATORY ? 2 :
-		 d->align > 1 ? 1 : 0;
+	xtfs_diet_format(d, set);
 	/* Padding up to the alignment, then the trailer and the ICV. */
 	x->props.trailer_len = max_t(u32, x->props.trailer_len,
 				     d->align - 1 + d->trl + sa->iiv.icv_len);
-	d->on = d->spi_lsb != XTFS_DIET_LSB_FULL ||
-		d->sn_lsb != XTFS_DIET_LSB_FULL ||
-		d->trailer != XTFS_TRAILER_MANDATORY ||
-		set->align != XTFS_DIET_ALIGN_DEF;
 	if (d->hlen < sizeof(struct ip_esp_hdr) && x->dir != XFRM_SA_DIR_OUT)
 		return xtfs_eec_claim(x, sa, extack);
 	return 0;
@@ -683,7 +711,9 @@ static bool xtfs_diet_trial(struct xfrm_state *x, struct sk_buff *skb,
 	c = skb_copy(skb, GFP_ATOMIC);
 	if (!c)
 		return false;
-	ok = !xtfs_iiv_crypt(&sa->iiv, c, hlen, c->len - hlen, x->id.spi, seq,
+	ok = c->len >= hlen + sa->iiv.wire_iv &&
+	     !xtfs_iiv_crypt(&sa->iiv, c, hlen + sa->iiv.wire_iv,
+			     c->len - hlen - sa->iiv.wire_iv, x->id.spi, seq,
 			     false);
 	kfree_skb(c);
 	return ok;

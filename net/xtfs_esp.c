@@ -27,6 +27,7 @@
 #include <net/ipv6.h>
 #include <net/xfrm.h>
 #include <crypto/aead.h>
+#include <kunit/visibility.h>
 
 #include "xtfs.h"
 
@@ -346,15 +347,17 @@ static int xtfs_esp_take_seq(struct xtfs_sa *sa, u64 *seq)
  * straight the payload, padding to a multiple of four octets (monotonic
  * 1, 2, 3, ..., section 2.4), pad length, next header, ICV. A Diet-ESP SA
  * sends the header's low bits and its own trailer instead
- * (xtfs_diet_put_hdr(), &struct xtfs_diet); the ICV is the same. With UDP
+ * (xtfs_diet_put_hdr(), &struct xtfs_diet); the ICV is the same. One of an
+ * explicit-IV algorithm sends its IV after the header (@sa->iiv.wire_iv),
+ * the value RFC 8750 leaves implicit (xtfs_iiv_of()). With UDP
  * encapsulation (RFC 3948 section 2.1) a UDP header comes first, its
  * checksum zero over IPv4 and computed over IPv6 (RFC 8200 section 8.1).
  * On return the data starts at the outer IP header.
  *
  * Return: 0 or a negative error.
  */
-static int xtfs_esp_seal(struct xtfs_sa *sa, struct sk_buff *skb, u64 seq,
-			 __be16 sport, __be16 dport)
+VISIBLE_IF_KUNIT int xtfs_esp_seal(struct xtfs_sa *sa, struct sk_buff *skb,
+				   u64 seq, __be16 sport, __be16 dport)
 {
 	const struct xtfs_diet *d = &sa->diet;
 	unsigned int plen, tailen, i, off, udplen = 0;
@@ -396,8 +399,12 @@ static int xtfs_esp_seal(struct xtfs_sa *sa, struct sk_buff *skb, u64 seq,
 	}
 	xtfs_diet_put_hdr(d, skb_transport_header(skb) + udplen, sa->x->id.spi,
 			  seq);
+	if (a->wire_iv)
+		put_unaligned(xtfs_iiv_of(a, seq),
+			      (__be64 *)(skb_transport_header(skb) + udplen +
+					 d->hlen));
 	skb_push(skb, -skb_network_offset(skb));
-	off = skb_transport_offset(skb) + udplen + d->hlen;
+	off = skb_transport_offset(skb) + udplen + d->hlen + a->wire_iv;
 	err = xtfs_iiv_crypt(a, skb, off, skb->len - off, sa->x->id.spi, seq,
 			     true);
 	if (err || !udplen || sa->x->props.family != AF_INET6)
@@ -412,6 +419,7 @@ static int xtfs_esp_seal(struct xtfs_sa *sa, struct sk_buff *skb, u64 seq,
 		uh->check = CSUM_MANGLED_0;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(xtfs_esp_seal);
 
 /**
  * xtfs_esp_type_output() - seal one outer packet (xfrm_type::output)
@@ -456,7 +464,8 @@ static int xtfs_esp_type_output(struct xfrm_state *x, struct sk_buff *skb)
  *	compressed header was rebuilt by xtfs_diet_rcv())
  * @seq: its 64-bit sequence number
  *
- * Checks the ICV, then takes off the ESP header, the trailer and the ICV
+ * Checks the ICV, then takes off the ESP header (and IV, if on the wire),
+ * the trailer and the ICV
  * as esp_input_done2() does: on success the data starts at the payload,
  * which is also the transport header. RFC 4303 section 2.5: pad length,
  * then next header; a Diet-ESP SA may send the pad length alone or
@@ -467,9 +476,11 @@ static int xtfs_esp_type_output(struct xfrm_state *x, struct sk_buff *skb)
  * Return: the next header, -EBADMSG when the ICV does not verify, or
  * another negative error for a malformed packet.
  */
-static int xtfs_esp_open(struct xtfs_sa *sa, struct sk_buff *skb, u64 seq)
+VISIBLE_IF_KUNIT int xtfs_esp_open(struct xtfs_sa *sa, struct sk_buff *skb,
+				   u64 seq)
 {
-	unsigned int hlen = sizeof(struct ip_esp_hdr), alen = sa->iiv.icv_len;
+	unsigned int hlen = sizeof(struct ip_esp_hdr) + sa->iiv.wire_iv;
+	unsigned int alen = sa->iiv.icv_len;
 	unsigned int trl = sa->diet.trl;
 	u8 tail[2] = {}, nexthdr;
 	int err;
@@ -503,6 +514,7 @@ static int xtfs_esp_open(struct xtfs_sa *sa, struct sk_buff *skb, u64 seq)
 			  tail[0] >> 4 == 6 ? IPPROTO_IPV6 : 0;
 	return nexthdr ?: -EINVAL;
 }
+EXPORT_SYMBOL_IF_KUNIT(xtfs_esp_open);
 
 /**
  * xtfs_esp_udp_sport() - the UDP source port of a UDP-encapsulated packet
@@ -653,21 +665,67 @@ static void xtfs_esp_take_type(struct xfrm_state *x, struct xtfs_sa *sa)
 }
 
 /**
- * xtfs_esp_bind() - make an SA being created use ESP with implicit IV
+ * xtfs_esp_alg() - the algorithm of xtfs's ESP engine for an SA
+ * @x: the SA
+ * @set: its staged settings
+ * @extack: where to say why the SA is refused
+ *
+ * With implicit IV, the staged algorithm, which must be the one of the
+ * SA's AEAD. Without it (a Diet-ESP SA that sends its IV), the entry whose
+ * AEAD and ICV length the SA has: the engine's three algorithms with the
+ * IV on the wire are RFC 4106's AES-GCM with a 16-octet ICV, RFC 4309's
+ * AES-CCM with an 8-octet one and RFC 7634's ChaCha20-Poly1305.
+ *
+ * Return: the table entry, or NULL with an extended ACK message.
+ */
+static const struct xtfs_iiv_alg_info *
+xtfs_esp_alg(const struct xfrm_state *x, const struct xtfs_settings *set,
+	     struct netlink_ext_ack *extack)
+{
+	const struct xtfs_iiv_alg_info *e;
+
+	if (!set->iiv) {
+		e = xtfs_iiv_alg_of_aead(x->aead);
+		if (e)
+			return e;
+		NL_SET_ERR_MSG_MOD(extack,
+				   "Diet-ESP without implicit IV needs the AEAD rfc4106(gcm(aes)) with a 128-bit ICV, rfc4309(ccm(aes)) with a 64-bit ICV, or rfc7539esp(chacha20,poly1305)");
+		return NULL;
+	}
+	e = xtfs_iiv_alg_find(set->iiv);
+	if (!e) {
+		NL_SET_ERR_MSG_FMT_MOD(extack,
+				       "implicit IV: %u is not an implicit-IV algorithm (29, 30 or 31)",
+				       set->iiv);
+		return NULL;
+	}
+	if (!x->aead || strcmp(x->aead->alg_name, e->sa_aead) ||
+	    x->aead->alg_icv_len != e->icv_bits) {
+		xtfs_iiv_set_msg(extack, e->need_msg);
+		return NULL;
+	}
+	return e;
+}
+
+/**
+ * xtfs_esp_bind() - make an SA being created use xtfs's ESP engine
  * @x: the SA, initialised, not yet visible to packets
  * @sa: its xtfs state
- * @set: the settings staged for it: the algorithm, and the Diet-ESP format
+ * @set: the settings staged for it: the implicit-IV algorithm (or 0 for a
+ *	Diet-ESP SA that sends its IV), and the Diet-ESP format
  *	(xtfs_diet_bind())
  * @extack: where to say why the SA is refused
  *
- * The algorithm must be the one of the SA's AEAD, keyed with the SA's own
- * key material (key then salt, as IKEv2 derives it). The IV must never
- * repeat for a key (RFC 8750 section 7): a multicast (group) SA, whose
- * senders share the key, is refused, and so is an SA whose sequence
- * number may wrap. So are TCP encapsulation (RFC 8229 framing is not
- * done here) and hardware offload (the device would build the kernel's
- * format). Last, the SA gets xtfs's ESP type (xtfs_esp_take_type()); the
- * caller sets the header length without the IV (@sa->esp_hdr_less).
+ * The algorithm must be the one of the SA's AEAD (xtfs_esp_alg()), keyed
+ * with the SA's own key material (key then salt, as IKEv2 derives it).
+ * The engine's IV is the sequence number, whether on the wire or not, and
+ * must never repeat for a key (RFC 8750 section 7, RFC 4106 section 3.1):
+ * a multicast (group) SA, whose senders share the key, is refused, and so
+ * is an SA whose sequence number may wrap. So are TCP encapsulation (RFC
+ * 8229 framing is not done here) and hardware offload (the device would
+ * build the kernel's format). Last, the SA gets xtfs's ESP type
+ * (xtfs_esp_take_type()); the caller sets the header length without what
+ * the engine leaves out (@sa->esp_hdr_less).
  *
  * Return: 0, or a negative error with an extended ACK message.
  */
@@ -675,55 +733,47 @@ int xtfs_esp_bind(struct xfrm_state *x, struct xtfs_sa *sa,
 		  const struct xtfs_settings *set,
 		  struct netlink_ext_ack *extack)
 {
-	const struct xtfs_iiv_alg_info *e = xtfs_iiv_alg_find(set->iiv);
-	u32 alg = set->iiv;
+	const struct xtfs_iiv_alg_info *e = xtfs_esp_alg(x, set, extack);
 	bool mcast;
 	int err;
 
-	if (!e) {
-		NL_SET_ERR_MSG_FMT_MOD(extack,
-				       "implicit IV: %u is not an implicit-IV algorithm (29, 30 or 31)",
-				       alg);
+	if (!e)
 		return -EINVAL;
-	}
-	if (!x->aead || strcmp(x->aead->alg_name, e->sa_aead) ||
-	    x->aead->alg_icv_len != e->icv_bits) {
-		xtfs_iiv_set_msg(extack, e->need_msg);
-		return -EINVAL;
-	}
 	mcast = x->props.family == AF_INET ?
 		ipv4_is_multicast(x->id.daddr.a4) :
 		ipv6_addr_is_multicast(&x->id.daddr.in6);
 	if (mcast) {
 		NL_SET_ERR_MSG_MOD(extack,
-				   "implicit IV cannot serve a group (multicast) SA: its senders would repeat IVs (RFC 8750 section 7)");
+				   "xtfs's ESP engine cannot serve a group (multicast) SA: its senders would repeat IVs (RFC 8750 section 7)");
 		return -EINVAL;
 	}
 	if (x->props.extra_flags & XFRM_SA_XFLAG_OSEQ_MAY_WRAP) {
 		NL_SET_ERR_MSG_MOD(extack,
-				   "implicit IV forbids a sequence number that may wrap: the IV would repeat (RFC 8750 section 7)");
+				   "xtfs's ESP engine forbids a sequence number that may wrap: the IV would repeat (RFC 8750 section 7)");
 		return -EINVAL;
 	}
 	if (x->encap && x->encap->encap_type != UDP_ENCAP_ESPINUDP) {
 		NL_SET_ERR_MSG_MOD(extack,
-				   "implicit IV is not supported with TCP encapsulation (UDP is)");
+				   "xtfs's ESP engine does not support TCP encapsulation (UDP is)");
 		return -EOPNOTSUPP;
 	}
 	if (x->xso.type != XFRM_DEV_OFFLOAD_UNSPECIFIED) {
 		NL_SET_ERR_MSG_MOD(extack,
-				   "implicit IV is not supported with hardware offload");
+				   "xtfs's ESP engine does not support hardware offload");
 		return -EOPNOTSUPP;
 	}
 	if (!x->type || x->type->proto != IPPROTO_ESP || !x->type->destructor) {
 		NL_SET_ERR_MSG_MOD(extack,
-				   "implicit IV needs an SA of the kernel's ESP type");
+				   "xtfs's ESP engine needs an SA of the kernel's ESP type");
 		return -EINVAL;
 	}
-	err = xtfs_iiv_init(&sa->iiv, alg, x->aead->alg_key,
+	err = xtfs_iiv_init(&sa->iiv, e->alg, x->aead->alg_key,
 			    x->aead->alg_key_len / 8,
 			    x->props.flags & XFRM_STATE_ESN, extack);
 	if (err)
 		return err;
+	if (!set->iiv)
+		sa->iiv.wire_iv = XTFS_IIV_LEN;
 	err = xtfs_diet_bind(x, sa, set, extack);
 	if (err) {
 		xtfs_iiv_destroy(&sa->iiv);
@@ -738,11 +788,11 @@ int xtfs_esp_bind(struct xfrm_state *x, struct xtfs_sa *sa,
 		}
 	}
 	/*
-	 * RFC 8750 section 4: the 8-octet IV is not on the wire; Diet-ESP
-	 * sends a shorter ESP header.
+	 * RFC 8750 section 4: the 8-octet IV is not on the wire, unless the
+	 * SA sends it; Diet-ESP sends a shorter ESP header.
 	 */
-	sa->esp_hdr_less = XTFS_IIV_LEN + sizeof(struct ip_esp_hdr) -
-			   sa->diet.hlen;
+	sa->esp_hdr_less = XTFS_IIV_LEN - sa->iiv.wire_iv +
+			   sizeof(struct ip_esp_hdr) - sa->diet.hlen;
 	xtfs_esp_take_type(x, sa);
 	return 0;
 }

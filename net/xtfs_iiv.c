@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * xtfs AEAD with implicit IV (RFC 8750): the cipher of the extended ESP
- * engine. Seals and opens one ESP packet whose IV is not on the wire but
- * is the packet's sequence number.
+ * engine. Seals and opens one ESP packet whose IV is the packet's sequence
+ * number: not on the wire (RFC 8750), or, for a Diet-ESP SA of an
+ * explicit-IV algorithm, sent in the eight octets after the ESP header as
+ * RFC 4106, 4309 and 7634 place it.
  *
  * The kernel's ESP templates (rfc4106, rfc4309, rfc7539esp) expect the IV
  * in the packet, between the AAD and the ciphertext. Here the nonce is
@@ -46,6 +48,25 @@ const struct xtfs_iiv_alg_info *xtfs_iiv_alg_find(u32 alg)
 
 	for (i = 0; i < ARRAY_SIZE(xtfs_iiv_algs); i++)
 		if (xtfs_iiv_algs[i].alg == alg)
+			return &xtfs_iiv_algs[i];
+	return NULL;
+}
+
+/**
+ * xtfs_iiv_alg_of_aead() - the algorithm of the engine for an SA's AEAD
+ * @aead: the SA's AEAD, or NULL
+ *
+ * Return: the entry whose kernel AEAD name and ICV length @aead has, or
+ * NULL.
+ */
+const struct xtfs_iiv_alg_info *
+xtfs_iiv_alg_of_aead(const struct xfrm_algo_aead *aead)
+{
+	unsigned int i;
+
+	for (i = 0; aead && i < ARRAY_SIZE(xtfs_iiv_algs); i++)
+		if (!strcmp(aead->alg_name, xtfs_iiv_algs[i].sa_aead) &&
+		    aead->alg_icv_len == xtfs_iiv_algs[i].icv_bits)
 			return &xtfs_iiv_algs[i];
 	return NULL;
 }
@@ -149,36 +170,52 @@ void xtfs_iiv_destroy(struct xtfs_iiv *a)
 EXPORT_SYMBOL_IF_KUNIT(xtfs_iiv_destroy);
 
 /**
- * xtfs_iiv_nonce() - the crypto API IV for a sequence number
+ * xtfs_iiv_nonce_iv() - the crypto API IV for the eight octets of ESP's IV
  * @a: the transform
- * @seq: the packet's 64-bit sequence number
+ * @esp_iv: the IV, XTFS_IIV_LEN octets, as on the wire
  * @iv: out, @a->iv_len octets
  *
- * RFC 8750 section 4: the implicit IV is the 64-bit ESN with ESN, else
- * four zero octets and the 32-bit sequence number, which is the same
- * thing when the high half is zero. The nonce is salt || IV (RFC 4106
- * section 4, RFC 4309 section 4, RFC 7634 section 2); CCM's crypto API IV
- * adds the flags octet in front and the block counter behind.
+ * The nonce is salt || IV (RFC 4106 section 4, RFC 4309 section 4, RFC
+ * 7634 section 2); CCM's crypto API IV adds the flags octet in front and
+ * the block counter behind.
  */
-void xtfs_iiv_nonce(const struct xtfs_iiv *a, u64 seq, u8 *iv)
+static void xtfs_iiv_nonce_iv(const struct xtfs_iiv *a, const u8 *esp_iv,
+			      u8 *iv)
 {
-	__be64 implicit = cpu_to_be64(a->esn ? seq : lower_32_bits(seq));
 	unsigned int off = 0;
 
 	memset(iv, 0, a->iv_len);
 	if (a->alg == XTFS_IIV_ALG_AES_CCM_8)
 		iv[off++] = 3;	/* L' = L - 1, L = 15 - 11 octets of nonce */
 	memcpy(iv + off, a->salt, a->salt_len);
-	memcpy(iv + off + a->salt_len, &implicit, XTFS_IIV_LEN);
+	memcpy(iv + off + a->salt_len, esp_iv, XTFS_IIV_LEN);
+}
+
+/**
+ * xtfs_iiv_nonce() - the crypto API IV for a sequence number
+ * @a: the transform
+ * @seq: the packet's 64-bit sequence number
+ * @iv: out, @a->iv_len octets
+ *
+ * RFC 8750 section 4: the implicit IV is the 64-bit ESN with ESN, else
+ * four zero octets and the 32-bit sequence number (xtfs_iiv_of()).
+ */
+void xtfs_iiv_nonce(const struct xtfs_iiv *a, u64 seq, u8 *iv)
+{
+	__be64 implicit = xtfs_iiv_of(a, seq);
+
+	xtfs_iiv_nonce_iv(a, (const u8 *)&implicit, iv);
 }
 EXPORT_SYMBOL_IF_KUNIT(xtfs_iiv_nonce);
 
 /**
- * xtfs_iiv_crypt() - seal or open one ESP packet with an implicit IV
+ * xtfs_iiv_crypt() - seal or open one ESP packet of xtfs's ESP engine
  * @a: the transform
  * @skb: the packet; writable from @off on (skb_cow_data() is called)
- * @off: offset in @skb of what follows the ESP header: the ESP payload,
- *	no IV before it (RFC 8750 section 4)
+ * @off: offset in @skb of the ESP payload: right after the ESP header
+ *	with implicit IV (RFC 8750 section 4), else after the @a->wire_iv
+ *	octets of IV, which the nonce is then made of (written there before
+ *	sealing)
  * @len: octets from @off to the end of the ICV
  * @spi: the SA's SPI
  * @seq: the packet's 64-bit sequence number
@@ -188,7 +225,9 @@ EXPORT_SYMBOL_IF_KUNIT(xtfs_iiv_nonce);
  * high and low halves of the 64-bit sequence number (RFC 4303 section
  * 2.2.1), whatever the ESP header on the wire carries: Diet-ESP computes
  * the ICV over the uncompressed header (draft-ietf-ipsecme-diet-esp-07
- * section 4).
+ * section 4). An IV on the wire is not part of the AAD (RFC 4106 section
+ * 5, RFC 4309 section 5, RFC 7634 section 2.1): it is authenticated as
+ * the nonce.
  *
  * Return: 0; -EBADMSG when the ICV does not verify; -EINVAL for a packet
  * too short to hold an ICV; -ENOMEM.
@@ -203,7 +242,7 @@ int xtfs_iiv_crypt(struct xtfs_iiv *a, struct sk_buff *skb, unsigned int off,
 	u8 *iv, *aad;
 	int nfrags, err;
 
-	if (len < a->icv_len || off + len > skb->len)
+	if (len < a->icv_len || off + len > skb->len || off < a->wire_iv)
 		return -EINVAL;
 	/* Sealing covers the payload only; opening the ICV too. */
 	cryptlen = len - (encrypt ? a->icv_len : 0);
@@ -226,7 +265,15 @@ int xtfs_iiv_crypt(struct xtfs_iiv *a, struct sk_buff *skb, unsigned int off,
 	aad = iv + XTFS_IIV_CRYPTO_IV_MAX;
 	sg = (struct scatterlist *)(aad + XTFS_IIV_AAD_ROOM);
 
-	xtfs_iiv_nonce(a, seq, iv);
+	if (a->wire_iv) {
+		/* The AAD's room holds the wire's IV until the nonce is made. */
+		err = skb_copy_bits(skb, off - a->wire_iv, aad, a->wire_iv);
+		if (unlikely(err))
+			goto out;
+		xtfs_iiv_nonce_iv(a, aad, iv);
+	} else {
+		xtfs_iiv_nonce(a, seq, iv);
+	}
 	put_unaligned(spi, (__be32 *)aad);
 	aadlen = 4;
 	if (a->esn) {

@@ -18,6 +18,7 @@
 #include <net/netlink.h>
 #include <net/netns/generic.h>
 #include <net/xfrm.h>
+#include <kunit/visibility.h>
 
 #include "xtfs.h"
 #include "xtfs_aggfrag.h"
@@ -175,7 +176,7 @@ static const struct xtfs_payload_ops xtfs_iipc_noid_ops = {
  *
  * Return: its operations.
  */
-static const struct xtfs_payload_ops *
+VISIBLE_IF_KUNIT const struct xtfs_payload_ops *
 xtfs_payload_ops_of(u8 payload, const struct xtfs_iipc *iipc)
 {
 	if (payload != XTFS_PAYLOAD_TUNNEL)
@@ -184,6 +185,7 @@ xtfs_payload_ops_of(u8 payload, const struct xtfs_iipc *iipc)
 		return &xtfs_tunnel_ops;
 	return iipc->rule_id ? &xtfs_iipc_ops : &xtfs_iipc_noid_ops;
 }
+EXPORT_SYMBOL_IF_KUNIT(xtfs_payload_ops_of);
 
 /**
  * xtfs_header_len() - set the SA's header lengths from its wire format
@@ -402,7 +404,7 @@ static int xtfs_settings_apply(struct net *net, struct xfrm_state *x,
 	err = xtfs_diet_check_whole(x, &set, extack);
 	if (err)
 		return err;
-	if (set.iiv) {
+	if (set.iiv || xtfs_diet_wanted(&set)) {
 		err = xtfs_esp_bind(x, sa, &set, extack);
 		if (err)
 			return err;

@@ -159,7 +159,8 @@ static int xtfs_sa_fill(struct sk_buff *skb, const struct xfrm_state *x,
 	    nla_put_be32(skb, XTFS_A_SA_SPI, x->id.spi) ||
 	    (x->mark.v && nla_put_u32(skb, XTFS_A_SA_MARK, x->mark.v)) ||
 	    nla_put_u8(skb, XTFS_A_SA_DIR, x->dir) ||
-	    (sa->iiv.tfm && nla_put_u32(skb, XTFS_A_SA_IIV, sa->iiv.alg)) ||
+	    (sa->iiv.tfm && !sa->iiv.wire_iv &&
+	     nla_put_u32(skb, XTFS_A_SA_IIV, sa->iiv.alg)) ||
 	    nla_put_u8(skb, XTFS_A_SA_PAYLOAD, sa->cfg.payload))
 		return -EMSGSIZE;
 	if (sa->diet.on &&
@@ -640,8 +641,7 @@ static bool xtfs_stage_diet(struct nlattr **attrs)
  * xtfs_stage_diet_check() - refuse Diet-ESP settings that fit no SA
  * @info: the staging request
  *
- * Diet-ESP runs on xtfs's ESP engine, so it needs implicit IV; the
- * compressed ESP header is whole octets (draft-ietf-ipsecme-diet-esp-07
+ * The compressed ESP header is whole octets (draft-ietf-ipsecme-diet-esp-07
  * section 5.3); the alignment is one of the four of section 4.2. What
  * depends on the SA is checked when it is created (xtfs_diet_bind()).
  *
@@ -654,11 +654,6 @@ static int xtfs_stage_diet_check(struct genl_info *info)
 
 	if (!xtfs_stage_diet(attrs))
 		return 0;
-	if (!attrs[XTFS_A_SA_IIV]) {
-		NL_SET_ERR_MSG_MOD(info->extack,
-				   "Diet-ESP needs implicit IV (XTFS_A_SA_IIV): it runs on xtfs's ESP engine");
-		return -EINVAL;
-	}
 	spi = nla_get_u8_default(attrs[XTFS_A_SA_SPI_LSB], XTFS_DIET_LSB_FULL);
 	sn = nla_get_u8_default(attrs[XTFS_A_SA_SN_LSB], XTFS_DIET_LSB_FULL);
 	if ((spi + sn) % 8) {

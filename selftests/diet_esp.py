@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """An independent Diet-ESP (draft-ietf-ipsecme-diet-esp-07 sections 5.2
-and 5.3) for implicit-IV SAs, as xtfs implements it, to cross-check xtfs.
+and 5.3) for the SAs of xtfs's ESP engine, implicit IV or not, as xtfs
+implements it, to cross-check xtfs.
 
 Built on python3-cryptography's AEADs directly (AESGCM, AESCCM with an
 8-octet tag, ChaCha20Poly1305): the compressed header and the trailer are
@@ -13,9 +14,13 @@ Wire format of one packet (IP protocol 50, or the UDP payload with --udp):
   header    (spi_lsb + sn_lsb) / 8 octets: the low spi_lsb bits of the SPI
             then the low sn_lsb bits of the (low 32 bits of the) SN, one
             big-endian bit string
+  IV        with --explicit-iv only: 8 octets, the IV of the nonce (RFC
+            4106/4309/7634 section 3 place it here); xtfs sends the value
+            of the implicit IV below, a receiver takes any
   sealed    AEAD(plaintext) and its ICV; nonce salt || IV, IV 0^32 || SN
             low (no ESN) or the 64-bit SN; AAD SPI || SN low, or SPI || SN
-            high || SN low with ESN: always the FULL SPI and SN (RFC 8750)
+            high || SN low with ESN: always the FULL SPI and SN (RFC 8750,
+            RFC 4106 section 5), never the IV
   plaintext payload, then with A = align / 8 octets:
             trailer mandatory: padding 1, 2, ..., Pad Length, Next Header,
               len(payload) + padlen + 2 a multiple of A;
@@ -38,6 +43,7 @@ SA options, common to open and seal:
   --key HEX             key material, salt last (4 octets, CCM 3)
   --spi SPI             the SA's full SPI
   --esn                 extended sequence numbers
+  --explicit-iv         the IV is on the wire (no RFC 8750)
   --spi-lsb N --sn-lsb N     0..32 each (default 32), sum a multiple of 8
   --trailer mandatory|optional   (default mandatory)
   --align 8|16|32|64    (bits, default 32)
@@ -74,6 +80,10 @@ SA options, common to open and seal:
       ICV octet of every packet. Sent over a raw socket from the current
       network namespace, or written to FILE. Prints "diet_esp: sealed N
       packets (SN A..B)" to stderr.
+
+  diet_esp.py kat
+      The C header net/xtfs_diet_kat.h on stdout: known-answer vectors
+      (whole packets of the KATS settings) for xtfs's KUnit suite.
 
   diet_esp.py selftest [--kat FILE]
       Offline, no kernel: TAP output, exit status 1 on a failure.
@@ -140,7 +150,7 @@ class DietSa:
     # pylint: disable-next=too-many-arguments
     def __init__(self, alg, key, spi, esn=False, spi_lsb=32, sn_lsb=32,
                  trailer="mandatory", align=32, payload="aggfrag",
-                 rule=None):
+                 rule=None, explicit_iv=False):
         check_settings(spi_lsb, sn_lsb, trailer, align)
         if payload not in PAYLOADS:
             raise ValueError("payload %s" % payload)
@@ -160,6 +170,8 @@ class DietSa:
         else:
             self.aead = ChaCha20Poly1305(ck)
         self.hlen = (spi_lsb + sn_lsb) // 8
+        # Octets of IV after the header: 0 with implicit IV (RFC 8750).
+        self.wire_iv = 8 if explicit_iv else 0
         # An iipc.Rule: tunnel payloads compressed by it (section 5.1).
         self.rule = rule
 
@@ -177,9 +189,11 @@ class DietSa:
         v = int.from_bytes(esp[:self.hlen], "big")
         return v >> self.sn_lsb, v & ((1 << self.sn_lsb) - 1)
 
-    def nonce_aad(self, sn):
-        """(nonce, AAD) of SN: RFC 8750 with the full SPI and SN."""
-        iv = esp_iiv.implicit_iv(sn, self.esn)
+    def nonce_aad(self, sn, iv=None):
+        """(nonce, AAD) of SN: RFC 8750 with the full SPI and SN; iv, the
+        IV read off the wire, replaces the implicit one."""
+        if iv is None:
+            iv = esp_iiv.implicit_iv(sn, self.esn)
         if self.esn:
             aad = struct.pack("!III", self.spi, sn >> 32, sn & LOW)
         else:
@@ -250,7 +264,8 @@ class DietSa:
         if not self.esn and sn > LOW:
             raise ValueError("SN %d needs ESN" % sn)
         nonce, aad = self.nonce_aad(sn)
-        return self.header(sn) + self.aead.encrypt(
+        iv = nonce[len(self.salt):] if self.wire_iv else b""
+        return self.header(sn) + iv + self.aead.encrypt(
             nonce, self.plaintext(nh, payload), aad)
 
     def seal(self, outer, nh, payload, sn):
@@ -259,15 +274,17 @@ class DietSa:
 
     def open_esp(self, esp, sn):
         """(next header, payload) of ESP octets esp at full SN sn."""
-        if len(esp) < self.hlen + self.icv:
-            raise OpenError("%d octets: shorter than header and ICV" %
+        start = self.hlen + self.wire_iv
+        if len(esp) < start + self.icv:
+            raise OpenError("%d octets: shorter than header, IV and ICV" %
                             len(esp))
         spi_bits, _ = self.split_header(esp)
         if spi_bits != self.spi & ((1 << self.spi_lsb) - 1):
             raise OpenError("SPI bits 0x%x, not the SA's" % spi_bits)
-        nonce, aad = self.nonce_aad(sn)
+        nonce, aad = self.nonce_aad(
+            sn, bytes(esp[self.hlen:start]) if self.wire_iv else None)
         try:
-            pt = self.aead.decrypt(nonce, bytes(esp[self.hlen:]), aad)
+            pt = self.aead.decrypt(nonce, bytes(esp[start:]), aad)
         except InvalidTag as e:
             raise OpenError("ICV check failed") from e
         return self.parse_plaintext(pt)
@@ -352,7 +369,7 @@ def sa_from_args(args):
         raise ValueError("--iipc needs --payload tunnel")
     return DietSa(args.alg, esp_iiv.parse_key(args.alg, args.key), args.spi,
                   args.esn, args.spi_lsb, args.sn_lsb, args.trailer,
-                  args.align, args.payload, rule)
+                  args.align, args.payload, rule, args.explicit_iv)
 
 
 def outer_of(hdr):
@@ -377,8 +394,9 @@ def decompress_opened(dsa, opened, hdrs):
 
 
 def rfc8750_len(dsa, hlen, n):
-    """IP total length of an n-octet payload with default settings."""
-    return hlen + 8 + n + 2 + (-(n + 2)) % 4 + dsa.icv
+    """IP total length of an n-octet payload with default settings (and
+    the IV on the wire if the SA sends it)."""
+    return hlen + 8 + dsa.wire_iv + n + 2 + (-(n + 2)) % 4 + dsa.icv
 
 
 def cmd_open(args):
@@ -540,6 +558,33 @@ def st_default_equals_iiv(alg, esn):
     return None
 
 
+def st_explicit_equals_esp(alg, esn):
+    """--explicit-iv at default settings: octet for octet scapy's RFC
+    4106/4309/7634 ESP given the same IV; a packet of scapy's with another
+    IV opens too (the receiver takes the IV off the wire)."""
+    key = esp_iiv.test_key(alg)
+    isa = esp_iiv.IivSa(alg, key, 0x01020304, esn)
+    dsa = DietSa(alg, key, 0x01020304, esn, explicit_iv=True)
+    first = (5 << 32 | LOW - 3) if esn else 77
+    for i in range(6):
+        sn = first + i
+        for nh, payload in ((NH_AGGFRAG, bytes(4) + bytes(range(i))),
+                            (NH_IPV4, inner(i, 10 + i))):
+            want = isa.seal(O4, nh, payload, sn, explicit=True)
+            got = dsa.seal(O4, nh, payload, sn)
+            if want != got:
+                return "SN %d next header %d: %s, scapy %s" % (
+                    sn, nh, got[20:].hex(), want[20:].hex())
+            other = bytes(isa.sa.encrypt(
+                esp_iiv.ip_header(*O4, nh) / esp_iiv.Raw(payload),
+                seq_num=sn & LOW, iv=bytes([i + 1]) * 8, esn_en=esn,
+                esn=sn >> 32)[esp_iiv.ESP])
+            if dsa.open_esp(other, sn) != (nh, payload):
+                return "scapy's SN %d with IV %s opens to something else" % (
+                    sn, other[8:16].hex())
+    return None
+
+
 def st_kat(kat):
     """A kernel KUnit vector opens with default settings and seals
     again to its octets."""
@@ -686,9 +731,10 @@ def st_rebuild():
     return None
 
 
-def st_stream(alg, esn, combo):
+def st_stream(alg, esn, combo, explicit=False):
     """Round trip of a stream with reordering inside the window, crossing
-    2^sn_lsb (and 2^32 with ESN), both payloads, IPv4 and IPv6 inner."""
+    2^sn_lsb (and 2^32 with ESN), both payloads, IPv4 and IPv6 inner; the
+    IV on the wire with explicit."""
     spi_lsb, sn_lsb, trailer, align = combo
     key = esp_iiv.test_key(alg)
     window = 1 << max(sn_lsb - 1, 0) if sn_lsb < 32 else 64
@@ -696,7 +742,7 @@ def st_stream(alg, esn, combo):
     spi = 0x0ace1234
     for payload in PAYLOADS:
         dsa = DietSa(alg, key, spi, esn, spi_lsb, sn_lsb, trailer, align,
-                     payload)
+                     payload, explicit_iv=explicit)
         if sn_lsb == 0:
             continue            # nothing the receiver could rebuild from
         m = 1 << min(sn_lsb, 32)
@@ -729,8 +775,8 @@ def st_stream(alg, esn, combo):
         if errors or got != inners:
             return "%s: inner packets differ %s" % (payload, errors)
         for r in opened:
-            want = dsa.hlen + len(r[2]) + dsa.trailer_len(len(r[2])) + \
-                dsa.icv
+            want = dsa.hlen + dsa.wire_iv + len(r[2]) + \
+                dsa.trailer_len(len(r[2])) + dsa.icv
             if len(r[3]) != want:
                 return "%s: %d octets, %d expected" % (payload, len(r[3]),
                                                        want)
@@ -923,6 +969,14 @@ def selftest_cases(tmp, kat_path):
             tests.append(("%s: default settings are esp_iiv.py's (scapy's) "
                           "packets octet for octet" % tag,
                           lambda a=alg, e=esn: st_default_equals_iiv(a, e)))
+            tests.append(("%s: --explicit-iv at default settings is scapy's "
+                          "RFC 4106/4309/7634 ESP octet for octet" % tag,
+                          lambda a=alg, e=esn: st_explicit_equals_esp(a, e)))
+            combo = COMBOS[n % 5 + 1]
+            tests.append(("%s: --explicit-iv round trip spi-lsb %d sn-lsb %d "
+                          "trailer %s align %d, reordered" % ((tag,) + combo),
+                          lambda a=alg, e=esn, c=combo:
+                          st_stream(a, e, c, True)))
             for combo in COMBOS:
                 tests.append(("%s: round trip spi-lsb %d sn-lsb %d trailer "
                               "%s align %d, reordered" % ((tag,) + combo),
@@ -991,6 +1045,7 @@ def parser():
         sp.add_argument("--key", required=True)
         sp.add_argument("--spi", type=num, required=True)
         sp.add_argument("--esn", action="store_true")
+        sp.add_argument("--explicit-iv", action="store_true")
         sp.add_argument("--spi-lsb", type=int, default=32)
         sp.add_argument("--sn-lsb", type=int, default=32)
         sp.add_argument("--trailer", choices=TRAILERS, default="mandatory")
@@ -1030,11 +1085,138 @@ def parser():
     ba = sub.add_parser("batch")
     ba.add_argument("file")
 
+    sub.add_parser("kat")
+
     st = sub.add_parser("selftest")
     st.add_argument("--kat", default=os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "..", "net",
         "xtfs_iiv_kat.h"))
     return p
+
+
+# Known-answer vectors for xtfs's KUnit (net/xtfs_diet_kat.h): (alg, ESN,
+# IV on the wire, SPI, SN, spi-lsb, sn-lsb, trailer, align, payload).
+KATS = [
+    ("gcm", False, False, 0x0a0b1234, 77, 8, 8, "optional", 8, "aggfrag"),
+    ("gcm", False, True, 0x0a0b1234, 78, 8, 8, "optional", 8, "aggfrag"),
+    ("gcm", True, False, 0x00c0ffee, (3 << 32) | 0xfffffffe, 16, 16,
+     "mandatory", 64, "aggfrag"),
+    ("gcm", True, True, 0x00c0ffee, (4 << 32) | 2, 16, 16, "optional", 32,
+     "tunnel"),
+    ("ccm", False, False, 0x12345678, 0x1ff, 4, 4, "mandatory", 16,
+     "aggfrag"),
+    ("ccm", False, True, 0x12345678, 0x200, 32, 32, "optional", 16,
+     "tunnel"),
+    ("ccm", True, True, 0x7e5a1234, (1 << 32) | 5, 8, 24, "mandatory", 8,
+     "aggfrag"),
+    ("chacha", False, False, 0x00002002, 1, 16, 8, "optional", 8, "tunnel"),
+    ("chacha", False, True, 0x00002002, 65537, 16, 16, "mandatory", 32,
+     "aggfrag"),
+    ("chacha", True, False, 0x33334444, (9 << 32) | 0x80000000, 32, 32,
+     "optional", 64, "tunnel"),
+    ("chacha", True, True, 0x33334444, (9 << 32) | 0x80000001, 8, 16,
+     "optional", 16, "aggfrag"),
+]
+
+
+def kat_vectors():
+    """[(name, DietSa, key, SN, next header, payload, ESP octets)]: each
+    vector's payload a different length, so that every padding length
+    is met."""
+    out = []
+    for n, (alg, esn, explicit, spi, sn, spi_lsb, sn_lsb, trailer, align,
+            payload) in enumerate(KATS):
+        key = esp_iiv.test_key(alg)
+        dsa = DietSa(alg, key, spi, esn, spi_lsb, sn_lsb, trailer, align,
+                     payload, explicit_iv=explicit)
+        if payload == "tunnel":
+            pay = inner(n, 17 + 3 * n, v6=n % 2 == 1)
+            nh = NH_IPV6 if n % 2 == 1 else NH_IPV4
+        else:
+            nh, pay = seal_payloads(dsa, [inner(n, 11 + 5 * n)])[0]
+        name = "%s%s%s %d+%d %s %d %s" % (
+            alg, " esn" if esn else "", " iv" if explicit else "",
+            spi_lsb, sn_lsb, trailer, align, payload)
+        out.append((name, dsa, key, sn, nh, pay,
+                    dsa.seal_esp(nh, pay, sn)))
+    return out
+
+
+def cmd_kat(_args):
+    """kat: the C header of known-answer vectors."""
+    def c_bytes(b):
+        return "\n".join("\t\t\t" + " ".join("0x%02x," % x
+                                             for x in b[i:i + 12])
+                         for i in range(0, len(b), 12))
+    print("""/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Known-answer vectors for whole Diet-ESP packets (xtfs_esp.c with
+ * xtfs_diet.c), made by selftests/diet_esp.py ("kat"), an implementation
+ * written apart from xtfs's. Do not edit; run the script again.
+ */
+
+/**
+ * struct xtfs_diet_kat - one ESP packet of xtfs's ESP engine
+ * @name: what the vector covers
+ * @alg: the algorithm
+ * @esn: extended sequence numbers
+ * @wire_iv: the IV is on the wire (no implicit IV)
+ * @key: key material, the salt last
+ * @keylen: octets in @key
+ * @spi: the SA's SPI
+ * @seq: the 64-bit sequence number
+ * @set: the Diet-ESP settings and the payload format
+ * @nexthdr: the payload's next header
+ * @payload: the ESP payload (AGGFRAG payload or inner packet)
+ * @payload_len: octets in @payload
+ * @wire: the ESP packet: compressed header, IV if sent, ciphertext, ICV
+ * @wire_len: octets in @wire
+ */
+struct xtfs_diet_kat {
+	const char		*name;
+	enum xtfs_iiv_alg	alg;
+	bool			esn;
+	bool			wire_iv;
+	const u8		*key;
+	unsigned int		keylen;
+	u32			spi;
+	u64			seq;
+	struct xtfs_settings	set;
+	u8			nexthdr;
+	const u8		*payload;
+	unsigned int		payload_len;
+	const u8		*wire;
+	unsigned int		wire_len;
+};
+
+static const struct xtfs_diet_kat xtfs_diet_kats[] = {""")
+    algs = {"gcm": "XTFS_IIV_ALG_AES_GCM_16", "ccm": "XTFS_IIV_ALG_AES_CCM_8",
+            "chacha": "XTFS_IIV_ALG_CHACHA20_POLY1305"}
+    for name, dsa, key, sn, nh, pay, wire in kat_vectors():
+        print("\t{")
+        print("\t\t.name = \"%s\"," % name)
+        print("\t\t.alg = %s," % algs[dsa.alg])
+        print("\t\t.esn = %s," % ("true" if dsa.esn else "false"))
+        print("\t\t.wire_iv = %s," % ("true" if dsa.wire_iv else "false"))
+        print("\t\t.key = (const u8[]){\n%s\n\t\t}," % c_bytes(key))
+        print("\t\t.keylen = %d," % len(key))
+        print("\t\t.spi = 0x%08x," % dsa.spi)
+        print("\t\t.seq = 0x%016xULL," % sn)
+        print("\t\t.set = {")
+        print("\t\t\t.spi_lsb = %d, .sn_lsb = %d," % (dsa.spi_lsb,
+                                                      dsa.sn_lsb))
+        print("\t\t\t.trailer = XTFS_TRAILER_%s, .align = %d," % (
+            dsa.trailer.upper(), dsa.align))
+        print("\t\t\t.payload = XTFS_PAYLOAD_%s," % dsa.payload.upper())
+        print("\t\t},")
+        print("\t\t.nexthdr = %d," % nh)
+        print("\t\t.payload = (const u8[]){\n%s\n\t\t}," % c_bytes(pay))
+        print("\t\t.payload_len = %d," % len(pay))
+        print("\t\t.wire = (const u8[]){\n%s\n\t\t}," % c_bytes(wire))
+        print("\t\t.wire_len = %d," % len(wire))
+        print("\t},")
+    print("};")
+    return 0
 
 
 def cmd_batch(args):
@@ -1063,7 +1245,7 @@ def main(argv=None):
     args = parser().parse_args(argv)
     try:
         return {"open": cmd_open, "seal": cmd_seal, "batch": cmd_batch,
-                "selftest": cmd_selftest}[args.cmd](args)
+                "selftest": cmd_selftest, "kat": cmd_kat}[args.cmd](args)
     except ValueError as e:
         print("diet_esp: %s" % e, file=sys.stderr)
         return 2

@@ -195,10 +195,11 @@ class IivSa:
                                       crypt_key=key, crypt_icv_size=icv,
                                       esn_en=esn, esn=0)
 
-    def seal(self, outer, nh, payload, sn):
+    def seal(self, outer, nh, payload, sn, explicit=False):
         """The outer IP packet (bytes), from outer[0] to outer[1], of ESP
         payload with next header nh and 64-bit sequence number sn, its IV
-        left out."""
+        left out, or with explicit, left in (RFC 4106 ESP whose IV is the
+        RFC 8750 value)."""
         if not self.esn and sn > LOW:
             raise ValueError("SN %d needs ESN" % sn)
         iv = implicit_iv(sn, self.esn)
@@ -210,7 +211,7 @@ class IivSa:
         esp = bytes(sealed[ESP])
         if esp[8:16] != iv:
             raise ValueError("scapy put another IV in the packet")
-        return outer_packet(*outer, esp[:8] + esp[16:])
+        return outer_packet(*outer, esp if explicit else esp[:8] + esp[16:])
 
     def open(self, ip, sn):
         """(next header, ESP payload) of outer IP packet ip whose 64-bit

@@ -1,17 +1,20 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Diet-ESP (draft-ietf-ipsecme-diet-esp-07 sections 5.2, 5.3) on
-# implicit-IV SAs: "xtfs state add ... iiv spi-lsb N sn-lsb N trailer
-# mandatory|optional align 8|16|32|64". For each combination of COMBOS
-# (algorithm, ESN, outer family, payload, the four settings, ESP in UDP):
+# Diet-ESP (draft-ietf-ipsecme-diet-esp-07 sections 5.2, 5.3) on the SAs
+# of xtfs's ESP engine: "xtfs state add ... [iiv] spi-lsb N sn-lsb N
+# trailer mandatory|optional align 8|16|32|64", with implicit IV or, without
+# "iiv", the IV on the wire. For each combination of COMBOS (algorithm,
+# ESN, outer family, payload, the four settings, ESP in UDP, the IV):
 # an SA pair between outer addresses of its own, pings and UDP traffic
 # both ways delivered intact, packets sealed by an independent Diet-ESP
 # (selftests/diet_esp.py, python3-cryptography) delivered by xtfs, and
 # every captured packet of both directions opened by diet_esp.py (SNs
 # rebuilt from their low bits as the receiver does, every ICV verified,
 # each packet exactly what sealing its payload again gives), its length
-# checked against the RFC 8750 length of the same payload. Then: packets
+# checked against the RFC 8750 length of the same payload. The engine
+# with the IV on the wire and the kernel's own ESP at the two ends of a
+# tunnel carry traffic both ways. Then: packets
 # with a wrong rebuilt SN, a tampered ICV or SPI bits of no SA dropped and
 # counted; settings the module or the helper must refuse; what state get
 # shows; GRO (esp4/esp6_offload) with compressed headers.
@@ -46,9 +49,10 @@ MSG_SPI_BITS='spi-lsb|SPI'                  # top bits = low bits
 MSG_COLLIDE='spi-lsb|SPI'                   # prefix of another inbound SA
 MSG_ZERO='spi-lsb|SPI|encap|UDP|marker'     # header of zeros in UDP
 
-# COMBOS: ALG:ESN:OUTER:PAYLOAD:SPI-LSB:SN-LSB:TRAILER:ALIGN:ENCAP. ESN 2:
-# ESN, both ends starting at SN 2^32 - 32 (the high half changes). ENCAP
-# 1: encap espinudp 4500 4500.
+# COMBOS: ALG:ESN:OUTER:PAYLOAD:SPI-LSB:SN-LSB:TRAILER:ALIGN:ENCAP[:IV].
+# ESN 2: ESN, both ends starting at SN 2^32 - 32 (the high half changes).
+# ENCAP 1: encap espinudp 4500 4500. IV iiv (the default) or explicit (no
+# "iiv": the IV on the wire).
 COMBOS=${XTFS_DIET_COMBOS:-"gcm:0:4:aggfrag:32:32:mandatory:32:0
 	ccm:0:4:aggfrag:8:8:optional:8:0
 	chacha:0:4:aggfrag:16:16:mandatory:64:0
@@ -57,7 +61,10 @@ COMBOS=${XTFS_DIET_COMBOS:-"gcm:0:4:aggfrag:32:32:mandatory:32:0
 	chacha:0:6:tunnel:16:8:optional:8:0
 	ccm:1:4:tunnel:8:24:optional:32:0
 	gcm:2:4:aggfrag:8:8:mandatory:16:0
-	gcm:0:4:aggfrag:16:16:optional:32:1"}
+	gcm:0:4:aggfrag:16:16:optional:32:1
+	gcm:0:4:aggfrag:16:16:optional:8:0:explicit
+	chacha:1:6:tunnel:8:8:mandatory:32:0:explicit
+	ccm:0:4:aggfrag:32:32:optional:16:1:explicit"}
 
 # diet_alg ALG - AEAD, ICV and keys of ALG (gcm, ccm or chacha)
 diet_alg() {
@@ -123,10 +130,13 @@ trailer_len() {
 # combo_setup SPEC N - the variables of combo SPEC (see COMBOS), the Nth:
 # outer addresses and SPIs of its own
 combo_setup() {
-	local esn outer enc
-	IFS=: read -r ALG esn outer PAYLOAD SPI_LSB SN_LSB TRAILER ALIGN enc <<<"$1"
+	local esn outer enc iv
+	IFS=: read -r ALG esn outer PAYLOAD SPI_LSB SN_LSB TRAILER ALIGN enc iv <<<"$1"
 	diet_alg "$ALG"
 	ESN=$esn ENCAP=$enc
+	# Octets of IV on the wire
+	WIV=0
+	[ "$iv" = explicit ] && WIV=8
 	# Keys of its own: xtfs remembers how far each implicit-IV key went
 	# and starts a new SA of that key beyond it (no nonce reuse)
 	KEY_AB=$(hexkey $(((${#KEY_AB} - 2) / 2)) $((1 + 7 * $2)))
@@ -148,6 +158,8 @@ combo_setup() {
 	TAG=${1//:/-}
 	WHAT="$ALG esn $ESN IPv$outer $PAYLOAD $(diet_words)"
 	[ "$ENCAP" = 1 ] && WHAT+=" espinudp"
+	[ "$WIV" = 8 ] && WHAT+=" IV on the wire"
+	return 0
 }
 
 # combo_addrs N OUTER - outer addresses of combo N on the veths, their
@@ -174,6 +186,7 @@ sa_opts() {
 	local extra=""
 	[ "$ESN" != 0 ] && extra+=" --esn"
 	[ "$ENCAP" = 1 ] && extra+=" --udp 4500"
+	[ "$WIV" = 8 ] && extra+=" --explicit-iv"
 	echo --alg "$ALG" --key "$key" --spi "$spi" --spi-lsb "$SPI_LSB" \
 		--sn-lsb "$SN_LSB" --trailer "$TRAILER" --align "$ALIGN" \
 		--payload "$PAYLOAD" --replay-window "$WINDOW" \
@@ -182,7 +195,11 @@ sa_opts() {
 
 # diet_pair - the SA pair of the current combo, made with the helper
 diet_pair() {
-	local o=(iiv) i=(iiv) any
+	local o=() i=() any
+	if [ "$WIV" = 0 ]; then
+		o+=(iiv)
+		i+=(iiv)
+	fi
 	# The settings not at their default (those at it: the refusal tests)
 	# shellcheck disable=SC2207
 	o+=($(diet_shown))
@@ -350,7 +367,7 @@ print(" ".join("%s:%s" % (k, v.get(k, "")) for k in sys.argv[1:]))' \
 		echo "$TMP/open-$d-$TAG.log open $TMP/combos.pcap $(sa_opts $d)" \
 			"--top $TOP --sums $TMP/got-$d-$TAG" \
 			"--sizes $TMP/sizes-$d-$TAG" >>"$TMP/open.batch"
-		echo "$d $TAG $ICV $(echo $SA_OUTER) $TRAILER $ALIGN $ENCAP $WHAT" \
+		echo "$d $TAG $ICV $(echo $SA_OUTER) $TRAILER $ALIGN $ENCAP $WIV $WHAT" \
 			>>"$TMP/open.what"
 	done
 }
@@ -358,9 +375,9 @@ print(" ".join("%s:%s" % (k, v.get(k, "")) for k in sys.argv[1:]))' \
 # open_batch - diet_esp.py opens the capture of every combo, both
 # directions, in one process; then the sums and the lengths
 open_batch() {
-	local d tag icv outer trailer align enc what r iph bad saved n dir
+	local d tag icv outer trailer align enc wiv what r iph bad saved n dir
 	py "$DIET" batch "$TMP/open.batch"
-	while read -r d tag icv outer trailer align enc what; do
+	while read -r d tag icv outer trailer align enc wiv what; do
 		dir="A to B"
 		[ "$d" = ba ] && dir="B to A"
 		r=$(cat "$TMP/open-$d-$tag.log.rc" 2>/dev/null)
@@ -370,8 +387,9 @@ open_batch() {
 			{ diag "status ${r:-none}; datagrams sent only $(comm -23 <(sort "$TMP/want-$d-$tag") <(sort "$TMP/got-$d-$tag" 2>/dev/null) | wc -l), opened only $(comm -13 <(sort "$TMP/want-$d-$tag") <(sort "$TMP/got-$d-$tag" 2>/dev/null) | wc -l)"; false; }
 		ok $? "$what, $dir: diet_esp.py opens every captured packet (SNs rebuilt, ICVs verified, each what sealing its payload again gives); the datagrams are those sent"
 		# SN IPLEN HDR PAYLOAD RFC8750: IPLEN must be the outer IP
-		# header + header octets + payload + trailer + ICV, the
-		# RFC 8750 length 8 octets of header and its own trailer
+		# header + header octets + IV on the wire + payload + trailer
+		# + ICV, the RFC 8750 length 8 octets of header (and the IV)
+		# and its own trailer
 		iph=20
 		[ "$outer" = 6 ] && iph=40
 		TRAILER=$trailer ALIGN=$align
@@ -379,13 +397,13 @@ open_batch() {
 		while read -r _ tot hdr pay old; do
 			n=$((n + 1))
 			trailer_len "$pay"
-			[ "$tot" = $((iph + hdr + pay + TRAILER_LEN + icv)) ] &&
-				[ "$old" = $((iph + 8 + pay + 2 + (4 - (pay + 2) % 4) % 4 + icv)) ] ||
+			[ "$tot" = $((iph + hdr + wiv + pay + TRAILER_LEN + icv)) ] &&
+				[ "$old" = $((iph + 8 + wiv + pay + 2 + (4 - (pay + 2) % 4) % 4 + icv)) ] ||
 				bad=$((bad + 1))
 			saved=$((saved + old - tot))
 		done <"$TMP/sizes-$d-$tag"
 		[ "$n" -gt 0 ] && [ $bad = 0 ]
-		ok $? "$what, $dir: $n packets, each exactly IP header + header + payload + trailer + ICV long ($bad not); $saved octets fewer than with RFC 8750"
+		ok $? "$what, $dir: $n packets, each exactly IP header + header + IV ($wiv) + payload + trailer + ICV long ($bad not); $saved octets fewer than with the whole header and RFC 4303's trailer"
 	done <"$TMP/open.what"
 }
 
@@ -461,6 +479,90 @@ udp_both() {
 	cmp -s <(sort "$TMP/a.sent") <(sort "$TMP/a.recv") ||
 		{ diag "B to A: $(wc -l <"$TMP/a.recv") of $1"; r=1; }
 	return $r
+}
+
+# esp_lens FILE SRC ICV - "ESP-PAYLOAD-LENGTH" of each ESP packet from SRC
+# in the capture FILE: its length past the ESP header, the 8 octets of IV
+# and before the ICV (payload, padding, pad length, next header)
+esp_lens() {
+	py -c '
+import socket, sys
+sys.path.insert(0, sys.argv[4])
+import pcap_esp
+for hlen, proto, ip in pcap_esp.ip_raw(sys.argv[1]):
+    v4 = ip[0] >> 4 == 4
+    src = socket.inet_ntop(socket.AF_INET if v4 else socket.AF_INET6,
+                           ip[12:16] if v4 else ip[8:24])
+    if proto != 50 or src != sys.argv[2]:
+        continue
+    tot = (ip[2] << 8 | ip[3]) if v4 else 40 + (ip[4] << 8 | ip[5])
+    print(tot - hlen - 16 - int(sys.argv[3]))' "$1" "$2" "$3" "$SELFTEST_DIR"
+}
+
+# kesp_run - xtfs's ESP engine with the IV on the wire at A, the kernel's
+# own ESP at B (nothing staged): A's SAs have trailer mandatory and align
+# 64, B's RFC 4303's 32-bit alignment, so both ends' packets are RFC
+# 4106/4309 ESP and each end opens the other's. Pings of sizes 56-1400
+# and UDP both ways, intact; every ESP payload from A a multiple of 8
+# octets (the engine's), each from B of 4.
+kesp_run() {
+	local c n=25 ext out r la lb bad8 bad4
+	for c in gcm:0:4:aggfrag:32:32:mandatory:64:0:explicit \
+		 ccm:1:6:tunnel:32:32:mandatory:64:0:explicit; do
+		n=$((n + 1))
+		combo_setup "$c" $n
+		combo_addrs $n "$SA_OUTER" || diag "addresses of $n not set"
+		sa_flush
+		ext=()
+		[ "$ESN" != 0 ] && ext+=(flag esn)
+		[ "$PAYLOAD" = tunnel ] && ext+=(payload tunnel)
+		# shellcheck disable=SC2046
+		sa_pair "${ext[@]}" -- "${ext[@]}" replay-window 64 &&
+			ip netns exec $A xtfs state del dst $OB proto esp spi $SPI_AB &&
+			ip netns exec $A xtfs state del dst $OA proto esp spi $SPI_BA &&
+			ip netns exec $A xtfs state add src $OA dst $OB proto esp \
+				spi $SPI_AB reqid 1 dir out mode iptfs aead "$AEAD" \
+				$KEY_AB $SA_ICV "${ext[@]}" $(diet_shown) &&
+			ip netns exec $A xtfs state add src $OB dst $OA proto esp \
+				spi $SPI_BA reqid 1 dir in mode iptfs aead "$AEAD" \
+				$KEY_BA $SA_ICV "${ext[@]}" $(diet_shown) replay-window 64
+		r=$?
+		la=$(ip netns exec $A xtfs state get dst $OB proto esp spi $SPI_AB)
+		lb=$(ip netns exec $B xtfs state get dst $OB proto esp spi $SPI_AB)
+		[ $r = 0 ] && echo "$la" | grep -qw "align 64" &&
+			! echo "$lb" | grep -qw align &&
+			! echo "$la$lb" | grep -qw iiv
+		r=$?
+		diag "A: $(echo "$la" | grep -E 'iptfs' | tr -s '\t\n' '  ')"
+		diag "B: $(echo "$lb" | grep -E 'iptfs' | tr -s '\t\n' '  ')"
+		ok $r "$WHAT against the kernel's ESP: A's SAs on xtfs's engine (align 64 shown), B's the kernel's (nothing shown)"
+		capture_start $B veth-b "$TMP/kesp-$n.pcap" 0
+		bad8=0
+		for s in 56 100 333 700 1001 1400; do
+			out=$(ip netns exec $A ping -q -c 2 -i 0.2 -W 3 -s $s \
+				-p a5 -I $IA $IB 2>&1)
+			echo "$out" | grep -q " 0% packet loss" &&
+				! echo "$out" | grep -q "wrong data" ||
+				{ bad8=1; diag "ping -s $s: $out"; }
+		done
+		ok $bad8 "$WHAT against the kernel's ESP: pings of 56 to 1400 octets and their replies, intact"
+		udp_both 20 300 5080
+		r=$?
+		[ $r = 0 ] || diag_xfrm
+		ok $r "$WHAT against the kernel's ESP: 20 UDP datagrams each way delivered, contents identical"
+		capture_stop
+		la=$(esp_lens "$TMP/kesp-$n.pcap" "$OA" "$ICV")
+		lb=$(esp_lens "$TMP/kesp-$n.pcap" "$OB" "$ICV")
+		bad8=$(echo "$la" | awk '$1 % 8 { n++ } END { print n + 0 }')
+		bad4=$(echo "$lb" | awk '$1 % 4 { n++ } END { print n + 0 }')
+		diag "ESP payload lengths from A: $(echo "$la" | sort -un | tr '\n' ' ')"
+		diag "from B: $(echo "$lb" | sort -un | tr '\n' ' ')"
+		[ "$(echo "$la" | grep -c .)" -ge 20 ] &&
+			[ "$(echo "$lb" | grep -c .)" -ge 20 ] &&
+			[ "$bad8" = 0 ] && [ "$bad4" = 0 ]
+		ok $? "$WHAT against the kernel's ESP: every ESP payload from A a multiple of 8 octets ($bad8 not), from B of 4 ($bad4 not)"
+	done
+	sa_flush
 }
 
 # ambig_run HOW - the SA pair of ambig_setup and beside it, inbound on B,
@@ -578,6 +680,8 @@ for c in $COMBOS; do
 done
 capture_stop
 diag "SA pairs tried in $(($(date +%s) - t0)) s"
+
+kesp_run
 
 # Drops: a wrong rebuilt SN and a changed ICV fail the ICV, are counted
 # as the SA's integrity failures and do not move the receiver's T; SPI
@@ -698,11 +802,13 @@ accepted "inbound SPI 0x5056 with a full header (spi-lsb 32) beside it" \
 	$OB4 0x5056 $(base $OB4 0x5056 in) iiv replay-window 64
 # Usage errors of the helper
 # shellcheck disable=SC2046
-refused 2 "spi-lsb|iiv" "spi-lsb 8 sn-lsb 8 without iiv" $OB4 0x3101 \
-	$(base $OB4 0x3101 out) spi-lsb 8 sn-lsb 8
+refused 2 "spi-lsb.*needs aead" "spi-lsb 8 sn-lsb 8 without iiv, AES-GCM with a 64-bit ICV" \
+	$OB4 0x3101 $(base $OB4 0x3101 out | sed "s/ $SA_ICV\$/ 64/") \
+	spi-lsb 8 sn-lsb 8
 # shellcheck disable=SC2046
-refused 2 "trailer|iiv" "trailer optional without iiv" $OB4 0x3102 \
-	$(base $OB4 0x3102 out) trailer optional
+refused 2 "trailer.*needs aead" "trailer optional without iiv, AES-CBC and HMAC-SHA-256" \
+	$OB4 0x3102 $(base $OB4 0x3102 out | sed "s/aead .*/enc cbc(aes) $(hexkey 16 3) auth-trunc hmac(sha256) $(hexkey 32 4) 128/") \
+	trailer optional
 # shellcheck disable=SC2046
 refused 2 "sn-lsb|spi-lsb|8" "spi-lsb 8 sn-lsb 12 (not a multiple of 8)" \
 	$OB4 0x3103 $(base $OB4 0x3103 out) iiv spi-lsb 8 sn-lsb 12

@@ -215,14 +215,16 @@ static void need_iptfs(const struct sa_args *a, const char *what)
 
 /*
  * iiv_alg - the implicit IV transform ID for the algorithms of "state
- * add"; a usage error naming the accepted AEADs if they have none.
+ * add"; a usage error naming the accepted AEADs if they have none. what
+ * is the word that needs xtfs's ESP engine ("iiv", or a Diet-ESP word:
+ * without "iiv" the engine sends the IV, with the same three AEADs).
  */
-static __u32 iiv_alg(const struct sa_args *a)
+static __u32 iiv_alg(const struct sa_args *a, const char *what)
 {
 	char list[256] = "", given[128];
 	size_t i, n = ARRAY_SIZE(iiv_algs);
 
-	need_iptfs(a, "iiv");
+	need_iptfs(a, what);
 	for (i = 0; i < n; i++) {
 		if (a->aead.set && !strcmp(a->aead.name, iiv_algs[i].sa_aead) &&
 		    a->aead.bits == iiv_algs[i].icv_bits)
@@ -238,7 +240,7 @@ static __u32 iiv_alg(const struct sa_args *a)
 		snprintf(given, sizeof(given), "%s",
 			 a->enc.set || a->auth.set || a->auth_trunc.set ?
 			 "not enc/auth" : "and no aead is given");
-	usage_error("\"iiv\" needs aead %s, %s", list, given);
+	usage_error("\"%s\" needs aead %s, %s", what, list, given);
 }
 
 /*
@@ -263,8 +265,9 @@ static void payload_check(const struct sa_args *a)
 }
 
 /*
- * diet_check - the Diet-ESP words of "state add" into ext: only with
- * "iiv" (xtfs's ESP engine), the header whole octets, a known alignment
+ * diet_check - the Diet-ESP words of "state add" into ext: only with an
+ * AEAD of xtfs's ESP engine (with "iiv" or, the IV sent, without), the
+ * header whole octets, a known alignment
  * (draft-ietf-ipsecme-diet-esp-07 sections 4.2 and 5.3). What depends on
  * the SA (replay window, SPI, the other SAs) the module checks.
  */
@@ -279,8 +282,7 @@ static void diet_check(const struct sa_args *a, struct sa_ext *ext)
 	if (!w)
 		return;
 	if (!a->iiv)
-		usage_error("Diet-ESP (\"%s\") needs \"iiv\": it runs on xtfs's ESP engine",
-			    w);
+		iiv_alg(a, w);
 	if ((spi + sn) % 8)
 		usage_error("\"spi-lsb\" %u plus \"sn-lsb\" %u is not a multiple of 8: the ESP header must be whole octets",
 			    spi, sn);
@@ -402,7 +404,7 @@ int state_add(int argc, char **argv)
 	if ((a.seq_hi.set || a.oseq_hi.set) && !(a.flags & XFRM_STATE_ESN))
 		usage_error("\"replay-seq-hi\" and \"replay-oseq-hi\" need \"flag esn\"");
 	if (a.iiv)
-		ext.iiv = iiv_alg(&a);
+		ext.iiv = iiv_alg(&a, "iiv");
 	payload_check(&a);
 	if (a.payload > 0)
 		ext.payload = a.payload;
@@ -412,7 +414,8 @@ int state_add(int argc, char **argv)
 			usage_error("\"iipc\" compresses one inner packet per ESP packet: it needs \"payload tunnel\"");
 		ext.iipc = &a.iipc;
 	}
-	staged = ext.iiv || ext.payload;
+	staged = ext.iiv || ext.payload || ext.spi_lsb.set || ext.sn_lsb.set ||
+		 ext.trailer.set || ext.align.set;
 
 	/* Before the NEWSA is built: both use the one request buffer. */
 	if (staged && sa_stage(a.dst.family, &a.dst.a, htonl(a.spi.val), NULL,
