@@ -6,14 +6,19 @@
  * with Python's "cryptography"), sealed and opened over linear and paged
  * skbs; the nonce layout of RFC 8750 section 4; tampered packets and a
  * wrong ESN high half refused; bad keys refused with a message; the
- * Diet-ESP header and sequence number rebuilding (xtfs_diet.c).
+ * Diet-ESP header and sequence number rebuilding (xtfs_diet.c); whole
+ * Diet-ESP packets, implicit IV or IV on the wire, sealed and opened by
+ * xtfs_esp.c against vectors made by selftests/diet_esp.py
+ * (xtfs_diet_kat.h).
  */
 #include <kunit/test.h>
 #include <linux/skbuff.h>
+#include <linux/unaligned.h>
 #include <net/netlink.h>
 
 #include "xtfs.h"
 #include "xtfs_iiv_kat.h"
+#include "xtfs_diet_kat.h"
 #include "xtfs_test.h"
 
 /* Where the ESP header sits in the test skbs: behind an outer IPv4 header. */
@@ -315,6 +320,151 @@ static void xtfs_test_diet_seq(struct kunit *test)
 			(1ULL << 32) + 3);
 }
 
+static void diet_kat_desc(const struct xtfs_diet_kat *k, char *desc)
+{
+	strscpy(desc, k->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(diet_kat, xtfs_diet_kats, diet_kat_desc);
+
+/**
+ * diet_kat_sa() - an SA of xtfs's ESP engine for a whole-packet vector
+ * @test: test context
+ * @k: the vector
+ *
+ * The xfrm state is not registered: xtfs_esp_seal() and xtfs_esp_open()
+ * read its SPI, family and encapsulation (none) only.
+ *
+ * Return: the SA, its AEAD keyed and its Diet-ESP format set.
+ */
+static struct xtfs_sa *diet_kat_sa(struct kunit *test,
+				   const struct xtfs_diet_kat *k)
+{
+	struct xfrm_state *x = kunit_kzalloc(test, sizeof(*x), GFP_KERNEL);
+	struct xtfs_sa *sa = kunit_kzalloc(test, sizeof(*sa), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, x);
+	KUNIT_ASSERT_NOT_NULL(test, sa);
+	x->id.spi = cpu_to_be32(k->spi);
+	x->props.family = AF_INET;
+	sa->x = x;
+	KUNIT_ASSERT_EQ(test, xtfs_iiv_init(&sa->iiv, k->alg, k->key,
+					    k->keylen, k->esn, NULL), 0);
+	sa->iiv.wire_iv = k->wire_iv ? XTFS_IIV_LEN : 0;
+	xtfs_diet_format(&sa->diet, &k->set);
+	sa->pl = xtfs_payload_ops_of(k->set.payload, NULL);
+	return sa;
+}
+
+/**
+ * diet_seal_skb() - a packet as xfrm_output_one() hands it to the type
+ * @test: test context
+ * @k: the vector
+ * @hl: octets of header and IV on the wire
+ * @shape: linear, or all but the payload's first 8 octets paged
+ *
+ * An outer IPv4 header of zeroes but for its protocol (the payload's next
+ * header, where the mac header points), the ESP header's room, the
+ * payload; data at the payload.
+ *
+ * Return: the skb.
+ */
+static struct sk_buff *diet_seal_skb(struct kunit *test,
+				     const struct xtfs_diet_kat *k,
+				     unsigned int hl, enum iiv_shape shape)
+{
+	unsigned int head = shape == IIV_LINEAR ? k->payload_len :
+			    min(k->payload_len, 8U);
+	struct sk_buff *skb;
+	u8 *iph;
+
+	skb = alloc_skb(KAT_OFF + hl + k->payload_len, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	iph = skb_put_zero(skb, KAT_OFF);
+	iph[9] = k->nexthdr;
+	skb_reset_network_header(skb);
+	skb_set_mac_header(skb, 9);
+	skb_set_transport_header(skb, KAT_OFF);
+	skb_put_zero(skb, hl);
+	skb_put_data(skb, k->payload, head);
+	if (k->payload_len > head)
+		xtfs_test_add_frags(test, skb, k->payload + head,
+				    k->payload_len - head);
+	skb_pull(skb, KAT_OFF + hl);
+	return skb;
+}
+
+/*
+ * Whole Diet-ESP packets (draft-ietf-ipsecme-diet-esp-07 sections 5.2 and
+ * 5.3, RFC 8750 or the IV on the wire): the vector's payload sealed by
+ * xtfs_esp_seal() gives the vector's packet octet for octet behind the
+ * outer header, whose protocol becomes ESP; the packet, its header
+ * rebuilt whole as xtfs_diet_rcv() does, opened by xtfs_esp_open() gives
+ * the payload and its next header back; with one octet changed it fails.
+ * Linear and paged skbs.
+ */
+static void xtfs_test_diet_kat(struct kunit *test)
+{
+	const struct xtfs_diet_kat *k = test->param_value;
+	struct xtfs_sa *sa = diet_kat_sa(test, k);
+	unsigned int hlen = sa->diet.hlen, hl = hlen + sa->iiv.wire_iv;
+	unsigned int whole = 8 + k->wire_len - hlen;
+	enum iiv_shape shape;
+	struct sk_buff *skb;
+	u8 *buf;
+	int nh;
+
+	KUNIT_ASSERT_GE(test, k->wire_len, hl);
+	buf = kunit_kzalloc(test, KAT_OFF + whole, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	for (shape = IIV_LINEAR; shape <= IIV_PAGED; shape++) {
+		skb = diet_seal_skb(test, k, hl, shape);
+		KUNIT_EXPECT_EQ_MSG(test, xtfs_esp_seal(sa, skb, k->seq, 0, 0),
+				    0, "seal, shape %d", shape);
+		KUNIT_EXPECT_EQ(test, skb->len, KAT_OFF + k->wire_len);
+		if (skb->len == KAT_OFF + k->wire_len) {
+			KUNIT_ASSERT_EQ(test, skb_copy_bits(skb, 0, buf,
+							    skb->len), 0);
+			KUNIT_EXPECT_EQ(test, buf[9], IPPROTO_ESP);
+			KUNIT_EXPECT_MEMEQ_MSG(test, buf + KAT_OFF, k->wire,
+					       k->wire_len, "seal, shape %d",
+					       shape);
+		}
+		kfree_skb(skb);
+
+		/* The receiver's whole header, then the rest of the wire. */
+		put_unaligned_be32(k->spi, buf);
+		put_unaligned_be32(lower_32_bits(k->seq), buf + 4);
+		memcpy(buf + 8, k->wire + hlen, k->wire_len - hlen);
+		skb = iiv_skb(test, buf, whole, shape);
+		skb_pull(skb, KAT_OFF);
+		nh = xtfs_esp_open(sa, skb, k->seq);
+		KUNIT_EXPECT_EQ_MSG(test, nh, k->nexthdr, "open, shape %d",
+				    shape);
+		KUNIT_EXPECT_EQ(test, skb->len, k->payload_len);
+		if (nh == k->nexthdr && skb->len == k->payload_len) {
+			KUNIT_ASSERT_EQ(test, skb_copy_bits(skb, 0, buf,
+							    skb->len), 0);
+			KUNIT_EXPECT_MEMEQ_MSG(test, buf, k->payload,
+					       k->payload_len, "open, shape %d",
+					       shape);
+		}
+		kfree_skb(skb);
+
+		/* An IV or ciphertext octet changed: the ICV fails. */
+		put_unaligned_be32(k->spi, buf);
+		put_unaligned_be32(lower_32_bits(k->seq), buf + 4);
+		memcpy(buf + 8, k->wire + hlen, k->wire_len - hlen);
+		buf[8] ^= 0x01;
+		skb = iiv_skb(test, buf, whole, shape);
+		skb_pull(skb, KAT_OFF);
+		KUNIT_EXPECT_EQ_MSG(test, xtfs_esp_open(sa, skb, k->seq),
+				    -EBADMSG, "tampered, shape %d", shape);
+		kfree_skb(skb);
+	}
+	xtfs_iiv_destroy(&sa->iiv);
+}
+
 static struct kunit_case xtfs_iiv_cases[] = {
 	KUNIT_CASE(xtfs_test_diet_hdr),
 	KUNIT_CASE(xtfs_test_diet_seq),
@@ -322,6 +472,7 @@ static struct kunit_case xtfs_iiv_cases[] = {
 	KUNIT_CASE(xtfs_test_iiv_nonce),
 	KUNIT_CASE(xtfs_test_iiv_tamper),
 	KUNIT_CASE(xtfs_test_iiv_bad_key),
+	KUNIT_CASE_PARAM(xtfs_test_diet_kat, diet_kat_gen_params),
 	{}
 };
 

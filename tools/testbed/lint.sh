@@ -5,7 +5,8 @@
 # sources, inside the testbed (the kernel's own scripts, the stock
 # headers), the YNL netlink spec checked against the kernel's schema and
 # our uAPI header (ynl-check.py), the implicit-IV known-answer vectors
-# checked against their generator and scapy (gen-iiv-kat.py), and the
+# checked against their generator and scapy (gen-iiv-kat.py), the Diet-ESP
+# ones against theirs (diet_esp.py kat, iipc.py kat), and the
 # selftests' scapy-based implicit-IV ESP checker checking itself offline
 # (selftests/esp_iiv.py selftest) and its Diet-ESP one (selftests/diet_esp.py
 # selftest), and lintian over the Debian packages (mkdeb.sh --lintian,
@@ -41,6 +42,12 @@ in_chroot "set -e
 	# The KUnit known-answer vectors: made by the script, and opened and
 	# made again by scapy's ESP.
 	python3 tools/testbed/gen-iiv-kat.py --check net/xtfs_iiv_kat.h || fail=1
+	# The Diet-ESP vectors (whole packets, IIPC): what their generators,
+	# the selftests' own implementations, make now.
+	python3 selftests/diet_esp.py kat | cmp -s - net/xtfs_diet_kat.h ||
+		{ fail=1; echo 'net/xtfs_diet_kat.h: not what \"selftests/diet_esp.py kat\" makes'; }
+	python3 selftests/iipc.py kat | cmp -s - net/xtfs_iipc_kat.h ||
+		{ fail=1; echo 'net/xtfs_iipc_kat.h: not what \"selftests/iipc.py kat\" makes'; }
 	# The selftests' own RFC 8750 ESP, scapy's, against those vectors and
 	# itself (its TAP output only when something fails).
 	out=\$(python3 selftests/esp_iiv.py selftest 2>&1) ||
