@@ -10,19 +10,21 @@
 # Diet-ESP header settings, the rule): inner packets crafted by an
 # independent IIPC (selftests/iipc.py: UDP, TCP with options, and every
 # fifth packet one that does not fit the rule) are sent from A over a raw
-# socket into the SA; with implicit IV the same packets are also
-# compressed and sealed by selftests/diet_esp.py and sent to B. A capture
+# socket into the SA; on SAs of xtfs's ESP engine (implicit IV, or the IV
+# on the wire) the same packets are also compressed and sealed by
+# selftests/diet_esp.py and sent to B. A capture
 # on B's link must show (1) the inner packets xtfs delivered, octet for
 # octet the crafted ones (lengths, checksums, TTL from the outer header
 # rebuilt), each set once per sender, the unfit ones too when the rule
-# sends the RuleID (RuleID 0) and none of them when it elides it; (2) with
-# implicit IV, every ESP packet from A opened by diet_esp.py, its payload
+# sends the RuleID (RuleID 0) and none of them when it elides it; (2) on
+# the engine's SAs, every ESP packet from A opened by diet_esp.py, its payload
 # decompressed to the crafted packet and compressed again to the same
 # octets. The counters: iipc_unmatched is the number of unfit packets,
 # iipc_bad 0. Then: what state get shows; refusals of rules that cannot
 # work; hostile compressed payloads (sealed by diet_esp.py) counted in
 # iipc_bad; and the octets a 64-octet inner UDP packet costs on the wire
-# in kernel tunnel mode, with implicit IV, with EEC and CTEC, with IIPC.
+# in kernel tunnel mode, with implicit IV, with EEC and CTEC (and them with
+# the IV on the wire), with IIPC.
 . "$(dirname "$0")/lib.sh"
 
 IIPC="$SELFTEST_DIR/iipc.py"
@@ -41,9 +43,10 @@ NET4A=10.1.0.0/16 NET4B=10.2.0.0/16
 NET6A=2001:db8:a::/48 NET6B=2001:db8:b::/48
 
 # COMBOS: NAME|OUTER|ALG|DIET-WORDS|RULE (iipc.py's form). ALG "gcm-esp":
-# the kernel's ESP with explicit IV (no Diet-ESP header settings).
+# the kernel's ESP with explicit IV (no Diet-ESP header settings); ALG
+# "X-eiv": xtfs's ESP engine with the IV on the wire (no "iiv").
 COMBOS=${XTFS_IIPC_COMBOS:-"v4-eec|4|gcm|spi-lsb 8 sn-lsb 8 trailer optional align 8|src=10.1.1.0/24,dst=10.2.2.0-10.2.2.255,sport=5000-5015,dport=6000-6003,dscp=lower,ecn=lower,fl=lower
-v6-plain|6|chacha||src=2001:db8:a::/64,dst=2001:db8:b::/120,proto=17,sport=1024-2047,dport=7000
+v6-plain-eiv|6|chacha-eiv|spi-lsb 16 sn-lsb 8 trailer optional align 16|src=2001:db8:a::/64,dst=2001:db8:b::/120,proto=17,sport=1024-2047,dport=7000
 v6-in-v4-esp|4|gcm-esp||src=2001:db8:a::1-2001:db8:a::ff,dst=2001:db8:b::7,proto=6,dscp=0:10:46,fl=zero,rule_id=0
 v4-in-v6-ccm|6|ccm|spi-lsb 16 sn-lsb 16 trailer optional align 8|src=10.1.0.0/16,dst=10.2.2.7,proto=17,dscp=46,fl=generated"}
 
@@ -64,8 +67,9 @@ randkey() {
 # sequence numbers rebuilds them around 0 (Documentation/xtfs.rst).
 iipc_alg() {
 	local n
-	IIV=iiv DALG=$1
-	case $1 in
+	IIV=iiv DALG=${1%-eiv} EIV=0
+	case $1 in *-eiv) IIV="" EIV=1 ;; esac
+	case $DALG in
 	gcm|gcm-esp) AEAD="rfc4106(gcm(aes))" SA_ICV=128 DALG=gcm n=20 ;;
 	ccm) AEAD="rfc4309(ccm(aes))" SA_ICV=64 n=35 ;;
 	chacha) AEAD="rfc7539esp(chacha20,poly1305)" SA_ICV=128 n=36 ;;
@@ -119,7 +123,8 @@ iipc_pair() {
 		esac
 		d=${sa#*-}
 		words="payload tunnel"
-		[ -n "$IIV" ] && words="$IIV $diet payload tunnel"
+		{ [ -n "$IIV" ] || [ $EIV = 1 ]; } &&
+			words="$IIV $diet payload tunnel"
 		[ "$d" = in ] && words+=" replay-window 64"
 		case $sa in ab-*) words+=" $rule" ;; esac
 		# shellcheck disable=SC2086
@@ -158,6 +163,7 @@ diet_opts() {
 	for ((i = 0; i < ${#w[@]}; i += 2)); do
 		out+=" --${w[i]} ${w[i + 1]}"
 	done
+	[ "$EIV" = 1 ] && out+=" --explicit-iv"
 	echo "--alg $DALG --key $KEY_AB --spi $SPI_AB --payload tunnel" \
 		"--replay-window 64 --outer-src $OA --outer-dst $OB $out"
 }
@@ -198,7 +204,7 @@ combo() {
 	sendout=$(py -n $A "$IIPC" send "$TMP/sent-$name") ||
 		diag "raw send failed"
 	senders=1
-	if [ -n "$IIV" ]; then
+	if [ -n "$IIV" ] || [ $EIV = 1 ]; then
 		# After the SNs xtfs sent: an SA whose key an earlier SA used
 		# starts beyond that one's (no nonce twice under a key), and the
 		# receiver rebuilds 8-bit SNs around the last one it took.
@@ -237,7 +243,7 @@ combo() {
 	[ $r = 0 ] || diag "$out"
 	ok $r "$name: the inner packets B delivered are the crafted ones octet for octet ($out)"
 
-	if [ -n "$IIV" ]; then
+	if [ -n "$IIV" ] || [ $EIV = 1 ]; then
 		# shellcheck disable=SC2046
 		out=$(py "$DIET" open "$TMP/$name.pcap" $(diet_opts) \
 			--iipc "$rule" --inners-out "$TMP/opened-$name" 2>&1 >/dev/null)
@@ -382,7 +388,7 @@ l4 = iipc.with_csum(v, s, d, 17, struct.pack("!HHHH", 5000, 6000,
                                               8 + len(data), 0) + data, 6)
 iipc.write_hex(out, [iipc.build(v, s, d, 0, 7, True, 17, l4)])
 EOF
-		for cfg in tunnel iiv eec iipc; do
+		for cfg in tunnel iiv eec eiv iipc; do
 			sa_flush
 			COMBO_N=$((COMBO_N + 1))
 			SPI_AB=$(printf '0x%x' $((0x6000 + COMBO_N)))
@@ -391,6 +397,7 @@ EOF
 			tunnel) words="" ;;
 			iiv) words="iiv payload tunnel" ;;
 			eec) words="iiv spi-lsb 8 sn-lsb 8 trailer optional align 8 payload tunnel" ;;
+			eiv) words="spi-lsb 8 sn-lsb 8 trailer optional align 8 payload tunnel" ;;
 			iipc) words="iiv spi-lsb 8 sn-lsb 8 trailer optional align 8 payload tunnel $rule" ;;
 			esac
 			if [ $cfg = tunnel ]; then
@@ -429,11 +436,12 @@ EOF
 	done
 	diag "ESP overhead of a 64-octet inner UDP packet, outer IPv4 (octets beyond the outer IP header and the inner packet):$results"
 	# Expected (AES-GCM, ICV 16): tunnel mode 8 + 8 (IV) + 2 (padding)
-	# + 2 + 16; implicit IV 8 + 2 + 2 + 16; EEC 2 + 16; IIPC the same
+	# + 2 + 16; implicit IV 8 + 2 + 2 + 16; EEC 2 + 16, with the IV on
+	# the wire (no implicit IV) 2 + 8 + 16; IIPC as EEC
 	# less what the inner headers lose: IPv4 20 + 8 down to RuleID 1 +
 	# IHL, flags, 8 + 8 address bits (3), IPv6 40 + 8 down to 1 + 16.
-	[ "$results" = " 4:tunnel:36 4:iiv:28 4:eec:18 4:iipc:-6 6:tunnel:36 6:iiv:28 6:eec:18 6:iipc:-13" ]
-	ok $? "sizes as computed: tunnel mode 36, implicit IV 28, + EEC and CTEC 18, + IIPC -6 (IPv4 inner) and -13 (IPv6 inner)"
+	[ "$results" = " 4:tunnel:36 4:iiv:28 4:eec:18 4:eiv:26 4:iipc:-6 6:tunnel:36 6:iiv:28 6:eec:18 6:eiv:26 6:iipc:-13" ]
+	ok $? "sizes as computed: tunnel mode 36, implicit IV 28, + EEC and CTEC 18 (26 with the IV on the wire), + IIPC -6 (IPv4 inner) and -13 (IPv6 inner)"
 }
 
 # tcp_ratio - TCP goodput over an SA pair with EEC (16 + 16 bits) and
@@ -487,7 +495,7 @@ print("goodput with EEC+CTEC / without, per round: %s; median %.2f" %
 	ok $? "TCP streams of $TCP_BYTES octets intact over EEC+CTEC and plain implicit-IV SA pairs, $TCP_ROUNDS rounds each (goodput ratio above)"
 }
 
-# Six results a combo, seven with implicit IV (diet_esp.py opens), then
+# Six results a combo, seven on the engine (diet_esp.py opens), then
 # two hostile, seven refusals, sizes, the TCP ratio, kmemleak.
 nplan=12
 while IFS='|' read -r _ _ alg _; do
