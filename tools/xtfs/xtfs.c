@@ -56,7 +56,7 @@ static const char usage_text[] =
 "\n"
 "ADDR is an IPv4 or IPv6 address, PFX is ADDR[/LEN]. SPI and numbers are\n"
 "decimal or 0x-hex. SELECTOR is src PFX dst PFX [dev DEV] [proto PROTO\n"
-"[sport PORT] [dport PORT] | [type N] [code N] | [key KEY]].\n"
+"[sport PORT] [dport PORT] | [type N] [code N] | [key GREKEY]].\n"
 "KEY is 0x-hex, any other word as text (the key in quotes), or \"\" for\n"
 "none (cipher_null, digest_null). mode defaults to iptfs, which needs\n"
 "dir. FLAG is one of esn, af-unspec, noecn, decap-dscp, nopmtudisc,\n"
