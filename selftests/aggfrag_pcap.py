@@ -29,8 +29,14 @@ aggfrag.fragment.frames udp.payload (several values of a field in one
 frame are separated by commas, tshark's default).
 """
 import hashlib
+import os
 import struct
 import sys
+
+sys.dont_write_bytecode = True     # no __pycache__ in the tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# pylint: disable=wrong-import-position
+from iipc import csum  # noqa: E402
 
 SRC = bytes([192, 0, 2, 1])
 DST = bytes([192, 0, 2, 2])
@@ -38,16 +44,6 @@ SPI = 0x300
 IN4 = (bytes([198, 51, 100, 1]), bytes([198, 51, 100, 2]))
 IN6 = (bytes.fromhex("20010db8000200000000000000000001"),
        bytes.fromhex("20010db8000200000000000000000002"))
-
-
-def csum(data):
-    """The Internet checksum of data."""
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def payload(tag, size):

@@ -363,16 +363,9 @@ def decompress(rule, data, outer):
         tlen = len(th) + len(body)
     else:
         th, body, tlen = b"", rest, len(rest)
-    if ver == 4:
-        pseudo = sa + da + struct.pack("!BBH", 0, proto, tlen)
-    else:
-        pseudo = sa + da + struct.pack("!IxxxB", tlen, proto)
     if proto in (UDP, TCP):
-        off = 6 if proto == UDP else 16
-        c = csum(pseudo + th + body)
-        if proto == UDP and c == 0:
-            c = 0xffff
-        th = th[:off] + struct.pack("!H", c) + th[off + 2:]
+        th = with_csum(ver, src, dst, proto, th + body,
+                       6 if proto == UDP else 16)[:len(th)]
     if ver == 4:
         hdr = struct.pack("!BBHHHBBH4s4s", 0x45, dscp << 2 | ecn, 20 + tlen,
                           flow, flags << 13, outer["ttl"], proto, 0, sa, da)

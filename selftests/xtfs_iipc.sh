@@ -52,20 +52,25 @@ if [ -n "${XTFS_IIPC_ONLY:-}" ]; then
 	COMBOS=$(grep "^$XTFS_IIPC_ONLY|" <<<"$COMBOS")
 fi
 
-# iipc_alg ALG - AEAD, ICV, keys and the diet_esp.py algorithm of ALG
+# randkey N - N random octets of key material in hex
+randkey() {
+	echo "0x$(od -An -tx1 -N "$1" /dev/urandom | tr -d ' \n')"
+}
+
+# iipc_alg ALG - AEAD, ICV, keys and the diet_esp.py algorithm of ALG.
+# Random keys, new ones for each SA pair: xtfs starts an implicit-IV SA
+# whose key an earlier SA (of any suite) used beyond that SA's sequence
+# numbers (no nonce twice under a key), and a new receiver with 8-bit
+# sequence numbers rebuilds them around 0 (Documentation/xtfs.rst).
 iipc_alg() {
+	local n
 	IIV=iiv DALG=$1
 	case $1 in
-	gcm|gcm-esp)
-		AEAD="rfc4106(gcm(aes))" SA_ICV=128 DALG=gcm
-		KEY_AB=$(hexkey 20 1) KEY_BA=$(hexkey 20 101) ;;
-	ccm)
-		AEAD="rfc4309(ccm(aes))" SA_ICV=64
-		KEY_AB=$(hexkey 35 1) KEY_BA=$(hexkey 35 101) ;;
-	chacha)
-		AEAD="rfc7539esp(chacha20,poly1305)" SA_ICV=128
-		KEY_AB=$(hexkey 36 1) KEY_BA=$(hexkey 36 101) ;;
+	gcm|gcm-esp) AEAD="rfc4106(gcm(aes))" SA_ICV=128 DALG=gcm n=20 ;;
+	ccm) AEAD="rfc4309(ccm(aes))" SA_ICV=64 n=35 ;;
+	chacha) AEAD="rfc7539esp(chacha20,poly1305)" SA_ICV=128 n=36 ;;
 	esac
+	KEY_AB=$(randkey $n) KEY_BA=$(randkey $n)
 	[ "$1" = gcm-esp ] && IIV=""
 }
 
@@ -169,7 +174,7 @@ diag_iipc() {
 
 # combo SPEC - one combination: traffic, capture, the checks
 combo() {
-	local name outer alg rule fit unfit out r n senders want got sendout
+	local name outer alg rule fit unfit out r n senders want got sendout seq
 	IFS='|' read -r name outer alg DIET_WORDS rule <<<"$1"
 	iipc_alg "$alg"
 	COMBO_N=$((COMBO_N + 1))
@@ -194,9 +199,13 @@ combo() {
 		diag "raw send failed"
 	senders=1
 	if [ -n "$IIV" ]; then
+		# After the SNs xtfs sent: an SA whose key an earlier SA used
+		# starts beyond that one's (no nonce twice under a key), and the
+		# receiver rebuilds 8-bit SNs around the last one it took.
+		seq=$(sa_json $A $OB $SPI_AB replay_state oseq)
 		# shellcheck disable=SC2046
 		py -n $A "$DIET" seal $(diet_opts) --iipc "$rule" \
-			--inners "$TMP/sent-$name" --seq $((COUNT + 10)) \
+			--inners "$TMP/sent-$name" --seq $((seq + 10)) \
 			2>"$TMP/seal-$name.log" || diag "$(cat "$TMP/seal-$name.log")"
 		senders=2
 	fi
@@ -434,10 +443,10 @@ EOF
 # every stream must arrive intact
 tcp_ratio() {
 	local cfg words t0 t1 rpid bad=0 port=7100 plain="" diet=""
-	iipc_alg gcm
 	sa_families 4 4
 	for _ in $(seq $TCP_ROUNDS); do
 		for cfg in plain diet; do
+			iipc_alg gcm
 			sa_flush
 			COMBO_N=$((COMBO_N + 1))
 			SPI_AB=$(printf '0x%x' $((0x8000 + COMBO_N)))
