@@ -846,5 +846,7 @@ MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("IP-TFS (RFC 9347) for xfrm: aggregation and fragmentation of inner packets in ESP");
 MODULE_AUTHOR("xtfs developers");
 MODULE_ALIAS("xfrm-iptfs");
+/* dkms.conf's PACKAGE_VERSION (Kbuild); "xtfs -V" shows it. */
+MODULE_VERSION(XTFS_VERSION);
 /* The helper's first request to the "xtfs" family loads the module. */
 MODULE_ALIAS_GENL_FAMILY(XTFS_GENL_NAME);

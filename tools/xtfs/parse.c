@@ -9,6 +9,8 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <net/if.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,35 +246,45 @@ const char *val_name(const struct name_val *tbl, int val)
 	return NULL;
 }
 
-/* parse_key - parse "0x..." hex (or an empty word) into buf; bytes used. */
+/*
+ * parse_key - a key as ip-xfrm(8) takes it into buf; bytes used. "0x"
+ * and at least one more character: hexadecimal, an odd number of digits
+ * with a 0 in front; any other word: its characters themselves ("the key
+ * in quotes"). An empty word, or the two characters "" that xtfs prints
+ * for one, is no key.
+ */
 static unsigned int parse_key(const char *word, const char *what,
 			      unsigned char *buf)
 {
+	size_t i, n = strlen(word), len;
 	const char *hex = word + 2;
-	size_t i, n;
 
-	if (!*word || !strcmp(word, "\"\""))
+	if (!n || !strcmp(word, "\"\""))
 		return 0;
-	if (word[0] != '0' || (word[1] != 'x' && word[1] != 'X'))
-		usage_error("invalid key \"%s\" for \"%s\" (expected 0xHEX or \"\")",
-			    word, what);
-	n = strlen(hex);
-	if (n % 2)
-		usage_error("invalid key \"%s\" for \"%s\" (odd number of hex digits)",
-			    word, what);
-	if (n / 2 > XTFS_MAX_KEY)
+	if (n <= 2 || strncmp(word, "0x", 2)) {
+		if (n > XTFS_MAX_KEY)
+			usage_error("key for \"%s\" is too long (at most %d bytes)",
+				    what, XTFS_MAX_KEY);
+		memcpy(buf, word, n);
+		return n;
+	}
+	n -= 2;
+	len = (n + 1) / 2;
+	if (len > XTFS_MAX_KEY)
 		usage_error("key for \"%s\" is too long (at most %d bytes)",
 			    what, XTFS_MAX_KEY);
-	for (i = 0; i < n; i += 2) {
-		char byte[3] = { hex[i], hex[i + 1], '\0' };
-
-		if (!isxdigit((unsigned char)byte[0]) ||
-		    !isxdigit((unsigned char)byte[1]))
-			usage_error("invalid key \"%s\" for \"%s\" (not hex)",
+	for (i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)hex[i]))
+			usage_error("invalid key \"%s\" for \"%s\" (0x and not hex: a text key cannot start with 0x)",
 				    word, what);
-		buf[i / 2] = strtoul(byte, NULL, 16);
+	/* An odd count: the first byte has one digit. */
+	for (i = 0; i < len; i++) {
+		long hi = 2 * (long)i - (long)(n % 2);
+		char byte[3] = { hi < 0 ? '0' : hex[hi], hex[hi + 1], '\0' };
+
+		buf[i] = strtoul(byte, NULL, 16);
 	}
-	return n / 2;
+	return len;
 }
 
 /* kw_field - the field of ctx that a keyword writes. */
@@ -364,5 +376,266 @@ void fill_selector(struct xfrm_selector *sel, const struct xaddr *src,
 		sel->family = dst->family;
 		sel->daddr = dst->a;
 		sel->prefixlen_d = dst->plen;
+	}
+}
+
+/*
+ * Upper-layer protocols by the names of /etc/protocols, as ip-xfrm(8)
+ * prints them; "any" is 0.
+ */
+static const struct name_val upproto_names[] = {
+	{ "any", 0 },
+	{ "icmp", IPPROTO_ICMP },
+	{ "igmp", IPPROTO_IGMP },
+	{ "ipencap", IPPROTO_IPIP },
+	{ "tcp", IPPROTO_TCP },
+	{ "udp", IPPROTO_UDP },
+	{ "dccp", IPPROTO_DCCP },
+	{ "ipv6", IPPROTO_IPV6 },
+	{ "gre", IPPROTO_GRE },
+	{ "esp", IPPROTO_ESP },
+	{ "ah", IPPROTO_AH },
+	{ "ipv6-icmp", IPPROTO_ICMPV6 },
+	{ "sctp", IPPROTO_SCTP },
+	{ "mobility-header", IPPROTO_MH },
+	{ "udplite", IPPROTO_UDPLITE },
+	{ NULL, 0 },
+};
+
+/*
+ * kw_upproto - "proto PROTO" of a selector: a name of upproto_names or of
+ * /etc/protocols, or a number 0..255.
+ */
+int kw_upproto(const struct kw *k, void *ctx, int argc, char **argv)
+{
+	struct opt_u32 *o = kw_field(k, ctx);
+	struct protoent *pe;
+	int v;
+
+	(void)argc;
+	if (name_find(upproto_names, argv[0], &v)) {
+		o->val = v;
+	} else if (isdigit((unsigned char)argv[0][0])) {
+		o->val = parse_u32(argv[0], kw_what(k), UINT8_MAX);
+	} else {
+		pe = getprotobyname(argv[0]);
+		if (!pe || pe->p_proto < 0 || pe->p_proto > UINT8_MAX)
+			usage_error("invalid value \"%s\" for \"%s\" (expected a protocol name such as tcp, udp, icmp, ipv6-icmp, or a number 0..255)",
+				    argv[0], kw_what(k));
+		o->val = pe->p_proto;
+	}
+	o->set = true;
+	return 1;
+}
+
+/* kw_grekey - "key KEY" of a gre selector: a dotted quad or a number. */
+int kw_grekey(const struct kw *k, void *ctx, int argc, char **argv)
+{
+	struct opt_u32 *o = kw_field(k, ctx);
+	struct in_addr a;
+
+	(void)argc;
+	if (strchr(argv[0], '.')) {
+		if (inet_pton(AF_INET, argv[0], &a) != 1)
+			usage_error("invalid value \"%s\" for \"%s\" (expected a dotted quad or a number)",
+				    argv[0], kw_what(k));
+		o->val = ntohl(a.s_addr);
+	} else {
+		o->val = parse_u32(argv[0], kw_what(k), UINT32_MAX);
+	}
+	o->set = true;
+	return 1;
+}
+
+/* kw_dev - "dev DEV" of a selector: an interface of this namespace. */
+int kw_dev(const struct kw *k, void *ctx, int argc, char **argv)
+{
+	struct opt_u32 *o = kw_field(k, ctx);
+
+	(void)argc;
+	o->val = strcmp(argv[0], "none") ? if_nametoindex(argv[0]) : 0;
+	if (!o->val && strcmp(argv[0], "none"))
+		usage_error("invalid value \"%s\" for \"%s\" (no such interface)",
+			    argv[0], kw_what(k));
+	o->set = true;
+	return 1;
+}
+
+/*
+ * kw_mark - "mark MARK [mask MASK]" into a struct xmark; the mask is
+ * 0xffffffff unless given, as ip-xfrm(8) has it.
+ */
+int kw_mark(const struct kw *k, void *ctx, int argc, char **argv)
+{
+	struct xmark *m = kw_field(k, ctx);
+
+	m->v = parse_u32(argv[0], kw_what(k), UINT32_MAX);
+	m->m = UINT32_MAX;
+	m->set = true;
+	if (argc < 2 || strcmp(argv[1], "mask"))
+		return 1;
+	if (argc < 3)
+		usage_error("\"mask\" needs 1 argument");
+	m->m = parse_u32(argv[2], "mask", UINT32_MAX);
+	return 3;
+}
+
+/* mark_put - XFRMA_MARK if a mark was given with a mask other than 0. */
+void mark_put(struct nlmsghdr *nlh, const struct xmark *m)
+{
+	struct xfrm_mark x = { .v = m->v, .m = m->m };
+
+	if (m->set && m->m)
+		nl_put(nlh, XFRMA_MARK, sizeof(x), &x);
+}
+
+/*
+ * parse_flag_hex - a flag word of "0x" and hex digits, as ip-xfrm(8)
+ * takes one for the 8-bit flags of SAs and policies.
+ */
+__u32 parse_flag_hex(const char *word, const char *what)
+{
+	return parse_u32(word, what, UINT8_MAX);
+}
+
+/* upspec_ports - the protocols whose selector has ports (or none). */
+static bool upspec_ports(__u32 proto)
+{
+	return proto == 0 || proto == IPPROTO_TCP || proto == IPPROTO_UDP ||
+	       proto == IPPROTO_SCTP || proto == IPPROTO_DCCP;
+}
+
+/* upspec_icmp - the protocols whose selector has a type and code. */
+static bool upspec_icmp(__u32 proto)
+{
+	return proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6 ||
+	       proto == IPPROTO_MH;
+}
+
+/* upspec_name - a selector protocol's name, or its number. */
+static const char *upspec_name(char *buf, size_t len, __u8 proto)
+{
+	const char *n = val_name(upproto_names, proto);
+
+	if (n)
+		return n;
+	snprintf(buf, len, "%u", proto);
+	return buf;
+}
+
+/*
+ * sel_fill - a struct xfrm_selector from selector words, as ip-xfrm(8)
+ * builds it: a port of 0 matches any (no mask), type and code live in the
+ * source and destination port, a GRE key in both. Words that do not go
+ * with the protocol are a usage error.
+ */
+void sel_fill(struct xfrm_selector *sel, const struct sel_args *s,
+	      const char *what)
+{
+	__u32 proto = s->proto.val;
+	char buf[12];
+
+	check_families(&s->src, &s->dst, what);
+	fill_selector(sel, &s->src, &s->dst);
+	if ((s->sport.set || s->dport.set) && !upspec_ports(proto))
+		usage_error("%s: \"sport\" and \"dport\" need proto tcp, udp, sctp or dccp, not %s",
+			    what, upspec_name(buf, sizeof(buf), proto));
+	if ((s->type.set || s->code.set) && !upspec_icmp(proto))
+		usage_error("%s: \"type\" and \"code\" need proto icmp, ipv6-icmp or mobility-header%s",
+			    what, s->proto.set ? "" : " (no proto is given)");
+	if (s->key.set && proto != IPPROTO_GRE)
+		usage_error("%s: \"key\" needs proto gre", what);
+	sel->proto = proto;
+	if (s->sport.val) {
+		sel->sport = htons(s->sport.val);
+		sel->sport_mask = 0xffff;
+	}
+	if (s->dport.val) {
+		sel->dport = htons(s->dport.val);
+		sel->dport_mask = 0xffff;
+	}
+	if (s->type.set) {
+		sel->sport = htons(s->type.val);
+		sel->sport_mask = 0xffff;
+	}
+	if (s->code.set) {
+		sel->dport = htons(s->code.val);
+		sel->dport_mask = 0xffff;
+	}
+	if (s->key.set) {
+		sel->sport = htons(s->key.val >> 16);
+		sel->dport = htons(s->key.val & 0xffff);
+		sel->sport_mask = 0xffff;
+		sel->dport_mask = 0xffff;
+	}
+	sel->ifindex = s->dev.val;
+}
+
+/* What a selector's ports hold for a protocol: their two names. */
+static void upspec_words(__u8 proto, const char **s, const char **d)
+{
+	*s = *d = NULL;
+	if (upspec_ports(proto)) {
+		*s = "sport";
+		*d = "dport";
+	} else if (upspec_icmp(proto)) {
+		*s = "type";
+		*d = "code";
+	}
+}
+
+/*
+ * sel_print_upspec - " proto P [sport S] [dport D] [key K] [dev DEV]" of a
+ * selector, in the words of "ip xfrm" (a GRE key as a number).
+ */
+void sel_print_upspec(FILE *f, const struct xfrm_selector *sel)
+{
+	char buf[IF_NAMESIZE + 12];
+	const char *sw, *dw;
+
+	if (sel->proto)
+		fprintf(f, " proto %s",
+			upspec_name(buf, sizeof(buf), sel->proto));
+	upspec_words(sel->proto, &sw, &dw);
+	if (sel->proto == IPPROTO_GRE) {
+		if (sel->sport_mask || sel->dport_mask)
+			fprintf(f, " key %u", ntohs(sel->sport) << 16 |
+				ntohs(sel->dport));
+	} else if (sw) {
+		if (sel->sport_mask)
+			fprintf(f, " %s %u", sw, ntohs(sel->sport));
+		if (sel->dport_mask)
+			fprintf(f, " %s %u", dw, ntohs(sel->dport));
+	}
+	if (sel->ifindex > 0) {
+		if (!if_indextoname(sel->ifindex, buf))
+			snprintf(buf, sizeof(buf), "if%d", sel->ifindex);
+		fprintf(f, " dev %s", buf);
+	}
+}
+
+/* sel_json_upspec - the members of sel_print_upspec in a JSON object. */
+void sel_json_upspec(const struct xfrm_selector *sel)
+{
+	char buf[IF_NAMESIZE + 12];
+	const char *sw, *dw;
+
+	if (sel->proto)
+		jw_str("proto", upspec_name(buf, sizeof(buf), sel->proto));
+	upspec_words(sel->proto, &sw, &dw);
+	if (sel->proto == IPPROTO_GRE) {
+		if (sel->sport_mask || sel->dport_mask)
+			jw_uint("key", ntohs(sel->sport) << 16 |
+				ntohs(sel->dport));
+	} else if (sw) {
+		if (sel->sport_mask)
+			jw_uint(sw, ntohs(sel->sport));
+		if (sel->dport_mask)
+			jw_uint(dw, ntohs(sel->dport));
+	}
+	if (sel->ifindex > 0) {
+		if (!if_indextoname(sel->ifindex, buf))
+			snprintf(buf, sizeof(buf), "if%d", sel->ifindex);
+		jw_str("dev", buf);
 	}
 }

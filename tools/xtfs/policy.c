@@ -23,8 +23,9 @@ struct tmpl_args {
 
 /* Everything "policy add/del" can be told. */
 struct pol_args {
-	struct xaddr src;
-	struct xaddr dst;
+	struct sel_args sel;
+	struct xmark mark;
+	unsigned int flags;		/* XFRM_POLICY_LOCALOK, _ICMP */
 	int dir;			/* -1: not given */
 	struct opt_u32 priority;
 	struct opt_u32 if_id;
@@ -43,6 +44,12 @@ static const struct name_val pol_dir_names[] = {
 static const struct name_val level_names[] = {
 	{ "required", 0 },
 	{ "use", 1 },
+	{ NULL, 0 },
+};
+
+static const struct name_val pol_flag_names[] = {
+	{ "localok", XFRM_POLICY_LOCALOK },
+	{ "icmp", XFRM_POLICY_ICMP },
 	{ NULL, 0 },
 };
 
@@ -94,9 +101,37 @@ static int kw_tmpl(const struct kw *k, void *ctx, int argc, char **argv)
 	return n;
 }
 
+/*
+ * kw_pol_flags - "flag NAME [NAME...]" or "flag 0xHEX" (the 8 bits of
+ * XFRM_POLICY_LOCALOK and _ICMP, as ip-xfrm(8) takes them): OR them.
+ */
+static int kw_pol_flags(const struct kw *k, void *ctx, int argc,
+			char **argv)
+{
+	unsigned int *flags = (unsigned int *)((char *)ctx + k->off);
+	int i, v;
+
+	if (strlen(argv[0]) > 2 && !strncmp(argv[0], "0x", 2)) {
+		*flags |= parse_flag_hex(argv[0], kw_what(k));
+		return 1;
+	}
+	*flags |= parse_name(pol_flag_names, argv[0], kw_what(k));
+	for (i = 1; i < argc && name_find(pol_flag_names, argv[i], &v); i++)
+		*flags |= v;
+	return i;
+}
+
+/* The selector of a policy: SELECTOR of ip-xfrm(8). */
+#define KW_POL_SEL							\
+	{ .name = "src", .fn = kw_prefix, .nargs = 1, .off = PO(sel.src) }, \
+	{ .name = "dst", .fn = kw_prefix, .nargs = 1, .off = PO(sel.dst) }, \
+	KW_UPSPEC(PO(sel), ""),						\
+	{ .name = "mark", .fn = kw_mark, .nargs = 1, .off = PO(mark) }
+
 static const struct kw pol_add_kw[] = {
-	{ .name = "src", .fn = kw_prefix, .nargs = 1, .off = PO(src) },
-	{ .name = "dst", .fn = kw_prefix, .nargs = 1, .off = PO(dst) },
+	KW_POL_SEL,
+	{ .name = "flag", .fn = kw_pol_flags, .nargs = 1, .off = PO(flags),
+	  .repeat = true },
 	{ .name = "dir", .fn = kw_name, .nargs = 1, .off = PO(dir),
 	  .names = pol_dir_names },
 	{ .name = "priority", .fn = kw_u32, .nargs = 1, .off = PO(priority),
@@ -110,8 +145,7 @@ static const struct kw pol_add_kw[] = {
 };
 
 static const struct kw pol_del_kw[] = {
-	{ .name = "src", .fn = kw_prefix, .nargs = 1, .off = PO(src) },
-	{ .name = "dst", .fn = kw_prefix, .nargs = 1, .off = PO(dst) },
+	KW_POL_SEL,
 	{ .name = "dir", .fn = kw_name, .nargs = 1, .off = PO(dir),
 	  .names = pol_dir_names },
 	{ .name = "if_id", .fn = kw_u32, .nargs = 1, .off = PO(if_id),
@@ -126,9 +160,9 @@ static void pol_parse(const struct kw *tbl, struct pol_args *a, int argc,
 	memset(a, 0, sizeof(*a));
 	a->dir = -1;
 	parse_keywords(tbl, a, argc, argv, cmd, false);
-	if (!a->src.set && !a->dst.set)
+	if (!a->sel.src.set && !a->sel.dst.set)
 		usage_error("\"%s\" needs \"src PFX\" and \"dst PFX\"", cmd);
-	check_families(&a->src, &a->dst, cmd);
+	check_families(&a->sel.src, &a->sel.dst, cmd);
 	if (a->dir < 0)
 		usage_error("\"%s\" needs \"dir in|out|fwd\"", cmd);
 }
@@ -164,7 +198,7 @@ int policy_add(int argc, char **argv)
 	pol_parse(pol_add_kw, &a, argc, argv, "policy add");
 	nlh = nl_msg(XFRM_MSG_NEWPOLICY, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
 	p = nl_extra(nlh, sizeof(*p));
-	fill_selector(&p->sel, &a.src, &a.dst);
+	sel_fill(&p->sel, &a.sel, "policy add");
 	p->lft.soft_byte_limit = XFRM_INF;
 	p->lft.hard_byte_limit = XFRM_INF;
 	p->lft.soft_packet_limit = XFRM_INF;
@@ -172,12 +206,14 @@ int policy_add(int argc, char **argv)
 	p->priority = a.priority.val;
 	p->dir = a.dir;
 	p->action = a.action;
+	p->flags = a.flags;
 	for (i = 0; i < a.ntmpl; i++)
 		fill_tmpl(&ut[i], &a.tmpl[i], p->sel.family);
 	if (a.ntmpl)
 		nl_put(nlh, XFRMA_TMPL, a.ntmpl * sizeof(ut[0]), ut);
 	if (a.if_id.set)
 		nl_put_u32(nlh, XTFS_XFRMA_IF_ID, a.if_id.val);
+	mark_put(nlh, &a.mark);
 	return nl_talk(nlh, false, NULL, NULL);
 }
 
@@ -191,10 +227,11 @@ int policy_del(int argc, char **argv)
 	pol_parse(pol_del_kw, &a, argc, argv, "policy del");
 	nlh = nl_msg(XFRM_MSG_DELPOLICY, NLM_F_ACK);
 	id = nl_extra(nlh, sizeof(*id));
-	fill_selector(&id->sel, &a.src, &a.dst);
+	sel_fill(&id->sel, &a.sel, "policy del");
 	id->dir = a.dir;
 	if (a.if_id.set)
 		nl_put_u32(nlh, XTFS_XFRMA_IF_ID, a.if_id.val);
+	mark_put(nlh, &a.mark);
 	return nl_talk(nlh, false, NULL, NULL);
 }
 
@@ -251,6 +288,8 @@ static int pol_cb(const struct nlmsghdr *nlh, void *data)
 	struct xfrm_userpolicy_info p;
 	struct xfrm_user_tmpl t;
 	const char *dir, *action;
+	const struct xfrm_mark *mark;
+	const struct name_val *f;
 	const char *tmpls = NULL;
 	size_t i, ntmpl = 0;
 	bool have_if_id;
@@ -269,6 +308,7 @@ static int pol_cb(const struct nlmsghdr *nlh, void *data)
 		tmpls = mnl_attr_get_payload(tb[XFRMA_TMPL]);
 		ntmpl = mnl_attr_get_payload_len(tb[XFRMA_TMPL]) / sizeof(t);
 	}
+	mark = nl_attr_data(tb[XFRMA_MARK], sizeof(*mark));
 	d = nl_attr_data(tb[XTFS_XFRMA_IF_ID], sizeof(if_id));
 	have_if_id = d;
 	if (d)
@@ -287,10 +327,27 @@ static int pol_cb(const struct nlmsghdr *nlh, void *data)
 	action = val_name(action_names, p.action);
 
 	if (!opts.json) {
-		fprintf(out, "src %s dst %s\n", src, dst);
-		fprintf(out, "\tdir %s%s priority %u index %u action %s\n",
+		fprintf(out, "src %s dst %s", src, dst);
+		sel_print_upspec(out, &p.sel);
+		fprintf(out, "\n\tdir %s%s priority %u index %u action %s",
 			dir, p.dir >= XFRM_POLICY_MAX ? " socket" : "",
 			p.priority, p.index, action ? action : "?");
+		if (p.flags) {
+			unsigned int rest = p.flags;
+
+			fputs(" flag", out);
+			for (f = pol_flag_names; f->name; f++) {
+				if (p.flags & f->val) {
+					fprintf(out, " %s", f->name);
+					rest &= ~f->val;
+				}
+			}
+			if (rest)
+				fprintf(out, " 0x%x", rest);
+		}
+		fputc('\n', out);
+		if (mark)
+			fprintf(out, "\tmark 0x%x/0x%x\n", mark->v, mark->m);
 		if (have_if_id)
 			fprintf(out, "\tif_id %u\n", if_id);
 	} else {
@@ -298,12 +355,24 @@ static int pol_cb(const struct nlmsghdr *nlh, void *data)
 		jw_str("src", p.sel.family ? src : NULL);
 		jw_str("dst", p.sel.family ? dst : NULL);
 		jw_str("family", val_name(family_names, p.sel.family));
+		sel_json_upspec(&p.sel);
 		jw_str("dir", dir);
 		if (p.dir >= XFRM_POLICY_MAX)
 			jw_bool("socket", true);
 		jw_uint("priority", p.priority);
 		jw_uint("index", p.index);
 		jw_str("action", action);
+		jw_arr_open("flags");
+		for (f = pol_flag_names; f->name; f++)
+			if (p.flags & f->val)
+				jw_str(NULL, f->name);
+		jw_arr_close();
+		if (mark) {
+			jw_obj_open("mark");
+			jw_uint("value", mark->v);
+			jw_uint("mask", mark->m);
+			jw_obj_close();
+		}
 		if (have_if_id)
 			jw_uint("if_id", if_id);
 		jw_arr_open("tmpl");

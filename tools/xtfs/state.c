@@ -11,12 +11,6 @@
 
 #include "xtfs.h"
 
-/* The selector given after "sel". */
-struct sa_sel {
-	struct xaddr src;
-	struct xaddr dst;
-};
-
 /* "encap TYPE SPORT DPORT OADDR": UDP or TCP encapsulation of ESP. */
 struct sa_encap {
 	bool set;
@@ -45,7 +39,8 @@ struct sa_args {
 	struct opt_u32 oseq;
 	struct opt_u32 oseq_hi;
 	unsigned int flags;		/* XFRM_STATE_* */
-	struct sa_sel sel;
+	struct sel_args sel;
+	struct xmark mark;
 	struct opt_u32 if_id;
 	struct sa_encap encap;
 	struct opt_u32 pkt_size;
@@ -114,12 +109,19 @@ static int kw_encap(const struct kw *k, void *ctx, int argc, char **argv)
 	return 4;
 }
 
-/* kw_sa_flags - "flag NAME [NAME...]": OR state flags together. */
+/*
+ * kw_sa_flags - "flag NAME [NAME...]" or "flag 0xHEX" (the 8 bits of
+ * XFRM_STATE_*, as ip-xfrm(8) takes them): OR state flags together.
+ */
 static int kw_sa_flags(const struct kw *k, void *ctx, int argc, char **argv)
 {
 	unsigned int *flags = (unsigned int *)((char *)ctx + k->off);
 	int i, v;
 
+	if (strlen(argv[0]) > 2 && !strncmp(argv[0], "0x", 2)) {
+		*flags |= parse_flag_hex(argv[0], kw_what(k));
+		return 1;
+	}
 	*flags |= parse_name(sa_flag_names, argv[0], kw_what(k));
 	for (i = 1; i < argc && name_find(sa_flag_names, argv[i], &v); i++)
 		*flags |= v;
@@ -128,21 +130,26 @@ static int kw_sa_flags(const struct kw *k, void *ctx, int argc, char **argv)
 
 static const struct kw sel_kw[] = {
 	{ .name = "src", .fn = kw_prefix, .nargs = 1,
-	  .off = offsetof(struct sa_sel, src), .what = "sel src" },
+	  .off = offsetof(struct sel_args, src), .what = "sel src" },
 	{ .name = "dst", .fn = kw_prefix, .nargs = 1,
-	  .off = offsetof(struct sa_sel, dst), .what = "sel dst" },
+	  .off = offsetof(struct sel_args, dst), .what = "sel dst" },
+	KW_UPSPEC(0, "sel "),
 	{ .name = NULL },
 };
 
-/* kw_sel - "sel [src PFX] [dst PFX]": the SA's selector. */
+/*
+ * kw_sel - "sel [src PFX] [dst PFX] [dev DEV] [proto P [sport S] [dport D]
+ * | [type T] [code C] | [key K]]": the SA's selector. As in ip-xfrm(8),
+ * a "proto" after "sel" is the selector's.
+ */
 static int kw_sel(const struct kw *k, void *ctx, int argc, char **argv)
 {
-	struct sa_sel *sel = (struct sa_sel *)((char *)ctx + k->off);
+	struct sel_args *sel = (struct sel_args *)((char *)ctx + k->off);
 	int n;
 
 	n = parse_keywords(sel_kw, sel, argc, argv, "sel", true);
 	if (!n)
-		usage_error("\"sel\" needs \"src PFX\" and/or \"dst PFX\", not \"%s\"",
+		usage_error("\"sel\" needs selector words (src PFX, dst PFX, proto P...), not \"%s\"",
 			    argv[0]);
 	check_families(&sel->src, &sel->dst, "sel");
 	return n;
@@ -162,6 +169,7 @@ static const struct kw sa_id_kw[] = {
 	KW_ADDR("dst", dst),
 	KW_NAME("proto", proto, proto_names),
 	KW_U32("spi", spi, UINT32_MAX),
+	{ .name = "mark", .fn = kw_mark, .nargs = 1, .off = SA(mark) },
 	{ .name = NULL },
 };
 
@@ -186,6 +194,7 @@ static const struct kw sa_add_kw[] = {
 	  .repeat = true },
 	{ .name = "sel", .fn = kw_sel, .nargs = 2, .off = SA(sel) },
 	KW_U32("if_id", if_id, UINT32_MAX),
+	{ .name = "mark", .fn = kw_mark, .nargs = 1, .off = SA(mark) },
 	{ .name = "encap", .fn = kw_encap, .nargs = 4, .off = SA(encap) },
 	KW_U32("pkt-size", pkt_size, UINT32_MAX),
 	KW_U32("init-delay", init_delay, UINT32_MAX),
@@ -394,6 +403,7 @@ int state_add(int argc, char **argv)
 	struct sa_args a;
 	struct sa_ext ext = { 0 };
 	bool esn_attr, was, staged;
+	struct opt_u32 mark;
 	int ret;
 
 	sa_parse(sa_add_kw, &a, argc, argv, "state add", true);
@@ -416,15 +426,18 @@ int state_add(int argc, char **argv)
 	}
 	staged = ext.iiv || ext.payload || ext.spi_lsb.set || ext.sn_lsb.set ||
 		 ext.trailer.set || ext.align.set;
+	/* Staged by the mark value the SA gets: none without XFRMA_MARK. */
+	mark.set = a.mark.set && a.mark.m;
+	mark.val = mark.set ? a.mark.v : 0;
 
 	/* Before the NEWSA is built: both use the one request buffer. */
-	if (staged && sa_stage(a.dst.family, &a.dst.a, htonl(a.spi.val), NULL,
+	if (staged && sa_stage(a.dst.family, &a.dst.a, htonl(a.spi.val), &mark,
 			       &ext))
 		return -1;
 
 	nlh = nl_msg(XFRM_MSG_NEWSA, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
 	p = nl_extra(nlh, sizeof(*p));
-	fill_selector(&p->sel, &a.sel.src, &a.sel.dst);
+	sel_fill(&p->sel, &a.sel, "sel");
 	p->id.daddr = a.dst.a;
 	p->id.spi = htonl(a.spi.val);
 	p->id.proto = a.proto;
@@ -465,6 +478,7 @@ int state_add(int argc, char **argv)
 	if (a.dir)
 		nl_put_u8(nlh, XTFS_XFRMA_SA_DIR, a.dir);
 	put_opt_u32(nlh, XTFS_XFRMA_IF_ID, &a.if_id);
+	mark_put(nlh, &a.mark);
 	if (a.encap.set) {
 		struct xfrm_encap_tmpl e = {
 			.encap_type = a.encap.type,
@@ -488,7 +502,7 @@ int state_add(int argc, char **argv)
 	if (ret && staged) {
 		/* The NEWSA error is printed; the withdrawal's is not. */
 		was = nl_quiet(true);
-		sa_stage(a.dst.family, &a.dst.a, htonl(a.spi.val), NULL, NULL);
+		sa_stage(a.dst.family, &a.dst.a, htonl(a.spi.val), &mark, NULL);
 		nl_quiet(was);
 	}
 	return ret;
@@ -511,6 +525,7 @@ static int sa_id_request(int argc, char **argv, const char *cmd,
 	id->proto = a.proto;
 	if (a.src.set)
 		nl_put(nlh, XFRMA_SRCADDR, sizeof(a.src.a), &a.src.a);
+	mark_put(nlh, &a.mark);
 	return nl_talk(nlh, false, cb, data);
 }
 
@@ -616,6 +631,7 @@ struct sa_view {
 	const struct xfrm_algo *aead, *enc, *auth, *auth_trunc;
 	const struct xfrm_replay_state_esn *esn;
 	const struct xfrm_replay_state *replay;
+	const struct xfrm_mark *mark;	/* XFRMA_MARK, or NULL */
 	__u32 replay_window;
 	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
 	char sel_src[INET6_ADDRSTRLEN + 4], sel_dst[INET6_ADDRSTRLEN + 4];
@@ -678,16 +694,13 @@ static int sa_decode(const struct nlmsghdr *nlh, struct sa_view *v)
 		   sel->prefixlen_s);
 	fmt_prefix(v->sel_dst, sizeof(v->sel_dst), sel_family, &sel->daddr,
 		   sel->prefixlen_d);
+	v->mark = nl_attr_data(tb[XFRMA_MARK], sizeof(*v->mark));
 	if (v->p.id.proto == IPPROTO_ESP &&
-	    (v->p.family == AF_INET || v->p.family == AF_INET6)) {
-		const struct xfrm_mark *m = nl_attr_data(tb[XFRMA_MARK],
-							 sizeof(*m));
-
+	    (v->p.family == AF_INET || v->p.family == AF_INET6))
 		v->xs = sa_stats_find(v->p.family, &v->p.saddr,
 				      &v->p.id.daddr, v->p.id.spi,
-				      m ? m->v : 0,
+				      v->mark ? v->mark->v : 0,
 				      v->p.mode == XTFS_MODE_IPTFS);
-	}
 	if (v->xs && v->xs->iiv)
 		v->iiv = iiv_name(v->iiv_buf, sizeof(v->iiv_buf), v->xs->iiv);
 	if (v->xs && v->xs->payload >= 0) {
@@ -800,7 +813,11 @@ static void sa_print_text(const struct sa_view *v)
 	else if (v->replay)
 		fprintf(out, "\tanti-replay context: seq %u oseq %u bitmap 0x%08x\n",
 			v->replay->seq, v->replay->oseq, v->replay->bitmap);
-	fprintf(out, "\tsel src %s dst %s\n", v->sel_src, v->sel_dst);
+	fprintf(out, "\tsel src %s dst %s", v->sel_src, v->sel_dst);
+	sel_print_upspec(out, &p->sel);
+	fputc('\n', out);
+	if (v->mark)
+		fprintf(out, "\tmark 0x%x/0x%x\n", v->mark->v, v->mark->m);
 	if (v->dir)
 		fprintf(out, "\tdir %s\n", v->dir);
 	else if (v->dir_val)
@@ -898,7 +915,14 @@ static void sa_print_json(const struct sa_view *v)
 	jw_str("src", v->sel_src);
 	jw_str("dst", v->sel_dst);
 	jw_str("family", val_name(family_names, p->sel.family));
+	sel_json_upspec(&p->sel);
 	jw_obj_close();
+	if (v->mark) {
+		jw_obj_open("mark");
+		jw_uint("value", v->mark->v);
+		jw_uint("mask", v->mark->m);
+		jw_obj_close();
+	}
 	if (attr_u32(v->tb[XTFS_XFRMA_IF_ID], &val))
 		jw_uint("if_id", val);
 	for (i = 0; i < ARRAY_SIZE(iptfs_attrs); i++) {
@@ -956,9 +980,64 @@ static void sa_print_json(const struct sa_view *v)
 	jw_obj_close();
 }
 
-/* sa_cb - print each XFRM_MSG_NEWSA of a reply; data counts them. */
+/* The filters of "state list": those given must all match. */
+struct sa_filter {
+	struct xaddr src;		/* prefixes */
+	struct xaddr dst;
+	int proto;			/* -1: any */
+	struct opt_u32 spi;
+	int mode;			/* -1: any */
+	struct opt_u32 reqid;
+};
+
+/* The protocols of SAs that "state list" can pick. */
+static const struct name_val xfrm_proto_names[] = {
+	{ "esp", IPPROTO_ESP },
+	{ "ah", IPPROTO_AH },
+	{ "comp", IPPROTO_COMP },
+	{ NULL, 0 },
+};
+
+/* The SAs "state get" prints: all. */
+static const struct sa_filter sa_all = { .proto = -1, .mode = -1 };
+
+/* Where sa_cb counts the SAs it printed, and which it prints. */
+struct sa_cb_data {
+	unsigned int n;
+	const struct sa_filter *f;
+};
+
+/* prefix_match - an address of a family within a prefix (if one is set). */
+static bool prefix_match(const struct xaddr *pfx, __u16 family,
+			 const xfrm_address_t *a)
+{
+	const unsigned char *x = (const unsigned char *)&pfx->a;
+	const unsigned char *y = (const unsigned char *)a;
+	unsigned int bytes = pfx->plen / 8, bits = pfx->plen % 8;
+
+	if (!pfx->set)
+		return true;
+	if (pfx->family != family || memcmp(x, y, bytes))
+		return false;
+	return !bits || !((x[bytes] ^ y[bytes]) & (0xff00 >> bits));
+}
+
+/* sa_filter_match - an SA passes every filter of "state list". */
+static bool sa_filter_match(const struct sa_filter *f,
+			    const struct xfrm_usersa_info *p)
+{
+	return prefix_match(&f->src, p->family, &p->saddr) &&
+	       prefix_match(&f->dst, p->family, &p->id.daddr) &&
+	       (f->proto < 0 || f->proto == p->id.proto) &&
+	       (!f->spi.set || f->spi.val == ntohl(p->id.spi)) &&
+	       (f->mode < 0 || f->mode == p->mode) &&
+	       (!f->reqid.set || f->reqid.val == p->reqid);
+}
+
+/* sa_cb - print each XFRM_MSG_NEWSA of a reply that the filter passes. */
 static int sa_cb(const struct nlmsghdr *nlh, void *data)
 {
+	struct sa_cb_data *d = data;
 	struct sa_view v;
 
 	if (nlh->nlmsg_type != XFRM_MSG_NEWSA)
@@ -968,43 +1047,65 @@ static int sa_cb(const struct nlmsghdr *nlh, void *data)
 		fprintf(stderr, "xtfs: malformed SA message from the kernel\n");
 		return -1;
 	}
+	if (!sa_filter_match(d->f, &v.p))
+		return 0;
 	if (opts.json)
 		sa_print_json(&v);
 	else
 		sa_print_text(&v);
-	(*(unsigned int *)data)++;
+	d->n++;
 	return 0;
 }
 
 /* state_get - "state get": XFRM_MSG_GETSA for one SA. */
 int state_get(int argc, char **argv)
 {
-	unsigned int n = 0;
+	struct sa_cb_data d = { .f = &sa_all };
 	int ret;
 
 	stats_for_states();
 	ret = sa_id_request(argc, argv, "state get", XFRM_MSG_GETSA, sa_cb,
-			    &n);
-	if (!ret && opts.json && n)
+			    &d);
+	if (!ret && opts.json && d.n)
 		jw_end();
 	return ret;
 }
 
-/* state_list - "state list": dump all SAs. */
+#define SF(f)		offsetof(struct sa_filter, f)
+
+/* The filters of "state list", those of "ip xfrm state list". */
+static const struct kw list_kw[] = {
+	{ .name = "src", .fn = kw_prefix, .nargs = 1, .off = SF(src) },
+	{ .name = "dst", .fn = kw_prefix, .nargs = 1, .off = SF(dst) },
+	{ .name = "proto", .fn = kw_name, .nargs = 1, .off = SF(proto),
+	  .names = xfrm_proto_names },
+	{ .name = "spi", .fn = kw_u32, .nargs = 1, .off = SF(spi),
+	  .max = UINT32_MAX },
+	{ .name = "mode", .fn = kw_name, .nargs = 1, .off = SF(mode),
+	  .names = mode_show_names },
+	{ .name = "reqid", .fn = kw_u32, .nargs = 1, .off = SF(reqid),
+	  .max = UINT32_MAX },
+	{ .name = NULL },
+};
+
+/*
+ * state_list - "state list [src PFX] [dst PFX] [proto esp] [spi SPI]
+ * [mode MODE] [reqid N]": dump the SAs, print those that match.
+ */
 int state_list(int argc, char **argv)
 {
+	struct sa_filter f = sa_all;
+	struct sa_cb_data d = { .f = &f };
 	struct nlmsghdr *nlh;
-	unsigned int n = 0;
 	int ret;
 
-	if (argc)
-		usage_error("unknown keyword \"%s\" in \"state list\"",
-			    argv[0]);
+	parse_keywords(list_kw, &f, argc, argv, "state list", false);
+	check_families(&f.src, &f.dst, "state list");
 	stats_for_states();
 	nlh = nl_msg(XFRM_MSG_GETSA, NLM_F_DUMP);
 	if (opts.json)
 		jw_arr_open(NULL);
-	ret = nl_talk(nlh, true, sa_cb, &n);
+	ret = nl_talk(nlh, true, sa_cb, &d);
 	if (opts.json) {
 		jw_arr_close();
 		jw_end();

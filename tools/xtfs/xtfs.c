@@ -6,8 +6,10 @@
  * into policy templates; xtfs does both over NETLINK_XFRM, with words that
  * follow "ip xfrm state" and "ip xfrm policy".
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "xtfs.h"
 
@@ -16,6 +18,7 @@ FILE *out;
 
 static const char usage_text[] =
 "Usage: xtfs [-j] [-s] OBJECT COMMAND [ARGS]\n"
+"       xtfs -V | --version\n"
 "\n"
 "  xtfs state add src ADDR dst ADDR proto esp spi SPI [reqid N]\n"
 "          [dir in|out] [mode iptfs|tunnel|transport|beet]\n"
@@ -23,22 +26,24 @@ static const char usage_text[] =
 "           enc NAME KEY [auth NAME KEY | auth-trunc NAME KEY BITS]]\n"
 "          [replay-window N] [replay-seq N] [replay-seq-hi N]\n"
 "          [replay-oseq N] [replay-oseq-hi N]\n"
-"          [flag FLAG...] [sel [src PFX] [dst PFX]]\n"
-"          [if_id N]\n"
+"          [flag FLAG...|flag 0xHEX] [sel SELECTOR]\n"
+"          [if_id N] [mark MARK [mask MASK]]\n"
 "          [pkt-size BYTES] [init-delay USEC] [dont-frag]\n"
 "          [max-queue-size BYTES]                  (IP-TFS, dir out)\n"
 "          [drop-time USEC] [reorder-window N]      (IP-TFS, dir in)\n"
 "          [iiv]                                    (IP-TFS, implicit IV)\n"
 "          [payload aggfrag|tunnel]                 (IP-TFS, ESP payload)\n"
-"  xtfs state del [src ADDR] dst ADDR proto esp spi SPI\n"
-"  xtfs state get [src ADDR] dst ADDR proto esp spi SPI\n"
-"  xtfs state list\n"
+"  xtfs state del [src ADDR] dst ADDR proto esp spi SPI [mark MARK [mask MASK]]\n"
+"  xtfs state get [src ADDR] dst ADDR proto esp spi SPI [mark MARK [mask MASK]]\n"
+"  xtfs state list [src PFX] [dst PFX] [proto esp|ah|comp] [spi SPI]\n"
+"          [mode MODE] [reqid N]\n"
 "  xtfs state flush [proto esp]\n"
-"  xtfs policy add src PFX dst PFX dir in|out|fwd [priority N]\n"
-"          [action allow|block] [if_id N]\n"
+"  xtfs policy add SELECTOR dir in|out|fwd [priority N]\n"
+"          [action allow|block] [if_id N] [mark MARK [mask MASK]]\n"
+"          [flag localok|icmp...|flag 0xHEX]\n"
 "          [tmpl [src ADDR] [dst ADDR] [proto esp] [spi SPI] [reqid N]\n"
 "                [mode iptfs|tunnel|transport|beet] [level required|use]]...\n"
-"  xtfs policy del src PFX dst PFX dir in|out|fwd [if_id N]\n"
+"  xtfs policy del SELECTOR dir in|out|fwd [if_id N] [mark MARK [mask MASK]]\n"
 "  xtfs policy list\n"
 "  xtfs policy flush\n"
 "  xtfs stats [show] [src ADDR] [dst ADDR] [proto esp] [spi SPI] [mark N]\n"
@@ -47,11 +52,15 @@ static const char usage_text[] =
 "Options:\n"
 "  -j, --json   print get/list output as JSON\n"
 "  -s, --stats  state get/list: add the xtfs counters of IP-TFS SAs\n"
+"  -V, --version  the helper's version and the loaded xfrm_xtfs module's\n"
 "\n"
 "ADDR is an IPv4 or IPv6 address, PFX is ADDR[/LEN]. SPI and numbers are\n"
-"decimal or 0x-hex. KEY is 0x-hex, or \"\" for none (cipher_null,\n"
-"digest_null). mode defaults to iptfs, which needs dir. FLAG is one of\n"
-"esn, af-unspec, noecn, decap-dscp, nopmtudisc, wildrecv, icmp, align4.\n"
+"decimal or 0x-hex. SELECTOR is src PFX dst PFX [dev DEV] [proto PROTO\n"
+"[sport PORT] [dport PORT] | [type N] [code N] | [key GREKEY]].\n"
+"KEY is 0x-hex, any other word as text (the key in quotes), or \"\" for\n"
+"none (cipher_null, digest_null). mode defaults to iptfs, which needs\n"
+"dir. FLAG is one of esn, af-unspec, noecn, decap-dscp, nopmtudisc,\n"
+"wildrecv, icmp, align4.\n"
 "iiv sends ESP with implicit IV (RFC 8750), for aead rfc4106(gcm(aes)) 128\n"
 "(aes-gcm-16), rfc4309(ccm(aes)) 64 (aes-ccm-8) or\n"
 "rfc7539esp(chacha20,poly1305) 128 (chacha20-poly1305); it needs the\n"
@@ -73,6 +82,30 @@ static void __noreturn usage(FILE *f, int status)
 {
 	fputs(usage_text, f);
 	exit(status);
+}
+
+/*
+ * version - "xtfs VERSION", then the version of the xfrm_xtfs module
+ * that the helper talks to, if it is loaded (its MODULE_VERSION).
+ */
+static void __noreturn version(void)
+{
+	char v[64] = "";
+	FILE *f;
+
+	printf("xtfs %s\n", XTFS_VERSION);
+	f = fopen("/sys/module/xfrm_xtfs/version", "r");
+	if (f) {
+		if (fgets(v, sizeof(v), f))
+			v[strcspn(v, "\n")] = '\0';
+		fclose(f);
+		printf("xfrm_xtfs %s\n", *v ? v : "(version unknown)");
+	} else if (errno == ENOENT && !access("/sys/module/xfrm_xtfs", F_OK)) {
+		puts("xfrm_xtfs (loaded, no version)");
+	} else {
+		puts("xfrm_xtfs not loaded");
+	}
+	exit(fflush(stdout) ? XTFS_EXIT_FAIL : 0);
 }
 
 /* The commands: OBJECT VERB, with aliases in the style of ip. */
@@ -119,6 +152,8 @@ static int parse_options(int argc, char **argv)
 			opts.json = opts.stats = true;
 		else if (!strcmp(o, "-h") || !strcmp(o, "--help"))
 			usage(stdout, 0);
+		else if (!strcmp(o, "-V") || !strcmp(o, "--version"))
+			version();
 		else if (!strcmp(o, "--dry-run"))
 			opts.dry_run = true;	/* hidden: hex-dump requests */
 		else

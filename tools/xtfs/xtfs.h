@@ -74,6 +74,27 @@ struct alg {
 	unsigned char key[XTFS_MAX_KEY];
 };
 
+/*
+ * A selector as ip-xfrm(8) takes it: addresses, and the upper-layer
+ * words (its UPSPEC) that go with the protocol.
+ */
+struct sel_args {
+	struct xaddr src;
+	struct xaddr dst;
+	struct opt_u32 proto;		/* 0: any */
+	struct opt_u32 sport, dport;	/* tcp, udp, sctp, dccp; 0: any */
+	struct opt_u32 type, code;	/* icmp, ipv6-icmp, mobility-header */
+	struct opt_u32 key;		/* gre */
+	struct opt_u32 dev;		/* ifindex; 0: none */
+};
+
+/* "mark MARK [mask MASK]": struct xfrm_mark, if given. */
+struct xmark {
+	bool set;
+	__u32 v;
+	__u32 m;
+};
+
 /* Name <-> number tables, terminated by a NULL name. */
 struct name_val {
 	const char *name;
@@ -121,6 +142,44 @@ int kw_addr(const struct kw *k, void *ctx, int argc, char **argv);
 int kw_prefix(const struct kw *k, void *ctx, int argc, char **argv);
 int kw_name(const struct kw *k, void *ctx, int argc, char **argv);
 int kw_alg(const struct kw *k, void *ctx, int argc, char **argv);
+int kw_upproto(const struct kw *k, void *ctx, int argc, char **argv);
+int kw_grekey(const struct kw *k, void *ctx, int argc, char **argv);
+int kw_dev(const struct kw *k, void *ctx, int argc, char **argv);
+int kw_mark(const struct kw *k, void *ctx, int argc, char **argv);
+__u32 parse_flag_hex(const char *word, const char *what);
+
+/*
+ * The selector words of a keyword table whose context holds a struct
+ * sel_args at offset base (src and dst are the caller's: kw_prefix).
+ */
+#define KW_UPSPEC(base, pfx)						\
+	{ .name = "proto", .fn = kw_upproto, .nargs = 1,		\
+	  .off = (base) + offsetof(struct sel_args, proto),		\
+	  .what = pfx "proto" },					\
+	{ .name = "sport", .fn = kw_u32, .nargs = 1, .max = UINT16_MAX,	\
+	  .off = (base) + offsetof(struct sel_args, sport),		\
+	  .what = pfx "sport" },					\
+	{ .name = "dport", .fn = kw_u32, .nargs = 1, .max = UINT16_MAX,	\
+	  .off = (base) + offsetof(struct sel_args, dport),		\
+	  .what = pfx "dport" },					\
+	{ .name = "type", .fn = kw_u32, .nargs = 1, .max = UINT8_MAX,	\
+	  .off = (base) + offsetof(struct sel_args, type),		\
+	  .what = pfx "type" },					\
+	{ .name = "code", .fn = kw_u32, .nargs = 1, .max = UINT8_MAX,	\
+	  .off = (base) + offsetof(struct sel_args, code),		\
+	  .what = pfx "code" },					\
+	{ .name = "key", .fn = kw_grekey, .nargs = 1,			\
+	  .off = (base) + offsetof(struct sel_args, key),		\
+	  .what = pfx "key" },						\
+	{ .name = "dev", .fn = kw_dev, .nargs = 1,			\
+	  .off = (base) + offsetof(struct sel_args, dev),		\
+	  .what = pfx "dev" }
+
+void sel_fill(struct xfrm_selector *sel, const struct sel_args *s,
+	      const char *what);
+void sel_print_upspec(FILE *f, const struct xfrm_selector *sel);
+void sel_json_upspec(const struct xfrm_selector *sel);
+void mark_put(struct nlmsghdr *nlh, const struct xmark *m);
 
 extern const struct name_val proto_names[];
 extern const struct name_val mode_names[];
