@@ -394,6 +394,39 @@ static struct sk_buff *diet_seal_skb(struct kunit *test,
 	return skb;
 }
 
+/**
+ * diet_open_skb() - a vector's packet as xtfs_esp_open() takes it
+ * @test: test context
+ * @k: the vector
+ * @hlen: octets of its compressed header
+ * @buf: room for KAT_OFF octets more than the packet
+ * @shape: linear, or the first 12 octets in the head and the rest paged
+ * @flip: octet of the packet to change (0: none; 8 is the first after
+ *	the ESP header)
+ *
+ * The header rebuilt whole as xtfs_diet_rcv() does (SPI, low half of the
+ * sequence number), then the rest of the wire; data at the ESP header.
+ *
+ * Return: the skb.
+ */
+static struct sk_buff *diet_open_skb(struct kunit *test,
+				     const struct xtfs_diet_kat *k,
+				     unsigned int hlen, u8 *buf,
+				     enum iiv_shape shape, unsigned int flip)
+{
+	unsigned int whole = 8 + k->wire_len - hlen;
+	struct sk_buff *skb;
+
+	put_unaligned_be32(k->spi, buf);
+	put_unaligned_be32(lower_32_bits(k->seq), buf + 4);
+	memcpy(buf + 8, k->wire + hlen, k->wire_len - hlen);
+	if (flip)
+		buf[flip] ^= 0x01;
+	skb = iiv_skb(test, buf, whole, shape);
+	skb_pull(skb, KAT_OFF);
+	return skb;
+}
+
 /*
  * Whole Diet-ESP packets (draft-ietf-ipsecme-diet-esp-07 sections 5.2 and
  * 5.3, RFC 8750 or the IV on the wire): the vector's payload sealed by
@@ -432,12 +465,7 @@ static void xtfs_test_diet_kat(struct kunit *test)
 		}
 		kfree_skb(skb);
 
-		/* The receiver's whole header, then the rest of the wire. */
-		put_unaligned_be32(k->spi, buf);
-		put_unaligned_be32(lower_32_bits(k->seq), buf + 4);
-		memcpy(buf + 8, k->wire + hlen, k->wire_len - hlen);
-		skb = iiv_skb(test, buf, whole, shape);
-		skb_pull(skb, KAT_OFF);
+		skb = diet_open_skb(test, k, hlen, buf, shape, 0);
 		nh = xtfs_esp_open(sa, skb, k->seq);
 		KUNIT_EXPECT_EQ_MSG(test, nh, k->nexthdr, "open, shape %d",
 				    shape);
@@ -452,12 +480,7 @@ static void xtfs_test_diet_kat(struct kunit *test)
 		kfree_skb(skb);
 
 		/* An IV or ciphertext octet changed: the ICV fails. */
-		put_unaligned_be32(k->spi, buf);
-		put_unaligned_be32(lower_32_bits(k->seq), buf + 4);
-		memcpy(buf + 8, k->wire + hlen, k->wire_len - hlen);
-		buf[8] ^= 0x01;
-		skb = iiv_skb(test, buf, whole, shape);
-		skb_pull(skb, KAT_OFF);
+		skb = diet_open_skb(test, k, hlen, buf, shape, 8);
 		KUNIT_EXPECT_EQ_MSG(test, xtfs_esp_open(sa, skb, k->seq),
 				    -EBADMSG, "tampered, shape %d", shape);
 		kfree_skb(skb);
