@@ -843,7 +843,8 @@ sa_flush
 
 # GRO: esp4/esp6_offload loaded and GRO on the veths (TSO off, which veth
 # needs to use GRO): esp4/esp6_gro_receive() read the first four octets
-# as an SPI; packets with compressed headers are still all delivered
+# as an SPI; packets with compressed headers are still all delivered,
+# implicit IV or the IV on the wire
 LOADED_OFFLOAD=
 grep -q '^esp4_offload ' /proc/modules || LOADED_OFFLOAD=1
 at_exit offload_unload
@@ -852,7 +853,8 @@ modprobe esp4_offload && modprobe esp6_offload &&
 	ip netns exec $B ethtool -K veth-b gro on tso off
 ok $? "esp4_offload, esp6_offload loaded; GRO on both veths, TSO off"
 n=23
-for c in ccm:0:4:aggfrag:8:8:optional:8:0 chacha:0:6:tunnel:16:16:mandatory:64:0; do
+for c in ccm:0:4:aggfrag:8:8:optional:8:0 \
+	 chacha:0:6:tunnel:16:16:mandatory:64:0:explicit; do
 	n=$((n + 1))
 	combo_setup "$c" $n
 	OA=$OA4 OB=$OB4
