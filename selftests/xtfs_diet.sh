@@ -561,10 +561,12 @@ kesp_run() {
 		bad4=$(echo "$lb" | awk '$1 % 4 { n++ } END { print n + 0 }')
 		diag "ESP payload lengths from A: $(echo "$la" | sort -un | tr '\n' ' ')"
 		diag "from B: $(echo "$lb" | sort -un | tr '\n' ' ')"
-		[ "$(echo "$la" | grep -c .)" -ge 20 ] &&
-			[ "$(echo "$lb" | grep -c .)" -ge 20 ] &&
+		# At least the 12 echo requests and 12 replies, each an ESP
+		# packet of its own (0.2 s apart); the datagrams may share.
+		[ "$(echo "$la" | grep -c .)" -ge 12 ] &&
+			[ "$(echo "$lb" | grep -c .)" -ge 12 ] &&
 			[ "$bad8" = 0 ] && [ "$bad4" = 0 ]
-		ok $? "$WHAT against the kernel's ESP: every ESP payload from A a multiple of 8 octets ($bad8 not), from B of 4 ($bad4 not)"
+		ok $? "$WHAT against the kernel's ESP: every ESP payload from A ($(echo "$la" | grep -c .)) a multiple of 8 octets ($bad8 not), from B ($(echo "$lb" | grep -c .)) of 4 ($bad4 not)"
 	done
 	sa_flush
 }
