@@ -237,9 +237,10 @@ enum xtfs_cmd {
  * @XTFS_A_SA_PAYLOAD: u8, an &enum xtfs_payload: what the SA's ESP packets
  *	carry (%XTFS_CMD_SA_STAGE: absent means AGGFRAG; reply: always)
  * @XTFS_A_SA_SPI_LSB: u8, Diet-ESP esp_spi_lsb: low bits of the SPI sent,
- *	0-32 (%XTFS_CMD_SA_STAGE: only with %XTFS_A_SA_IIV, absent means
- *	32; reply: with the other Diet-ESP attributes, when one of them is
- *	not at its default)
+ *	0-32 (%XTFS_CMD_SA_STAGE: absent means 32; with %XTFS_A_SA_IIV the
+ *	SA has implicit IV, without it the IV is sent after the header, and
+ *	the SA's AEAD must be one of &enum xtfs_iiv_alg's; reply: with the
+ *	other Diet-ESP attributes, when one of them is not at its default)
  * @XTFS_A_SA_SN_LSB: u8, Diet-ESP esp_sn_lsb: low bits of the sequence
  *	number sent, 0-32, with %XTFS_A_SA_SPI_LSB a multiple of 8 (as
  *	%XTFS_A_SA_SPI_LSB)
@@ -249,7 +250,7 @@ enum xtfs_cmd {
  *	%XTFS_A_SA_SPI_LSB; absent means 32, RFC 4303's)
  * @XTFS_A_SA_IIPC: nest of &enum xtfs_a_iipc, the SA's Diet-ESP inner
  *	header compression rule (section 5.1) (%XTFS_CMD_SA_STAGE: only with
- *	%XTFS_A_SA_IIV and %XTFS_PAYLOAD_TUNNEL; reply: when the SA has one)
+ *	%XTFS_PAYLOAD_TUNNEL; reply: when the SA has one)
  * @__XTFS_A_SA_MAX: one past the last attribute
  * @XTFS_A_SA_MAX: the last attribute
  */
