@@ -13,11 +13,13 @@ SUITE=trixie
 # Packages from trixie. Keep sorted; the stamp changes when this list does.
 # build-essential, debhelper, dh-dkms and lintian build and check the
 # Debian packages (make deb); dkms is what they install with in the guest.
+# debootstrap makes the Debian sid root that selftests/xtfs_swan.sh runs
+# strongSwan from (swan_root in vm-lib.sh).
 # tshark runs the AGGFRAG dissector (tools/wireshark/) over captures; its
 # debconf question (may non-root users capture) keeps its default, no, as
 # everything here installs with DEBIAN_FRONTEND=noninteractive.
 PKGS="bc binutils bison build-essential busybox-static ca-certificates cpio
-debhelper dh-dkms dkms ethtool flex gcc git iperf3 iproute2 iputils-ping kmod
+debhelper debootstrap dh-dkms dkms ethtool flex gcc git iperf3 iproute2 iputils-ping kmod
 libc6-dev libelf-dev libmnl-dev libssl-dev lintian make netcat-openbsd perl
 pkg-config procps python3 python3-cryptography python3-jsonschema
 python3-scapy python3-yaml qemu-system-x86 rsync socat sparse tcpdump tshark

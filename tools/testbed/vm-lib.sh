@@ -99,6 +99,53 @@ ynl_src() {
 		{ echo "unpacking YNL from $tarball failed" >&2; return 1; }
 }
 
+# The strongSwan of selftests/xtfs_swan.sh. strongSwan negotiates IP-TFS
+# from 6.0.2 on; trixie has 6.0.1, sid 6.1, whose libstrongswan needs
+# sid's C library. So the suite runs sid's charon and swanctl chrooted in
+# a sid root of their own, inside the guest, talking xfrm netlink to the
+# guest's kernel. (The other way, 6.1 rebuilt from Debian's source
+# package for trixie, measured about 20 s for the build dependencies and
+# more than 10 minutes of compiling on this machine's two cores, against
+# about a minute for this root.)
+SWAN_SUITE=sid
+SWAN_PKGS="libstrongswan-standard-plugins strongswan-charon strongswan-swanctl"
+SWAN_DIR=/var/lib/xtfs/swan
+
+# swan_root - the sid root with strongSwan at /var/lib/xtfs/swan in the
+# rootfs, made with debootstrap from the host's Debian mirror on first
+# need (about a minute) and kept while its stamp (.stamp: the suite and
+# the package list, then the strongSwan version installed) matches: sid
+# moves on, the cached root does not until SWAN_PKGS changes. Fails
+# when it cannot be made; vm-run.sh then goes on without it and
+# xtfs_swan fails, saying so.
+swan_root() {
+	local want mirror t0=$SECONDS
+	want=$(printf '%s\n%s\n' "$SWAN_SUITE" "$SWAN_PKGS" | sha256sum | cut -c1-16)
+	[ "$(head -n1 "$ROOTFS$SWAN_DIR/.stamp" 2>/dev/null)" = "$want" ] && return 0
+	mirror=$(debian_mirror)
+	(
+		flock 8
+		[ "$(head -n1 "$ROOTFS$SWAN_DIR/.stamp" 2>/dev/null)" = "$want" ] && exit 0
+		log "debootstrap $SWAN_SUITE with strongSwan into $SWAN_DIR"
+		# No documentation (the suite reads none): a third smaller.
+		in_chroot "set -e
+		d=$SWAN_DIR
+		rm -rf \$d.new
+		debootstrap --variant=minbase --include=$(echo $SWAN_PKGS | tr ' ' ,) \
+			$SWAN_SUITE \$d.new $mirror >/tmp/swan-debootstrap.log 2>&1 ||
+			{ tail -n 20 /tmp/swan-debootstrap.log; exit 1; }
+		rm -rf \$d.new/var/cache/apt/archives/*.deb \$d.new/var/lib/apt/lists/* \
+			\$d.new/usr/share/doc \$d.new/usr/share/man \$d.new/usr/share/locale
+		test -x \$d.new/usr/lib/ipsec/charon
+		{ echo $want
+		  chroot \$d.new dpkg-query -W -f '\${Package} \${Version}\n' strongswan-charon libc6
+		} >\$d.new/.stamp
+		rm -rf \$d && mv \$d.new \$d" >&2
+	) 8>"$XTFS_CACHE/.lock-swan" ||
+		{ echo "making the strongSwan root failed" >&2; return 1; }
+	log "strongSwan root ready in $((SECONDS - t0)) s: $(tail -n +2 "$ROOTFS$SWAN_DIR/.stamp" | tr '\n' ' ')"
+}
+
 # boot_vm KIND IMAGE RUNDIR CPUS QEMU_OPTS COMMAND... - boot IMAGE and run
 # COMMAND in the guest through guest-run.sh, which saves the status and
 # the kernel log to RUNDIR. Extra environment for the guest may be given

@@ -8,7 +8,8 @@
 # Makes the rootfs (and for "debug" the debug kernel) when missing, builds
 # the module and the helper for that kernel inside the rootfs, installs the
 # module under /lib/modules/RELEASE/updates, unpacks the kernel's YNL
-# client (ynl_src), boots the kernel under qemu (virtme-ng, TCG) and runs
+# client (ynl_src), makes the strongSwan root of xtfs_swan on first need
+# (swan_root), boots the kernel under qemu (virtme-ng, TCG) and runs
 # COMMAND in the guest with the tree at /xtfs.
 #
 # --peer also boots a second guest, the debug kernel running the kernel's
@@ -79,6 +80,7 @@ main() {
 	with_lock "run-$NAME"
 	build_for "$rel" || exit 1
 	ynl_src || exit 1
+	swan_root || log "no strongSwan root: xtfs_swan will fail"
 	if [ $DEB = 1 ]; then
 		"$(dirname "$0")/mkdeb.sh" || exit 1
 	fi

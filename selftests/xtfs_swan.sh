@@ -1,0 +1,338 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# strongSwan negotiates IP-TFS and xtfs serves the SAs. Two charon
+# daemons (Debian sid's strongSwan 6.1, chrooted in the sid root that
+# tools/testbed/vm-lib.sh's swan_root makes at /var/lib/xtfs/swan), one in
+# each namespace, each with its own strongswan.conf, log, pid file and
+# vici socket (the namespace's directory bound over the root's /run).
+# Their configuration is the README's ("Use with strongSwan"): A's
+# swanctl.conf as printed there, B's made from it as the README says, and
+# the README's charon.iptfs settings on A (B has others, so that each
+# side's are seen to come from its own file). Checked: the CHILD_SA is
+# negotiated as IP-TFS; all four SAs are mode iptfs (strongSwan settles
+# for tunnel mode without a word when IP-TFS is not agreed, so the mode
+# is checked, not only the traffic), they hold xtfs (its use count) and
+# xtfs counts their traffic; the IP-TFS settings arrive in the SAs; pings
+# of several sizes and a UDP burst, contents compared; a CHILD_SA rekey
+# under traffic (rekey_time short, A only), the inner datagrams lost over
+# it counted (bounded); and a peer that does not take IP-TFS gets tunnel
+# mode, which the mode check sees.
+. "$(dirname "$0")/lib.sh"
+
+SWAN=/var/lib/xtfs/swan
+README=$SELFTEST_DIR/../README
+SIZES="0 56 1000 1400 3000"
+BURST=200
+DGRAM=700
+# The rekey: A's CHILD_SA rekey_time, then a UDP stream (datagrams,
+# microseconds apart) long enough for at least one rekey. strongSwan
+# rekeys 0 to 10% before rekey_time (its default rand_time).
+REKEY_TIME=8
+if [ "${XTFS_KERNEL:-}" = debug ]; then
+	BURST=100
+	STREAM=600 GAP=40000
+else
+	STREAM=1500 GAP=10000
+fi
+# Datagrams the rekey may cost: the old outbound SA's queue when it is
+# deleted, at most. strongSwan keeps the old inbound SA a while (its
+# delete_rekeyed_delay) for what is still on the way.
+LOST_MAX=$((STREAM / 50))
+
+tap_plan
+if [ ! -x $SWAN/usr/lib/ipsec/charon ]; then
+	ok 1 "strongSwan root at $SWAN (vm-run.sh makes it: swan_root in tools/testbed/vm-lib.sh)"
+	tap_done
+fi
+diag "strongSwan root: $(tail -n +2 $SWAN/.stamp | tr '\n' ' ')"
+setup_ns || { diag "namespace setup failed"; exit $KSFT_FAIL; }
+
+# ns_of SIDE - namespace of side a or b.
+ns_of() {
+	if [ "$1" = a ]; then echo $A; else echo $B; fi
+}
+
+# swan SIDE CMD... - CMD in the strongSwan root, in SIDE's namespace, with
+# SIDE's directory ($TMP/SIDE) as its /run: strongswan.conf, swanctl.conf,
+# the log, the pid file and the vici socket (strongSwan's piddir is /run).
+# The mounts are private to the command (ip netns exec unshares them).
+swan() {
+	local side=$1
+	shift
+	ip netns exec "$(ns_of "$side")" /bin/sh -c '
+		r=$1 d=$2
+		shift 2
+		mount --bind "$d" "$r/run" && mount --rbind /dev "$r/dev" &&
+			mount -t proc proc "$r/proc" || exit 1
+		exec chroot "$r" /usr/bin/env -i PATH=/usr/sbin:/usr/bin \
+			STRONGSWAN_CONF=/run/strongswan.conf "$@"' \
+		swan "$SWAN" "$TMP/$side" "$@"
+}
+
+# readme_block FIRST - the README's indented block that begins with the
+# line FIRST, unindented: up to the next line that is not indented.
+readme_block() {
+	awk -v first="    $1" '
+		!on && $0 == first { on = 1 }
+		on && /^[^ ]/ { exit }
+		on { sub(/^    /, ""); print }' "$README"
+}
+
+# swap_ab - the README's way from A's swanctl.conf to B's: the addresses
+# of each pair swapped, no start_action.
+swap_ab() {
+	sed -e 's/192\.0\.2\.1\b/@O1@/g; s/192\.0\.2\.2\b/192.0.2.1/g; s/@O1@/192.0.2.2/g' \
+		-e 's/198\.51\.100\.1\b/@I1@/g; s/198\.51\.100\.2\b/198.51.100.1/g; s/@I1@/198.51.100.2/g' \
+		-e '/start_action/d'
+}
+
+# charon_conf SIDE IPTFS-FILE - SIDE's strongswan.conf: the plugins PSK
+# and ESP need, a log in /run, and the IP-TFS settings of IPTFS-FILE.
+charon_conf() {
+	cat <<EOF
+charon {
+	load = random nonce openssl kernel-netlink socket-default vici
+	filelog {
+		log {
+			path = /run/charon.log
+			time_format = %T
+			default = 1
+			knl = 2
+			flush_line = yes
+		}
+	}
+}
+include /run/iptfs.conf
+EOF
+	cp "$2" "$TMP/$1/iptfs.conf"
+}
+
+# charon_start SIDE - start SIDE's charon; waits for its vici socket.
+charon_start() {
+	swan "$1" /usr/lib/ipsec/charon >/dev/null 2>&1 &
+	for _ in $(seq 300); do
+		[ -S "$TMP/$1/charon.vici" ] && return 0
+		sleep 0.1
+	done
+	diag "charon $1 did not start: $(tail -n 5 "$TMP/$1/charon.log" 2>/dev/null)"
+	return 1
+}
+
+# spis NS DIR - SPIs of NS's SAs of direction DIR (xtfs's view).
+spis() {
+	ip netns exec "$1" xtfs -j state list | py -i -c '
+import json, sys
+print(" ".join("0x%x" % s["spi"] for s in json.load(sys.stdin) if s.get("dir") == sys.argv[1]))' "$2"
+}
+
+# sa_count NS - number of SAs in NS.
+sa_count() {
+	ip -n "$1" xfrm state | grep -c '^src'
+}
+
+# wait_child N - wait (up to 60 s) until both namespaces have N SAs and A's
+# charon lists an installed CHILD_SA.
+wait_child() {
+	for _ in $(seq 300); do
+		if [ "$(sa_count $A)" = "$1" ] && [ "$(sa_count $B)" = "$1" ] &&
+		   swan a swanctl --list-sas 2>/dev/null | grep -q INSTALLED; then
+			return 0
+		fi
+		sleep 0.2
+	done
+	return 1
+}
+
+# modes NS - the modes of NS's SAs as ip xfrm state prints them, sorted.
+modes() {
+	ip -n "$1" xfrm state | awk '$1 == "proto" { for (i = 1; i < NF; i++)
+		if ($i == "mode") print $(i + 1) }' | sort | uniq -c | tr -s ' \n' '  '
+}
+
+refcnt() { cat /sys/module/xfrm_xtfs/refcnt 2>/dev/null || echo 0; }
+
+mkdir -p "$TMP/a" "$TMP/b"
+readme_block "# /etc/swanctl/conf.d/iptfs.conf on router A" >"$TMP/a/swanctl.conf"
+swap_ab <"$TMP/a/swanctl.conf" >"$TMP/b/swanctl.conf"
+readme_block "# /etc/strongswan.d/iptfs.conf" >"$TMP/iptfs-a.conf"
+grep -q 'mode = iptfs' "$TMP/a/swanctl.conf" && grep -q 'reorder_window' "$TMP/iptfs-a.conf" &&
+	grep -q 'local_addrs = 192.0.2.2' "$TMP/b/swanctl.conf" &&
+	! grep -q start_action "$TMP/b/swanctl.conf"
+ok $? "README: swanctl.conf of A ($(wc -l <"$TMP/a/swanctl.conf") lines), B's made from it, charon.iptfs settings ($(wc -l <"$TMP/iptfs-a.conf") lines)"
+
+# B's IP-TFS settings differ from A's in every value.
+cat >"$TMP/iptfs-b.conf" <<'EOF'
+charon {
+	iptfs {
+		packet_size = 1200
+		max_queue_size = 524288
+		init_delay = 1000
+		dont_frag = yes
+		drop_time = 250000
+		reorder_window = 5
+	}
+}
+EOF
+charon_conf a "$TMP/iptfs-a.conf" >"$TMP/a/strongswan.conf"
+charon_conf b "$TMP/iptfs-b.conf" >"$TMP/b/strongswan.conf"
+
+modprobe -r xfrm_xtfs 2>/dev/null
+ref0=$(refcnt)
+charon_start a && charon_start b
+ok $? "two charon daemons: $(swan a swanctl --version --daemon 2>&1 | head -n 1)"
+
+t0=$SECONDS
+swan b swanctl --load-all --file /run/swanctl.conf >"$TMP/b.load" 2>&1 &&
+	swan a swanctl --load-all --file /run/swanctl.conf >"$TMP/a.load" 2>&1
+ok $? "swanctl --load-all on B, then on A (start_action = start)"
+wait_child 2
+r=$?
+ok $r "CHILD_SA up in $((SECONDS - t0)) s: $(sa_count $A) SAs in A, $(sa_count $B) in B"
+swan a swanctl --list-sas >"$TMP/a.sas" 2>&1
+swan b swanctl --list-sas >"$TMP/b.sas" 2>&1
+sed 's/^/# A: /' "$TMP/a.sas"
+if [ $r -ne 0 ]; then
+	sed 's/^/# B: /' "$TMP/b.sas"
+	tail -n 30 "$TMP/a/charon.log" | sed 's/^/# A log: /'
+	tail -n 30 "$TMP/b/charon.log" | sed 's/^/# B log: /'
+fi
+grep -Eq 'iptfs\{[0-9]+\}: +INSTALLED, IPTFS' "$TMP/a.sas" &&
+	grep -Eq 'iptfs\{[0-9]+\}: +INSTALLED, IPTFS' "$TMP/b.sas"
+ok $? "swanctl --list-sas: the CHILD_SA is IPTFS on both sides"
+grep -q 'AES_GCM_16-128/PRF_HMAC_SHA2_256/CURVE_25519' "$TMP/a.sas" &&
+	grep -q 'ESP:AES_GCM_16-128' "$TMP/a.sas"
+ok $? "negotiated: $(grep -Eo '(IKEv2.*|[A-Z_0-9/-]*CURVE_25519|ESP:[^ ]*)' "$TMP/a.sas" | tr '\n' ' ')"
+
+for ns in $A $B; do
+	diag "ip xfrm state ($ns): $(ip -n $ns xfrm state | grep -E '^src|proto|iptfs' | tr -s '\t\n ' '   ')"
+done
+ma=$(modes $A)
+mb=$(modes $B)
+[ "$ma" = " 2 iptfs " ] && [ "$mb" = " 2 iptfs " ]
+ok $? "ip xfrm state: the SAs are mode iptfs (A:$ma, B:$mb)"
+ref1=$(refcnt)
+[ "$ref1" -ge $((ref0 + 4)) ]
+ok $? "xfrm_xtfs loaded by the SAs, held by them: use count $ref0 -> $ref1"
+
+# The settings of each side's strongswan.conf in its SAs. A's outbound
+# SA and B's inbound one go to B's outer address, the others to A's.
+for sd in "a out $OB4" "a in $OA4" "b out $OA4" "b in $OB4"; do
+	read -r side d dst <<<"$sd"
+	ip netns exec "$(ns_of $side)" xtfs -j state get dst "$dst" proto esp \
+		spi "$(spis "$(ns_of $side)" "$d")" >"$TMP/$side-$d.json" 2>&1
+done
+py - "$TMP" <<'PY'
+import json, sys
+t = sys.argv[1]
+want = {
+    ("a", "out"): {"pkt_size": 1400, "max_queue_size": 2097152, "init_delay": 0},
+    ("a", "in"): {"drop_time": 500000, "reorder_window": 8},
+    ("b", "out"): {"pkt_size": 1200, "max_queue_size": 524288, "init_delay": 1000,
+                   "dont_frag": True},
+    ("b", "in"): {"drop_time": 250000, "reorder_window": 5},
+}
+bad = 0
+for (side, d), w in want.items():
+    v = json.load(open("%s/%s-%s.json" % (t, side, d)))
+    v = v[0] if isinstance(v, list) else v
+    got = v.get("iptfs", {})
+    print("# %s %s 0x%x %s: %s" % (side.upper(), d, v["spi"], v.get("mode"), got))
+    for k, x in w.items():
+        g = got.get(k)
+        if k == "dont_frag":
+            g = bool(g)
+        if g != x:
+            print("# %s %s: %s is %r, not %r" % (side.upper(), d, k, g, x))
+            bad = 1
+    if ("dont_frag" not in w and got.get("dont_frag")) or v.get("mode") != "iptfs":
+        bad = 1
+sys.exit(bad)
+PY
+ok $? "xtfs state get: each side's charon.iptfs settings in its SAs"
+
+# Traffic.
+fail=0
+for s in $SIZES; do
+	out=$(ip netns exec $A ping -q -c 2 -i 0.2 -W 5 -s "$s" -p a5c3 -I $IA4 $IB4 2>&1)
+	if ! echo "$out" | grep -q " 0% packet loss" || echo "$out" | grep -q "wrong data"; then
+		diag "ping -s $s: $out"
+		fail=1
+	fi
+done
+ok $fail "pings of $SIZES octets through the strongSwan SAs, replies intact"
+udp_check $A $IB4 $B 5001 $BURST $DGRAM
+ok $? "UDP burst A -> B: $BURST datagrams of $DGRAM octets delivered, contents identical"
+udp_check $B $IA4 $A 5002 $BURST $DGRAM
+ok $? "UDP burst B -> A: $BURST datagrams of $DGRAM octets delivered, contents identical"
+sleep 1
+ip netns exec $A xtfs -j -s state list >"$TMP/a.stats"
+ip netns exec $B xtfs -j -s state list >"$TMP/b.stats"
+py - "$TMP/a.stats" "$TMP/b.stats" $BURST <<'PY'
+import json, sys
+n = int(sys.argv[3])
+bad = 0
+for side, p in zip("AB", sys.argv[1:3]):
+    for s in json.load(open(p)):
+        st = s["stats"]
+        key = "inner_out_pkts" if s["dir"] == "out" else "inner_in_pkts"
+        print("# %s %s 0x%x: %s %d, outer_%s_pkts %d" % (side, s["dir"], s["spi"], key,
+              st[key], s["dir"], st["outer_%s_pkts" % s["dir"]]))
+        if st[key] < n:
+            bad = 1
+sys.exit(bad)
+PY
+ok $? "xtfs -s state list: each SA's xtfs counters moved (at least $BURST inner packets)"
+
+# Rekey under traffic: A's CHILD_SA again, now with rekey_time short
+# (the README's file with that one line changed, start_action dropped:
+# it is initiated here).
+swan a swanctl --terminate --ike iptfs >/dev/null 2>&1
+for _ in $(seq 100); do
+	[ "$(sa_count $A)" = 0 ] && [ "$(sa_count $B)" = 0 ] && break
+	sleep 0.2
+done
+sed -e "s/rekey_time = .*/rekey_time = ${REKEY_TIME}s/" -e '/start_action/d' \
+	"$TMP/a/swanctl.conf" >"$TMP/a/rekey.conf"
+grep -q "rekey_time = ${REKEY_TIME}s" "$TMP/a/rekey.conf" &&
+	swan a swanctl --load-conns --file /run/rekey.conf >/dev/null 2>&1 &&
+	swan a swanctl --initiate --child iptfs >"$TMP/a.init" 2>&1 && wait_child 2
+ok $? "CHILD_SA again with rekey_time = ${REKEY_TIME}s"
+spi0=$(spis $A out)
+nest0=$(grep -c "CHILD_SA iptfs{[0-9]*} established" "$TMP/a/charon.log")
+udp_recv_start $B 5003 $STREAM 5 "$TMP/rk.recv" $IB4 || fail=1
+rpid=$udp_rpid
+t0=$SECONDS
+py -n $A "$SELFTEST_DIR/pcap_esp.py" udp-send $IB4 5003 $STREAM 300 7 \
+	"$TMP/rk.sent" $GAP
+udp_sent "$TMP/rk.recv"
+wait $rpid
+spi1=$(spis $A out)
+nrekey=$(($(grep -c "CHILD_SA iptfs{[0-9]*} established" "$TMP/a/charon.log") - nest0))
+nsent=$(wc -l <"$TMP/rk.sent")
+lost=$(comm -23 <(sort "$TMP/rk.sent") <(sort "$TMP/rk.recv") | wc -l)
+grep -E 'rekey|CHILD_SA .*(established|deleting|closed)' "$TMP/a/charon.log" | tail -n 8 | sed 's/^/# A log: /'
+diag "rekey stream: $nsent datagrams in $((SECONDS - t0)) s, A's outbound SPI $spi0 -> $spi1, $nrekey rekeys, $lost lost"
+[ "$nrekey" -ge 1 ] && [ "$spi0" != "$spi1" ] && [ -n "$spi1" ] && [ "$(modes $A)" = " 2 iptfs " ]
+ok $? "CHILD_SA rekeyed $nrekey times under traffic, new SAs mode iptfs ($(modes $A))"
+[ "$nsent" = $STREAM ] && [ "$lost" -le $LOST_MAX ]
+ok $? "rekey under traffic: $lost of $nsent inner datagrams lost (at most $LOST_MAX allowed)"
+
+# A peer without IP-TFS: B's child in tunnel mode. strongSwan settles for
+# tunnel mode on both sides; the mode check must see it.
+swan a swanctl --terminate --ike iptfs >/dev/null 2>&1
+for _ in $(seq 100); do
+	[ "$(sa_count $A)" = 0 ] && [ "$(sa_count $B)" = 0 ] && break
+	sleep 0.2
+done
+sed 's/mode = iptfs/mode = tunnel/' "$TMP/b/swanctl.conf" >"$TMP/b/tunnel.conf"
+swan b swanctl --load-conns --file /run/tunnel.conf >/dev/null 2>&1 &&
+	swan a swanctl --initiate --child iptfs >/dev/null 2>&1 && wait_child 2
+r=$?
+swan a swanctl --list-sas >"$TMP/a.sas" 2>&1
+ma=$(modes $A)
+diag "A's CHILD_SA: $(grep -Eo 'iptfs\{[0-9]+\}: +[A-Z]+, [A-Z]+' "$TMP/a.sas")"
+[ $r = 0 ] && [ "$ma" = " 2 tunnel " ] && grep -Eq 'INSTALLED, TUNNEL' "$TMP/a.sas"
+ok $? "peer without IP-TFS: A asked for iptfs and got tunnel mode SAs ($ma), as the mode check shows"
+
+tap_done
