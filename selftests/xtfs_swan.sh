@@ -103,6 +103,9 @@ charon {
 		}
 	}
 }
+swanctl {
+	load = random openssl pem pkcs1 x509
+}
 include /run/iptfs.conf
 EOF
 	cp "$2" "$TMP/$1/iptfs.conf"
@@ -131,23 +134,30 @@ sa_count() {
 	ip -n "$1" xfrm state | grep -c '^src'
 }
 
-# wait_child N - wait (up to 60 s) until both namespaces have N SAs and A's
-# charon lists an installed CHILD_SA.
+# wait_child N - wait (up to 60 s) until both namespaces have N SAs.
 wait_child() {
 	for _ in $(seq 300); do
-		if [ "$(sa_count $A)" = "$1" ] && [ "$(sa_count $B)" = "$1" ] &&
-		   swan a swanctl --list-sas 2>/dev/null | grep -q INSTALLED; then
-			return 0
-		fi
+		[ "$(sa_count $A)" = "$1" ] && [ "$(sa_count $B)" = "$1" ] && return 0
 		sleep 0.2
 	done
 	return 1
 }
 
-# modes NS - the modes of NS's SAs as ip xfrm state prints them, sorted.
+# modes NS - the modes of NS's SAs as ip xfrm state prints them, counted
+# (" 2 iptfs "). trixie's iproute2 prints IP-TFS as its number, 5
+# (XFRM_MODE_IPTFS): named here.
 modes() {
 	ip -n "$1" xfrm state | awk '$1 == "proto" { for (i = 1; i < NF; i++)
-		if ($i == "mode") print $(i + 1) }' | sort | uniq -c | tr -s ' \n' '  '
+		if ($i == "mode") print ($(i + 1) == 5 ? "iptfs" : $(i + 1)) }' |
+		sort | uniq -c | tr -s ' \n' '  '
+}
+
+# xmodes NS - the same from xtfs -j state list.
+xmodes() {
+	ip netns exec "$1" xtfs -j state list | py -i -c '
+import collections, json, sys
+c = collections.Counter(s["mode"] for s in json.load(sys.stdin))
+print(" " + " ".join("%d %s" % (n, m) for m, n in sorted(c.items())) + " ")'
 }
 
 refcnt() { cat /sys/module/xfrm_xtfs/refcnt 2>/dev/null || echo 0; }
@@ -168,7 +178,7 @@ charon {
 		packet_size = 1200
 		max_queue_size = 524288
 		init_delay = 1000
-		dont_frag = yes
+		dont_fragment = yes
 		drop_time = 250000
 		reorder_window = 5
 	}
@@ -197,8 +207,8 @@ if [ $r -ne 0 ]; then
 	tail -n 30 "$TMP/a/charon.log" | sed 's/^/# A log: /'
 	tail -n 30 "$TMP/b/charon.log" | sed 's/^/# B log: /'
 fi
-grep -Eq 'iptfs\{[0-9]+\}: +INSTALLED, IPTFS' "$TMP/a.sas" &&
-	grep -Eq 'iptfs\{[0-9]+\}: +INSTALLED, IPTFS' "$TMP/b.sas"
+grep -Eq 'iptfs: #[0-9]+, reqid [0-9]+, INSTALLED, IPTFS, ' "$TMP/a.sas" &&
+	grep -Eq 'iptfs: #[0-9]+, reqid [0-9]+, INSTALLED, IPTFS, ' "$TMP/b.sas"
 ok $? "swanctl --list-sas: the CHILD_SA is IPTFS on both sides"
 grep -q 'AES_GCM_16-128/PRF_HMAC_SHA2_256/CURVE_25519' "$TMP/a.sas" &&
 	grep -q 'ESP:AES_GCM_16-128' "$TMP/a.sas"
@@ -210,7 +220,11 @@ done
 ma=$(modes $A)
 mb=$(modes $B)
 [ "$ma" = " 2 iptfs " ] && [ "$mb" = " 2 iptfs " ]
-ok $? "ip xfrm state: the SAs are mode iptfs (A:$ma, B:$mb)"
+ok $? "ip xfrm state: the SAs are mode iptfs, 5 there (A:$ma, B:$mb)"
+xa=$(xmodes $A)
+xb=$(xmodes $B)
+[ "$xa" = " 2 iptfs " ] && [ "$xb" = " 2 iptfs " ]
+ok $? "xtfs state list: the SAs are mode iptfs (A:$xa, B:$xb)"
 ref1=$(refcnt)
 [ "$ref1" -ge $((ref0 + 4)) ]
 ok $? "xfrm_xtfs loaded by the SAs, held by them: use count $ref0 -> $ref1"
@@ -300,6 +314,7 @@ grep -q "rekey_time = ${REKEY_TIME}s" "$TMP/a/rekey.conf" &&
 ok $? "CHILD_SA again with rekey_time = ${REKEY_TIME}s"
 spi0=$(spis $A out)
 nest0=$(grep -c "CHILD_SA iptfs{[0-9]*} established" "$TMP/a/charon.log")
+capture_start $B veth-b "$TMP/rk.pcap" || diag "capture did not start"
 udp_recv_start $B 5003 $STREAM 5 "$TMP/rk.recv" $IB4 || fail=1
 rpid=$udp_rpid
 t0=$SECONDS
@@ -311,7 +326,19 @@ spi1=$(spis $A out)
 nrekey=$(($(grep -c "CHILD_SA iptfs{[0-9]*} established" "$TMP/a/charon.log") - nest0))
 nsent=$(wc -l <"$TMP/rk.sent")
 lost=$(comm -23 <(sort "$TMP/rk.sent") <(sort "$TMP/rk.recv") | wc -l)
-grep -E 'rekey|CHILD_SA .*(established|deleting|closed)' "$TMP/a/charon.log" | tail -n 8 | sed 's/^/# A log: /'
+capture_stop
+# Where the lost ones were: their places in the stream, and for each of
+# A's outbound SPIs of the stream the ESP packets B got.
+diag "lost datagrams, by place in the stream: $(awk 'NR == FNR { r[$1] = 1; next }
+	!($1 in r) { printf "%d ", FNR }' "$TMP/rk.recv" "$TMP/rk.sent")"
+for spi in $(sed -n 's/.*CHILD_SA iptfs{[0-9]*} established with SPIs [0-9a-f]*_i \([0-9a-f]*\)_o.*/\1/p' \
+		"$TMP/a/charon.log" | tail -n $((nrekey + 1))); do
+	diag "ESP of SPI 0x$spi at B: $(py "$SELFTEST_DIR/pcap_esp.py" esp-seq "$TMP/rk.pcap" 0x$spi)"
+done
+grep -E 'rekey|CHILD_SA .*(established|deleting|closed)|(adding|deleting|updating) (SAD|policy)' \
+	"$TMP/a/charon.log" | tail -n 30 | sed 's/^/# A log: /'
+grep -E 'rekey|CHILD_SA .*(established|deleting|closed)|(adding|deleting|updating) (SAD|policy)' \
+	"$TMP/b/charon.log" | tail -n 30 | sed 's/^/# B log: /'
 diag "rekey stream: $nsent datagrams in $((SECONDS - t0)) s, A's outbound SPI $spi0 -> $spi1, $nrekey rekeys, $lost lost"
 [ "$nrekey" -ge 1 ] && [ "$spi0" != "$spi1" ] && [ -n "$spi1" ] && [ "$(modes $A)" = " 2 iptfs " ]
 ok $? "CHILD_SA rekeyed $nrekey times under traffic, new SAs mode iptfs ($(modes $A))"
@@ -331,7 +358,7 @@ swan b swanctl --load-conns --file /run/tunnel.conf >/dev/null 2>&1 &&
 r=$?
 swan a swanctl --list-sas >"$TMP/a.sas" 2>&1
 ma=$(modes $A)
-diag "A's CHILD_SA: $(grep -Eo 'iptfs\{[0-9]+\}: +[A-Z]+, [A-Z]+' "$TMP/a.sas")"
+diag "A's CHILD_SA: $(grep -Eo 'iptfs: #[0-9]+, reqid [0-9]+, [A-Z]+, [A-Z]+' "$TMP/a.sas")"
 [ $r = 0 ] && [ "$ma" = " 2 tunnel " ] && grep -Eq 'INSTALLED, TUNNEL' "$TMP/a.sas"
 ok $? "peer without IP-TFS: A asked for iptfs and got tunnel mode SAs ($ma), as the mode check shows"
 
