@@ -163,6 +163,10 @@ print(" " + " ".join("%d %s" % (n, m) for m, n in sorted(c.items())) + " ")'
 refcnt() { cat /sys/module/xfrm_xtfs/refcnt 2>/dev/null || echo 0; }
 
 mkdir -p "$TMP/a" "$TMP/b"
+# The daemons' logs outlive the guest in its run directory (vm-run.sh).
+if [ -n "${XTFS_RUNDIR:-}" ]; then
+	at_exit 'cp "$TMP/a/charon.log" "$XTFS_RUNDIR/swan-a.log"; cp "$TMP/b/charon.log" "$XTFS_RUNDIR/swan-b.log"'
+fi
 readme_block "# /etc/swanctl/conf.d/iptfs.conf on router A" >"$TMP/a/swanctl.conf"
 swap_ab <"$TMP/a/swanctl.conf" >"$TMP/b/swanctl.conf"
 readme_block "# /etc/strongswan.d/iptfs.conf" >"$TMP/iptfs-a.conf"
