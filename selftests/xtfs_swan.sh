@@ -35,10 +35,11 @@ if [ "${XTFS_KERNEL:-}" = debug ]; then
 else
 	STREAM=1500 GAP=10000
 fi
-# Datagrams the rekey may cost: the old outbound SA's queue when it is
-# deleted, at most. strongSwan keeps the old inbound SA a while (its
+# Datagrams a rekey may cost: what is still in the old outbound SA's
+# queue when it goes, at most. strongSwan installs the new SAs before it
+# deletes the old ones, and keeps the old inbound SA a while (its
 # delete_rekeyed_delay) for what is still on the way.
-LOST_MAX=$((STREAM / 50))
+LOST_MAX=$((STREAM / 100))
 
 tap_plan
 if [ ! -x $SWAN/usr/lib/ipsec/charon ]; then
@@ -310,7 +311,13 @@ for _ in $(seq 100); do
 	[ "$(sa_count $A)" = 0 ] && [ "$(sa_count $B)" = 0 ] && break
 	sleep 0.2
 done
-sed -e "s/rekey_time = .*/rekey_time = ${REKEY_TIME}s/" -e '/start_action/d' \
+# life_time and rand_time too: swanctl's default life_time, 110% of
+# rekey_time in whole seconds, is 8 s for 8 s, and the kernel's hard
+# expiry then comes with the soft one: charon deletes the CHILD_SA and
+# makes a new one (break before make: 8 of 1,500 datagrams lost in
+# three such rounds) instead of rekeying it.
+sed -e "s/rekey_time = .*/rekey_time = ${REKEY_TIME}s\n\
+life_time = $((REKEY_TIME * 3))s\nrand_time = 1s/" -e '/start_action/d' \
 	"$TMP/a/swanctl.conf" >"$TMP/a/rekey.conf"
 grep -q "rekey_time = ${REKEY_TIME}s" "$TMP/a/rekey.conf" &&
 	swan a swanctl --load-conns --file /run/rekey.conf >/dev/null 2>&1 &&
@@ -344,8 +351,10 @@ grep -E 'rekey|CHILD_SA .*(established|deleting|closed)|(adding|deleting|updatin
 grep -E 'rekey|CHILD_SA .*(established|deleting|closed)|(adding|deleting|updating) (SAD|policy)' \
 	"$TMP/b/charon.log" | tail -n 30 | sed 's/^/# B log: /'
 diag "rekey stream: $nsent datagrams in $((SECONDS - t0)) s, A's outbound SPI $spi0 -> $spi1, $nrekey rekeys, $lost lost"
-[ "$nrekey" -ge 1 ] && [ "$spi0" != "$spi1" ] && [ -n "$spi1" ] && [ "$(modes $A)" = " 2 iptfs " ]
-ok $? "CHILD_SA rekeyed $nrekey times under traffic, new SAs mode iptfs ($(modes $A))"
+nexp=$(grep -c "closing expired CHILD_SA" "$TMP/a/charon.log")
+[ "$nrekey" -ge 1 ] && [ "$nexp" = 0 ] && [ "$spi0" != "$spi1" ] && [ -n "$spi1" ] &&
+	[ "$(modes $A)" = " 2 iptfs " ] && [ "$(xmodes $A)" = " 2 iptfs " ]
+ok $? "CHILD_SA rekeyed $nrekey times under traffic ($nexp expired instead), new SAs mode iptfs ($(modes $A))"
 [ "$nsent" = $STREAM ] && [ "$lost" -le $LOST_MAX ]
 ok $? "rekey under traffic: $lost of $nsent inner datagrams lost (at most $LOST_MAX allowed)"
 
