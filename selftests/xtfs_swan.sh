@@ -31,7 +31,7 @@ DGRAM=700
 REKEY_TIME=8
 if [ "${XTFS_KERNEL:-}" = debug ]; then
 	BURST=100
-	STREAM=600 GAP=40000
+	STREAM=300 GAP=40000
 else
 	STREAM=1500 GAP=10000
 fi
@@ -271,6 +271,7 @@ PY
 ok $? "xtfs state get: each side's charon.iptfs settings in its SAs"
 
 # Traffic.
+diag "$SECONDS s: traffic"
 fail=0
 for s in $SIZES; do
 	out=$(ip netns exec $A ping -q -c 2 -i 0.2 -W 5 -s "$s" -p a5c3 -I $IA4 $IB4 2>&1)
@@ -304,6 +305,7 @@ PY
 ok $? "xtfs -s state list: each SA's xtfs counters moved (at least $BURST inner packets)"
 diag "strongSwan's view: $(swan a swanctl --list-sas 2>/dev/null | grep -E '^ +(in|out) ' | tr -s ' \n' '  ')"
 
+diag "$SECONDS s: rekey"
 # Rekey under traffic: A's CHILD_SA again, now with rekey_time short
 # (the README's file with that one line changed, start_action dropped:
 # it is initiated here).
@@ -360,6 +362,7 @@ ok $? "CHILD_SA rekeyed $nrekey times under traffic ($nexp expired instead), all
 [ "$nsent" = $STREAM ] && [ "$lost" -le $LOST_MAX ]
 ok $? "rekey under traffic: $lost of $nsent inner datagrams lost (at most $LOST_MAX allowed)"
 
+diag "$SECONDS s: a peer without IP-TFS"
 # A peer without IP-TFS: B's child in tunnel mode. strongSwan settles for
 # tunnel mode on both sides; the mode check must see it.
 swan a swanctl --terminate --ike iptfs >/dev/null 2>&1
