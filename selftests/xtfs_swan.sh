@@ -35,11 +35,14 @@ if [ "${XTFS_KERNEL:-}" = debug ]; then
 else
 	STREAM=1500 GAP=10000
 fi
-# Datagrams a rekey may cost: what is still in the old outbound SA's
-# queue when it goes, at most. strongSwan installs the new SAs before it
-# deletes the old ones, and keeps the old inbound SA a while (its
-# delete_rekeyed_delay) for what is still on the way.
-LOST_MAX=$((STREAM / 100))
+# What a rekey may cost: strongSwan installs the new SAs before it
+# deletes the old ones and keeps the old inbound SA a while (its
+# delete_rekeyed_delay) for what is still on the way, but deletes the old
+# outbound SA at once: what is still queued there (sent by a soft hrtimer)
+# or on its way to it is lost. Allowed: a quarter of a second of the
+# stream per rekey (none lost in quiet runs; 14 in one of six rekeys with
+# six guests on the two host cores).
+LOST_PER_REKEY=$((250000 / GAP))
 
 tap_plan
 if [ ! -x $SWAN/usr/lib/ipsec/charon ]; then
@@ -153,20 +156,24 @@ wait_child() {
 	return 1
 }
 
-# modes NS - the modes of NS's SAs as ip xfrm state prints them, counted
-# (" 2 iptfs "). trixie's iproute2 prints IP-TFS as its number, 5
-# (XFRM_MODE_IPTFS): named here.
+# modes NS - the modes of NS's keyed SAs as ip xfrm state prints them,
+# counted (" 2 iptfs "); an SPI strongSwan has only reserved for a rekey
+# (a larval state, no key yet) is left out. trixie's iproute2 prints
+# IP-TFS as its number, 5 (XFRM_MODE_IPTFS): named here.
 modes() {
-	ip -n "$1" xfrm state | awk '$1 == "proto" { for (i = 1; i < NF; i++)
-		if ($i == "mode") print ($(i + 1) == 5 ? "iptfs" : $(i + 1)) }' |
-		sort | uniq -c | tr -s ' \n' '  '
+	ip -n "$1" xfrm state | awk '
+		function put() { if (m != "" && k) print (m == 5 ? "iptfs" : m) }
+		$1 == "src" { put(); m = ""; k = 0 }
+		$1 == "proto" { for (i = 1; i < NF; i++) if ($i == "mode") m = $(i + 1) }
+		$1 == "aead" || $1 == "enc" { k = 1 }
+		END { put() }' | sort | uniq -c | tr -s ' \n' '  '
 }
 
 # xmodes NS - the same from xtfs -j state list.
 xmodes() {
 	ip netns exec "$1" xtfs -j state list | py -i -c '
 import collections, json, sys
-c = collections.Counter(s["mode"] for s in json.load(sys.stdin))
+c = collections.Counter(s["mode"] for s in json.load(sys.stdin) if "aead" in s or "enc" in s)
 print(" " + " ".join("%d %s" % (n, m) for m, n in sorted(c.items())) + " ")'
 }
 
@@ -342,6 +349,7 @@ grep -q "rekey_time = ${REKEY_TIME}s" "$RUN/a/rekey.conf" &&
 ok $? "CHILD_SA again with rekey_time = ${REKEY_TIME}s"
 spi0=$(spis $A out)
 log0=$(wc -l <"$RUN/a/charon.log")
+ip netns exec $A cat /proc/net/xfrm_stat >"$TMP/xs0"
 # A capture for the diagnostics below, not on the debug kernel (tcpdump
 # and the parse of each SPI cost a minute there).
 cap=0
@@ -357,6 +365,8 @@ udp_sent "$TMP/rk.recv"
 wait $rpid
 spi1=$(spis $A out)
 tail -n +$((log0 + 1)) "$RUN/a/charon.log" >"$TMP/a.rekeylog"
+diag "A's xfrm errors during the stream: $(ip netns exec $A cat /proc/net/xfrm_stat |
+	awk 'NR == FNR { v[$1] = $2; next } $2 != v[$1] { printf "%s +%d ", $1, $2 - v[$1] }' "$TMP/xs0" -)"
 nrekey=$(grep -c "rekeyed CHILD_SA iptfs" "$TMP/a.rekeylog")
 nsent=$(wc -l <"$TMP/rk.sent")
 lost=$(comm -23 <(sort "$TMP/rk.sent") <(sort "$TMP/rk.recv") | wc -l)
@@ -378,8 +388,8 @@ xa=$(xmodes $A)
 [ "$nrekey" -ge 1 ] && [ "$nexp" = 0 ] && [ "$spi0" != "$spi1" ] && [ -n "$spi1" ] &&
 	echo "$ma|$xa" | grep -Eqx ' [0-9]+ iptfs \| [0-9]+ iptfs '
 ok $? "CHILD_SA rekeyed $nrekey times under traffic ($nexp expired instead), all SAs mode iptfs (A:$ma)"
-[ "$nsent" = $STREAM ] && [ "$lost" -le $LOST_MAX ]
-ok $? "rekey under traffic: $lost of $nsent inner datagrams lost (at most $LOST_MAX allowed)"
+[ "$nsent" = $STREAM ] && [ "$lost" -le $((nrekey * LOST_PER_REKEY)) ]
+ok $? "rekey under traffic: $lost of $nsent inner datagrams lost in $nrekey rekeys (at most $LOST_PER_REKEY a rekey)"
 
 diag "$SECONDS s: a peer without IP-TFS"
 # A peer without IP-TFS: B's child in tunnel mode. strongSwan settles for
