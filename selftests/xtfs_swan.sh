@@ -301,6 +301,7 @@ for s in $SIZES; do
 		fail=1
 	fi
 done
+[ $fail = 0 ] || diag_path
 ok $fail "pings of $SIZES octets through the strongSwan SAs, replies intact"
 udp_check $A $IB4 $B 5001 $BURST $DGRAM
 ok $? "UDP burst A -> B: $BURST datagrams of $DGRAM octets delivered, contents identical"
