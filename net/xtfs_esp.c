@@ -682,15 +682,14 @@ static const struct xtfs_iiv_alg_info *
 xtfs_esp_alg(const struct xfrm_state *x, const struct xtfs_settings *set,
 	     struct netlink_ext_ack *extack)
 {
+	const struct xtfs_iiv_alg_info *of_sa = xtfs_iiv_alg_of_aead(x->aead);
 	const struct xtfs_iiv_alg_info *e;
 
 	if (!set->iiv) {
-		e = xtfs_iiv_alg_of_aead(x->aead);
-		if (e)
-			return e;
-		NL_SET_ERR_MSG_MOD(extack,
-				   "Diet-ESP without implicit IV needs the AEAD rfc4106(gcm(aes)) with a 128-bit ICV, rfc4309(ccm(aes)) with a 64-bit ICV, or rfc7539esp(chacha20,poly1305)");
-		return NULL;
+		if (!of_sa)
+			NL_SET_ERR_MSG_MOD(extack,
+					   "Diet-ESP without implicit IV needs the AEAD rfc4106(gcm(aes)) with a 128-bit ICV, rfc4309(ccm(aes)) with a 64-bit ICV, or rfc7539esp(chacha20,poly1305)");
+		return of_sa;
 	}
 	e = xtfs_iiv_alg_find(set->iiv);
 	if (!e) {
@@ -699,8 +698,8 @@ xtfs_esp_alg(const struct xfrm_state *x, const struct xtfs_settings *set,
 				       set->iiv);
 		return NULL;
 	}
-	if (!x->aead || strcmp(x->aead->alg_name, e->sa_aead) ||
-	    x->aead->alg_icv_len != e->icv_bits) {
+	/* Each entry has its own AEAD name and ICV length. */
+	if (of_sa != e) {
 		xtfs_iiv_set_msg(extack, e->need_msg);
 		return NULL;
 	}
