@@ -490,20 +490,12 @@ udp_both() {
 
 # esp_lens FILE SRC ICV - "ESP-PAYLOAD-LENGTH" of each ESP packet from SRC
 # in the capture FILE: its length past the ESP header, the 8 octets of IV
-# and before the ICV (payload, padding, pad length, next header)
+# and before the ICV (payload, padding, pad length, next header), from
+# pcap_esp.py's IP version and total length of each
 esp_lens() {
-	py -c '
-import socket, sys
-sys.path.insert(0, sys.argv[4])
-import pcap_esp
-for hlen, proto, ip in pcap_esp.ip_raw(sys.argv[1]):
-    v4 = ip[0] >> 4 == 4
-    src = socket.inet_ntop(socket.AF_INET if v4 else socket.AF_INET6,
-                           ip[12:16] if v4 else ip[8:24])
-    if proto != 50 or src != sys.argv[2]:
-        continue
-    tot = (ip[2] << 8 | ip[3]) if v4 else 40 + (ip[4] << 8 | ip[5])
-    print(tot - hlen - 16 - int(sys.argv[3]))' "$1" "$2" "$3" "$SELFTEST_DIR"
+	tcpdump -r "$1" -w "$1.src" "src host $2" 2>/dev/null
+	py "$SELFTEST_DIR/pcap_esp.py" esp "$1.src" |
+		awk -v icv="$3" '{ print $2 - ($1 == 4 ? 20 : 40) - 16 - icv }'
 }
 
 # kesp_run - xtfs's ESP engine with the IV on the wire at A, the kernel's
