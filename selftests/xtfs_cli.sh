@@ -233,39 +233,35 @@ dumps() {
 		ip netns exec $A xtfs "$1" list
 	} | sed -e 's/ index [0-9]*//' -e 's/spi 0x[0-9a-f]*/spi S/'
 }
+# same_dumps OBJ PATTERN - for each line of words on stdin: OBJ made by
+# ip, then by xtfs, from those words; each time both dumps taken (the
+# lines matching PATTERN of xtfs's shown); a failed add or dumps that
+# differ count in $fails
+same_dumps() {
+	local obj=$1 pat=$2 words d1 d2
+	while read -r words; do
+		[ -n "$words" ] || continue
+		# shellcheck disable=SC2086
+		eval "set -- $words"
+		ip -n $A xfrm "$obj" add "$@" || fails=$((fails + 1))
+		d1=$(dumps "$obj")
+		ip -n $A xfrm "$obj" flush
+		ip netns exec $A xtfs "$obj" add "$@" || fails=$((fails + 1))
+		d2=$(dumps "$obj")
+		diag "$obj: $(echo "$d2" | grep -E "$pat" | tr -s '\t\n' '  ')"
+		ip -n $A xfrm "$obj" flush
+		[ "$d1" = "$d2" ] || { diag "$obj $words:"; diff <(echo "$d1") <(echo "$d2") | sed 's/^/# /'; fails=$((fails + 1)); }
+	done
+}
 fails=0
-while read -r words; do
-	[ -n "$words" ] || continue
-	# shellcheck disable=SC2086
-	eval "set -- $words"
-	ip -n $A xfrm policy add "$@" || fails=$((fails + 1))
-	d1=$(dumps policy)
-	ip -n $A xfrm policy flush
-	ip netns exec $A xtfs policy add "$@" || fails=$((fails + 1))
-	d2=$(dumps policy)
-	diag "policy: $(echo "$d2" | grep -E '^src|mark' | tr -s '\t\n' '  ')"
-	ip -n $A xfrm policy flush
-	[ "$d1" = "$d2" ] || { diag "policy $words:"; diff <(echo "$d1") <(echo "$d2") | sed 's/^/# /'; fails=$((fails + 1)); }
-done <<EOF
+same_dumps policy '^src|mark' <<EOF
 src 10.0.0.0/8 dst 10.1.0.0/16 proto udp sport 500 dport 4500 dir out priority 10 mark 7 mask 0xff flag localok tmpl src $OA dst $OB proto esp reqid 3 mode tunnel
 src 10.0.0.0/8 dst 10.1.0.0/16 proto icmp type 3 code 4 dir fwd flag 0x2 tmpl src $OA dst $OB proto esp reqid 3 mode tunnel
 src 2001:db8:5::/48 dst 2001:db8:6::/48 proto ipv6-icmp type 128 dir in mark 0x10 tmpl src $OA6 dst $OB6 proto esp reqid 4 mode tunnel
 src 10.0.0.0/8 dst 10.1.0.0/16 proto gre key 1.2.3.4 dev veth-a dir out action block
 src 10.0.0.0/8 dst 10.1.0.0/16 proto 132 dport 9 dir out tmpl src $OA dst $OB proto esp reqid 3 mode transport level use
 EOF
-while read -r words; do
-	[ -n "$words" ] || continue
-	# shellcheck disable=SC2086
-	eval "set -- $words"
-	ip -n $A xfrm state add "$@" || fails=$((fails + 1))
-	d1=$(dumps state)
-	ip -n $A xfrm state flush
-	ip netns exec $A xtfs state add "$@" || fails=$((fails + 1))
-	d2=$(dumps state)
-	diag "state: $(echo "$d2" | grep -E 'sel|mark|flag' | tr -s '\t\n' '  ')"
-	ip -n $A xfrm state flush
-	[ "$d1" = "$d2" ] || { diag "state $words:"; diff <(echo "$d1") <(echo "$d2") | sed 's/^/# /'; fails=$((fails + 1)); }
-done <<EOF
+same_dumps state 'sel|mark|flag' <<EOF
 src $OA dst $OB proto esp spi 0x400 reqid 4 mode tunnel enc "cbc(aes)" "0123456789abcdef" auth-trunc "hmac(sha256)" 0x0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20 128 mark 9 mask 0xff flag 0x3 replay-window 32 sel src 10.0.0.0/8 dst 10.1.0.0/16 proto tcp sport 22
 src $OA dst $OB proto esp spi 0x401 reqid 4 mode tunnel aead "rfc4106(gcm(aes))" "a 20 octet text key." 128 flag esn replay-window 128 sel src 10.0.0.0/8 proto icmp type 8
 src $OA6 dst $OB6 proto esp spi 0x402 mode transport aead "rfc4106(gcm(aes))" 0x123456789abcdef0123456789abcdef01234567 128 mark 0x20
