@@ -147,6 +147,16 @@ sa_count() {
 	ip -n "$1" xfrm state | grep -c '^src'
 }
 
+# terminate_ike - A's daemon ends the IKE_SA (and its CHILD_SAs); wait (up
+# to 20 s) until neither namespace has an SA left.
+terminate_ike() {
+	swanctl a --terminate --ike iptfs >/dev/null 2>&1
+	for _ in $(seq 100); do
+		[ "$(sa_count $A)" = 0 ] && [ "$(sa_count $B)" = 0 ] && break
+		sleep 0.2
+	done
+}
+
 # wait_child N - wait (up to 60 s) until both namespaces have N SAs.
 wait_child() {
 	for _ in $(seq 300); do
@@ -331,11 +341,7 @@ diag "$SECONDS s: rekey"
 # Rekey under traffic: A's CHILD_SA again, now with rekey_time short
 # (the README's file with that one line changed, start_action dropped:
 # it is initiated here).
-swanctl a --terminate --ike iptfs >/dev/null 2>&1
-for _ in $(seq 100); do
-	[ "$(sa_count $A)" = 0 ] && [ "$(sa_count $B)" = 0 ] && break
-	sleep 0.2
-done
+terminate_ike
 # life_time and rand_time too: swanctl's default life_time, 110% of
 # rekey_time in whole seconds, is 8 s for 8 s, and the kernel's hard
 # expiry then comes with the soft one: charon deletes the CHILD_SA and
@@ -395,11 +401,7 @@ ok $? "rekey under traffic: $lost of $nsent inner datagrams lost in $nrekey reke
 diag "$SECONDS s: a peer without IP-TFS"
 # A peer without IP-TFS: B's child in tunnel mode. strongSwan settles for
 # tunnel mode on both sides; the mode check must see it.
-swanctl a --terminate --ike iptfs >/dev/null 2>&1
-for _ in $(seq 100); do
-	[ "$(sa_count $A)" = 0 ] && [ "$(sa_count $B)" = 0 ] && break
-	sleep 0.2
-done
+terminate_ike
 sed 's/mode = iptfs/mode = tunnel/' "$RUN/b/swanctl.conf" >"$RUN/b/tunnel.conf"
 swanctl b --load-conns --file /run/b/tunnel.conf >/dev/null 2>&1 &&
 	swanctl a --initiate --child iptfs >/dev/null 2>&1 && wait_child 2
