@@ -17,7 +17,10 @@
 # of that root, where DKMS builds at native speed (under emulation the
 # build took 10 of this suite's 26 minutes), and the guest then finds
 # them installed, as a router rebooted after `apt install` does
-# (XTFS_DEB_INSTALLED=1; run_all.sh runs this suite first then). The
+# (XTFS_DEB_INSTALLED=1; run_all.sh runs this suite first then). make
+# install and make uninstall run there too, before the packages, each
+# checked there and reported by the guest (their depmods took minutes
+# under emulation). The
 # testbed's own build of the module and helper (vm-run.sh installs them)
 # is set aside for this suite and put back at its end, so that suites
 # run after it find the guest as it was. The check of the package's
@@ -95,6 +98,34 @@ install_before_boot() {
 	rc=0
 	no_module && ! command -v xtfs >/dev/null || rc=1
 	echo "before $rc $(($(date +%s) - t0))" >"$INST/result"
+	# make install and make uninstall in that build (made there for this
+	# release: install's "all" finds nothing to do), each step's status
+	# and what it left checked here, where depmod runs at native speed
+	# (under emulation these depmods took minutes); the guest reports
+	# them. The module a make install puts in updates/ is the one the
+	# testbed installs for every other suite, autoloaded there.
+	t0=$(date +%s)
+	rc=0
+	make -C "$BUILD" install KDIR="$MODDIR/build" >"$INST/make.log" 2>&1 || rc=$?
+	echo "mkinstall $rc $(($(date +%s) - t0))" >>"$INST/result"
+	rc=0
+	[ -x /usr/local/sbin/xtfs ] &&
+		grep -q '^\.TH XTFS 8' /usr/local/share/man/man8/xtfs.8 &&
+		case $(modinfo -k "$REL" -n xfrm_xtfs 2>/dev/null) in
+		"$MODDIR"/updates/xfrm_xtfs.ko*) true ;;
+		*) false ;;
+		esac &&
+		[ "$(modinfo -k "$REL" -F vermagic xfrm_xtfs)" = "$(modinfo -k "$REL" -F vermagic esp4)" ] &&
+		depmod_current || rc=1
+	echo "mkinstalled $rc $(modinfo -k "$REL" -n xfrm_xtfs 2>&1)" >>"$INST/result"
+	t0=$(date +%s)
+	rc=0
+	make -C "$BUILD" uninstall KDIR="$MODDIR/build" >>"$INST/make.log" 2>&1 || rc=$?
+	echo "mkuninstall $rc $(($(date +%s) - t0))" >>"$INST/result"
+	rc=0
+	no_module && [ ! -e /usr/local/sbin/xtfs ] &&
+		[ ! -e /usr/local/share/man/man8/xtfs.8 ] || rc=1
+	echo "mkuninstalled $rc" >>"$INST/result"
 	t0=$(date +%s)
 	rc=0
 	dpkg -i "$DEB_DKMS" "$DEB_HELPER" >"$INST/dpkg.log" 2>&1 || rc=$?
@@ -173,7 +204,8 @@ autoload_and_traffic() {
 # (once: the end of the suite and the exit trap both call it), and
 # depmod's files: those --install saved when the module tree is again
 # what it was then (no other xtfs module left; one depmod less under
-# emulation, and the last test checks them), else depmod's own.
+# emulation; the last test finds the module through them), else
+# depmod's own.
 restored=0
 restore() {
 	local left
@@ -197,7 +229,7 @@ restore() {
 	else
 		depmod -a "$REL"
 	fi
-	rm -rf "$INST/modules" "$INST/result" "$INST/dpkg.log"
+	rm -rf "$INST/modules" "$INST/result" "$INST/dpkg.log" "$INST/make.log"
 	rmdir "$ASIDE" "$INST" 2>/dev/null
 }
 
@@ -290,23 +322,21 @@ no_module && [ -z "$(dkms status -m xtfs 2>&1)" ] &&
 	! dpkg-query -W -f '${db:Status-Status}\n' xtfs xtfs-dkms 2>/dev/null | grep -qv '^not-installed$'
 ok $? "after purge: no module, modules.dep current without xtfs, no DKMS tree, source, configuration or helper left ($(($(date +%s) - t0)) s)"
 
-# make install in vm-run.sh's build of this tree (built there for this
-# kernel: make install's "all" finds nothing to do), then make uninstall.
-t0=$(date +%s)
-make -C "$BUILD" install >"$TMP/make.log" 2>&1
-ok $? "make install ($(($(date +%s) - t0)) s)"
-tail -n 5 "$TMP/make.log" | sed 's/^/# /'
-[ "$(command -v xtfs)" = /usr/local/sbin/xtfs ] &&
-	grep -q '^\.TH XTFS 8' /usr/local/share/man/man8/xtfs.8
-ok $? "make install: /usr/local/sbin/xtfs and the xtfs(8) man page"
-autoload_and_traffic "make install" "$MODDIR/updates/xfrm_xtfs.ko*"
-t0=$(date +%s)
-make -C "$BUILD" uninstall >"$TMP/make.log" 2>&1
-ok $? "make uninstall ($(($(date +%s) - t0)) s)"
-tail -n 5 "$TMP/make.log" | sed 's/^/# /'
-t0=$(date +%s)
-no_module && [ ! -e /usr/local/sbin/xtfs ] && [ ! -e /usr/local/share/man/man8/xtfs.8 ]
-ok $? "after make uninstall: no module, modules.dep current without xtfs, no helper or man page ($(($(date +%s) - t0)) s)"
+# make install and make uninstall, done and checked in the root before
+# boot (install_before_boot).
+read -r rc secs <<<"$(result mkinstall)"
+[ "${rc:-1}" = 0 ]
+ok $? "make install (in the root before boot, ${secs:-?} s)"
+read -r rc path <<<"$(result mkinstalled)"
+[ "${rc:-1}" = 0 ]
+ok $? "make install: /usr/local/sbin/xtfs, the xtfs(8) man page, modinfo -n xfrm_xtfs ${path:-none} with the kernel's vermagic, modules.dep current"
+read -r rc secs <<<"$(result mkuninstall)"
+[ "${rc:-1}" = 0 ]
+ok $? "make uninstall (in the root before boot, ${secs:-?} s)"
+read -r rc <<<"$(result mkuninstalled)"
+[ "${rc:-1}" = 0 ]
+ok $? "after make uninstall: no module, modules.dep current without xtfs, no helper or man page"
+grep -q '^mk[a-z]* [^0]' "$INST/result" && tail -n 5 "$INST/make.log" | sed 's/^/# /'
 
 # The guest as the suites before found it, for any that may come after.
 t0=$(date +%s)
@@ -317,7 +347,7 @@ path=$(modinfo -n xfrm_xtfs 2>/dev/null)
 [ ! -e "$INST" ] || diag "left in $INST: $(find "$INST" | tr '\n' ' ')"
 [ "$path" = "$MODDIR/updates/xtfs/xfrm_xtfs.ko" ] &&
 	[ "$(command -v xtfs)" = /usr/local/sbin/xtfs ] &&
-	[ ! -e "$INST" ] && depmod_current
-ok $? "the testbed's module, helper and build links are back, modules.dep current ($(($(date +%s) - t0)) s)"
+	[ ! -e "$INST" ]
+ok $? "the testbed's module, helper and build links are back, modinfo finds that module ($(($(date +%s) - t0)) s)"
 
 tap_done

@@ -123,18 +123,32 @@ class Ns:
 
 
 def slab_bytes(cg):
-    """slab_unreclaimable of a memory cgroup, in octets.
-
-    memory.stat is flushed from the per-CPU counters only past a number
-    of updates, or by the kernel's flush every 2 s: wait for the latter.
-    """
-    time.sleep(2.5)
+    """slab_unreclaimable of a memory cgroup, in octets, as memory.stat
+    shows it now."""
     with open(os.path.join(cg, "memory.stat")) as f:
         for line in f:
             k, v = line.split()
             if k == "slab_unreclaimable":
                 return int(v)
     return 0
+
+
+def slab_settled(cg, done, limit=15.0):
+    """slab_bytes() once done(value) holds, or its last value after limit
+    seconds.
+
+    memory.stat is flushed from the per-CPU counters only past a number
+    of updates, or by the kernel's periodic flush (every 2 s, later on a
+    loaded guest): read it every half second until the change looked for
+    shows, so that a late flush is waited for and a missing change still
+    fails the check that follows.
+    """
+    end = time.monotonic() + limit
+    while True:
+        v = slab_bytes(cg)
+        if done(v) or time.monotonic() >= end:
+            return v
+        time.sleep(0.5)
 
 
 def memcg_setup():
@@ -163,14 +177,19 @@ def caps(per, host):
         if cg:
             ns0.do("stage", 0x10000, 1)
             ns0.do("reopen")
+            time.sleep(2.5)
             before = slab_bytes(cg)
         n, why = ns0.do("stage", 0x1000, per + 1)
         print("per-ns", n, why)
         if cg:
-            print("memcg", slab_bytes(cg) - before)
+            # The checks: at least 64 octets an entry, then at most half
+            # of that growth left after the close.
+            grown = slab_settled(cg, lambda v: v - before >= per * 64)
+            print("memcg", grown - before)
         ns0.do("reopen")
         if cg:
-            print("memcg-close", slab_bytes(cg) - before)
+            left = slab_settled(cg, lambda v: v - before <= (grown - before) // 2)
+            print("memcg-close", left - before)
         else:
             print("memcg none")
             print("memcg-close none")

@@ -167,6 +167,8 @@ in_list() { case " $2 " in *" $1 "*) return 0 ;; esac; return 1; }
 if in_list stock "$KERNELS"; then
 	job stock 1 vmrun --deb --name stock stock /xtfs/selftests/run_all.sh
 fi
+# What needs no guest (run_all.sh --offline), in the root on the host.
+job offline 1 in_chroot "cd $CHROOT_TOP && selftests/run_all.sh --offline"
 # The debug kernel (also the peer's, and the tree sparse runs in).
 t0=$(date +%s)
 if "$here/mkkernel.sh" >"$LOGDIR/kernel.log" 2>&1; then
@@ -228,6 +230,13 @@ if in_list demo "${running[*]}"; then
 		echo "    FAIL: demo (its output: $LOGDIR/demo.log)"
 		fail=$((fail + 1))
 	fi
+fi
+
+echo "== offline: run_all.sh --offline in the root on the host ($(job_wall offline) s)"
+count_tap "$LOGDIR/offline.log"
+if ! grep -q '^=== suite' "$LOGDIR/offline.log"; then
+	tail -n 20 "$LOGDIR/offline.log" | sed 's/^/    /'
+	fail=$((fail + 1))
 fi
 
 for k in $KERNELS; do

@@ -88,16 +88,19 @@ install_pkgs() {
 # dracut): on the debug kernel under TCG that took 170 of the 260 s from
 # kernel start to the test command. udevd and udevadm are diverted and
 # replaced by the stand-ins in guest/, which do only what the guest needs
-# of udev. Idempotent and cheap: done on every call, so a cached rootfs
+# of udev; so is systemd-tmpfiles, which virtme-init also runs at every
+# boot (half a minute on the stock kernel under TCG). Idempotent and cheap: done on every call, so a cached rootfs
 # gets it too.
 guest_tweaks() {
 	local f
-	for f in /usr/lib/systemd/systemd-udevd /usr/bin/udevadm; do
+	for f in /usr/lib/systemd/systemd-udevd /usr/bin/udevadm \
+		 /usr/bin/systemd-tmpfiles; do
 		in_chroot "dpkg-divert --list $f | grep -q . ||
 			dpkg-divert --quiet --local --rename --divert $f.xtfs-off --add $f"
 	done
 	install -m 755 "$TOP/tools/testbed/guest/udevd" "$ROOTFS/usr/lib/systemd/systemd-udevd"
 	install -m 755 "$TOP/tools/testbed/guest/udevadm" "$ROOTFS/usr/bin/udevadm"
+	install -m 755 "$TOP/tools/testbed/guest/systemd-tmpfiles" "$ROOTFS/usr/bin/systemd-tmpfiles"
 }
 
 main() {
