@@ -16,7 +16,9 @@
 # interop runs in the other two slots, then the demo and lint, then the
 # debug kernel's suites in three guests (run_all.sh --part 1, 2 and 3:
 # parts 1 and 2 in the slots the interop runs leave, part 3, the
-# shortest, in the first to come free after them, the stock job's). Each
+# shortest, in the first to come free after them, the stock job's). What
+# needs no guest (run_all.sh --offline: the made capture of
+# xtfs_wireshark) runs in the root on the host at the start. Each
 # job has its own log in XTFS_LOGDIR (default /var/cache/xtfs/logs);
 # results are printed in a fixed order when all are done, with each
 # suite's seconds, each boot's seconds and each job's wall time.
