@@ -1173,13 +1173,17 @@ void xtfs_output_flush_dev(struct xtfs_sa *sa, const struct net_device *dev)
 void xtfs_output_destroy(struct xtfs_sa *sa)
 {
 	/* Nothing is queued and no route is kept for all-pad packets: both
-	 * hold the SA through their bundle. The timer only queues the work,
-	 * and the work with an empty queue and no such route arms nothing:
-	 * cancel in that order.
+	 * hold the SA through their bundle. A fixed-rate SA's pacing is
+	 * stopped first, so that its work arms nothing either; the timer
+	 * only queues the work, and the work with an empty queue arms
+	 * nothing: cancel in that order.
 	 */
+	spin_lock_bh(&sa->lock);
+	sa->slot_next = 0;
+	xtfs_pad_dst_put(sa);
+	spin_unlock_bh(&sa->lock);
 	hrtimer_cancel(&sa->timer);
 	cancel_work_sync(&sa->tx_work);
-	xtfs_pad_dst_put(sa);
 	__skb_queue_purge(&sa->queue);
 	sa->queued = 0;
 	sa->head_sent = 0;
