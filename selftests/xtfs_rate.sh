@@ -169,10 +169,15 @@ udp_sent "$TMP/start.recv"
 wait "$udp_rpid"
 cmp -s "$TMP/start.sent" "$TMP/start.recv"
 ok $? "the first datagram crossed the fixed-rate tunnel"
+in0=$(xtfs_counter $B in outer_in_pkts)
 window idle
 idle_gaps=$w_gaps idle_med=$w_med
-[ $w_pad -gt 0 ] && [ $w_pad = $w_sent ]
-ok $? "idle: all $w_sent packets sent were all-pad ($w_pad counted in pad_pkts_out)"
+in1=$(xtfs_counter $B in outer_in_pkts)
+bad=$(($(xtfs_counter $B in drop_bad_hdr) + $(xtfs_counter $B in drop_bad_block)))
+diag "idle: B's SA took $((in1 - in0)) outer packets, $bad dropped as malformed"
+[ $w_pad -gt 0 ] && [ $w_pad = $w_sent ] && [ $((in1 - in0)) -gt 0 ] &&
+	[ $bad = 0 ]
+ok $? "idle: all $w_sent packets sent were all-pad ($w_pad counted in pad_pkts_out), taken by B's SA as well-formed"
 
 # load PORT N SIZE GAP_US - N UDP datagrams of SIZE octets from A to B,
 # GAP_US microseconds apart (0: as fast as the sender goes). Sets l_sent
