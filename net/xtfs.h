@@ -56,6 +56,8 @@
  *	lost, in µs (in)
  * @reorder_win: outer packets held for reordering (in)
  * @payload: what the ESP packets carry, an &enum xtfs_payload
+ * @send: when outer packets leave, an &enum xtfs_send (out)
+ * @rate: outer packets per second with %XTFS_SEND_FIXED, else 0 (out)
  */
 struct xtfs_config {
 	u32	pkt_size;
@@ -65,6 +67,8 @@ struct xtfs_config {
 	u32	drop_time_us;
 	u16	reorder_win;
 	u8	payload;
+	u8	send;
+	u32	rate;
 };
 
 struct xtfs_iiv_key;
@@ -305,9 +309,14 @@ struct xtfs_diet {
  *	head packet whole (its sent part included)
  * @head_sent: octets of the head of @queue already sent in earlier outer
  *	packets
- * @timer: init delay timer, queues @tx_work
+ * @timer: init delay timer, or with %XTFS_SEND_FIXED the slot timer;
+ *	queues @tx_work
  * @tx_work: sends outer packets, on @tx_cpu (BH work item)
  * @tx_cpu: the CPU every outer packet of the SA leaves from
+ * @slot_next: start of its next slot (CLOCK_MONOTONIC ns), 0 while it is
+ *	not pacing
+ * @pad_dst: the route of the last data packet of a fixed-rate SA, which
+ *	its all-pad packets take, or NULL
  * @rlock: protects the receive state below
  * @rx_started: @rx_next is valid
  * @rx_next: next outer sequence number to process in order
@@ -343,6 +352,8 @@ struct xtfs_sa {
 	struct hrtimer		timer;
 	struct work_struct	tx_work;
 	int			tx_cpu;
+	u64			slot_next;
+	struct dst_entry	*pad_dst;
 
 	spinlock_t		rlock;		/* receive state */
 	bool			rx_started;
@@ -408,6 +419,8 @@ void xtfs_sa_free(struct xfrm_state *x);
  * @trailer: Diet-ESP trailer, an &enum xtfs_trailer
  * @align: Diet-ESP alignment in bits
  * @iipc: Diet-ESP inner header compression rule (@iipc.on: there is one)
+ * @send: sending mode, an &enum xtfs_send
+ * @rate: outer packets per second of a fixed-rate SA, else 0
  */
 struct xtfs_settings {
 	u32			iiv;
@@ -417,6 +430,8 @@ struct xtfs_settings {
 	u8			trailer;
 	u8			align;
 	struct xtfs_iipc	iipc;
+	u8			send;
+	u32			rate;
 };
 
 /* xtfs_netlink.c */

@@ -377,6 +377,8 @@ static int xtfs_settings_apply(struct net *net, struct xfrm_state *x,
 	int i, err;
 
 	xtfs_stage_take(net, x, &set);
+	sa->cfg.send = set.send;
+	sa->cfg.rate = set.rate;
 	if (set.payload == XTFS_PAYLOAD_TUNNEL) {
 		for (i = 0; i < ARRAY_SIZE(iptfs_attrs); i++) {
 			if (!attrs[iptfs_attrs[i]])
@@ -410,6 +412,43 @@ static int xtfs_settings_apply(struct net *net, struct xfrm_state *x,
 			return err;
 	}
 	xtfs_header_len(x, sa);
+	return 0;
+}
+
+/**
+ * xtfs_send_bind() - check a fixed-rate SA against what it needs
+ * @x: the SA being created
+ * @sa: its xtfs state, packet size and staged sending mode set
+ * @attrs: the request's attributes
+ * @extack: where to say why it is refused
+ *
+ * RFC 9347 section 2.4.1: a fixed-rate SA sends outer packets of one size
+ * at its rate: it needs the IP-TFS packet size, the AGGFRAG payload (the
+ * tunnel payload has no pad to fill a packet with) and to be outbound.
+ *
+ * Return: 0, or -EINVAL with an extended ACK message.
+ */
+static int xtfs_send_bind(struct xfrm_state *x, struct xtfs_sa *sa,
+			  struct nlattr **attrs,
+			  struct netlink_ext_ack *extack)
+{
+	if (sa->cfg.send != XTFS_SEND_FIXED)
+		return 0;
+	if (x->dir != XFRM_SA_DIR_OUT) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "a fixed-rate SA sends: it must be outbound (XFRMA_SA_DIR out)");
+		return -EINVAL;
+	}
+	if (sa->cfg.payload != XTFS_PAYLOAD_AGGFRAG) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "a fixed-rate SA pads its packets: it needs the AGGFRAG payload");
+		return -EINVAL;
+	}
+	if (!sa->cfg.pkt_size) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "a fixed-rate SA sends packets of one size: it needs an IP-TFS packet size (XFRMA_IPTFS_PKT_SIZE)");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -507,6 +546,10 @@ static int xtfs_user_init(struct net *net, struct xfrm_state *x,
 		c->max_qsize = nla_get_u32(attrs[XFRMA_IPTFS_MAX_QSIZE]);
 	err = xtfs_time_attr(attrs[XFRMA_IPTFS_DROP_TIME], "drop time",
 			     XTFS_MAX_DROP_TIME_US, &c->drop_time_us, extack);
+	if (err)
+		return err;
+
+	err = xtfs_send_bind(x, sa, attrs, extack);
 	if (err)
 		return err;
 

@@ -54,6 +54,14 @@ static const struct nla_policy xtfs_sa_get_do_policy[XTFS_A_SA_MAX + 1] = {
 	[XTFS_A_SA_TRAILER]	= XTFS_REJECT("SA Diet-ESP settings are reply-only"),
 	[XTFS_A_SA_ALIGN]	= XTFS_REJECT("SA Diet-ESP settings are reply-only"),
 	[XTFS_A_SA_IIPC]	= XTFS_REJECT("SA Diet-ESP settings are reply-only"),
+	[XTFS_A_SA_SEND]	= XTFS_REJECT("SA sending mode is reply-only"),
+	[XTFS_A_SA_RATE]	= XTFS_REJECT("SA sending mode is reply-only"),
+};
+
+/* Outer packets per second of a fixed-rate SA. */
+static const struct netlink_range_validation xtfs_rate_range = {
+	.min = 1,
+	.max = XTFS_RATE_MAX,
 };
 
 /* Request policy of XTFS_CMD_SA_STAGE: an identity and the settings. */
@@ -73,6 +81,8 @@ static const struct nla_policy xtfs_sa_stage_policy[XTFS_A_SA_MAX + 1] = {
 	[XTFS_A_SA_TRAILER]	= NLA_POLICY_MAX(NLA_U8, XTFS_TRAILER_OPTIONAL),
 	[XTFS_A_SA_ALIGN]	= NLA_POLICY_RANGE(NLA_U8, 8, 64),
 	[XTFS_A_SA_IIPC]	= NLA_POLICY_NESTED(xtfs_iipc_policy),
+	[XTFS_A_SA_SEND]	= NLA_POLICY_MAX(NLA_U8, XTFS_SEND_FIXED),
+	[XTFS_A_SA_RATE]	= NLA_POLICY_FULL_RANGE(NLA_U32, &xtfs_rate_range),
 };
 
 /* Request policy of XTFS_CMD_SA_GET (dump): no attribute is accepted. */
@@ -92,6 +102,8 @@ static const struct nla_policy xtfs_sa_get_dump_policy[XTFS_A_SA_MAX + 1] = {
 	[XTFS_A_SA_TRAILER]	= XTFS_DUMP_NO_ATTR,
 	[XTFS_A_SA_ALIGN]	= XTFS_DUMP_NO_ATTR,
 	[XTFS_A_SA_IIPC]	= XTFS_DUMP_NO_ATTR,
+	[XTFS_A_SA_SEND]	= XTFS_DUMP_NO_ATTR,
+	[XTFS_A_SA_RATE]	= XTFS_DUMP_NO_ATTR,
 };
 
 static struct genl_family xtfs_genl_family;
@@ -128,6 +140,8 @@ static size_t xtfs_sa_msg_size(void)
 	       nla_total_size(sizeof(u32)) +			/* iiv */
 	       nla_total_size(sizeof(u8)) +			/* payload */
 	       4 * nla_total_size(sizeof(u8)) +		/* Diet-ESP */
+	       nla_total_size(sizeof(u8)) +			/* send */
+	       nla_total_size(sizeof(u32)) +			/* rate */
 	       nla_total_size(0) +				/* stats */
 	       XTFS_CNT_MAX * nla_total_size_64bit(sizeof(u64));
 }
@@ -170,6 +184,10 @@ static int xtfs_sa_fill(struct sk_buff *skb, const struct xfrm_state *x,
 	     nla_put_u8(skb, XTFS_A_SA_ALIGN, sa->diet.align * 8)))
 		return -EMSGSIZE;
 	if (sa->iipc.on && xtfs_iipc_put(skb, &sa->iipc))
+		return -EMSGSIZE;
+	if (sa->cfg.send != XTFS_SEND_DEMAND &&
+	    (nla_put_u8(skb, XTFS_A_SA_SEND, sa->cfg.send) ||
+	     nla_put_u32(skb, XTFS_A_SA_RATE, sa->cfg.rate)))
 		return -EMSGSIZE;
 
 	nest = nla_nest_start(skb, XTFS_A_SA_STATS);
@@ -671,6 +689,36 @@ static int xtfs_stage_diet_check(struct genl_info *info)
 }
 
 /**
+ * xtfs_stage_send_check() - refuse a sending mode without its rate, or
+ *	a rate without the mode
+ * @info: the staging request
+ *
+ * What depends on the SA (direction, packet size, payload) is checked
+ * when it is created (xtfs_sa_send_bind()).
+ *
+ * Return: 0, or -EINVAL with an extended ACK message.
+ */
+static int xtfs_stage_send_check(struct genl_info *info)
+{
+	struct nlattr **attrs = info->attrs;
+	u8 send = nla_get_u8_default(attrs[XTFS_A_SA_SEND], XTFS_SEND_DEMAND);
+
+	if (send == XTFS_SEND_FIXED && !attrs[XTFS_A_SA_RATE]) {
+		NL_SET_BAD_ATTR(info->extack, attrs[XTFS_A_SA_SEND]);
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "a fixed-rate SA needs its rate (XTFS_A_SA_RATE, outer packets per second)");
+		return -EINVAL;
+	}
+	if (send != XTFS_SEND_FIXED && attrs[XTFS_A_SA_RATE]) {
+		NL_SET_BAD_ATTR(info->extack, attrs[XTFS_A_SA_RATE]);
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "a rate is only for a fixed-rate SA (XTFS_A_SA_SEND fixed)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/**
  * xtfs_sa_stage_doit() - XTFS_CMD_SA_STAGE: stage or withdraw settings
  * @skb: the request
  * @info: its attributes, namespace, port and extended ACK
@@ -694,6 +742,9 @@ static int xtfs_sa_stage_doit(struct sk_buff *skb, struct genl_info *info)
 	err = xtfs_stage_diet_check(info);
 	if (err)
 		return err;
+	err = xtfs_stage_send_check(info);
+	if (err)
+		return err;
 	if (info->attrs[XTFS_A_SA_IIPC]) {
 		if (nla_get_u8_default(info->attrs[XTFS_A_SA_PAYLOAD],
 				       XTFS_PAYLOAD_AGGFRAG) !=
@@ -713,7 +764,8 @@ static int xtfs_sa_stage_doit(struct sk_buff *skb, struct genl_info *info)
 	mutex_lock(&sn->lock);
 	e = xtfs_stage_find(sn, &id);
 	if (!info->attrs[XTFS_A_SA_IIV] && !info->attrs[XTFS_A_SA_PAYLOAD] &&
-	    !xtfs_stage_diet(info->attrs) && !iipc.on) {
+	    !xtfs_stage_diet(info->attrs) && !iipc.on &&
+	    !info->attrs[XTFS_A_SA_SEND]) {
 		if (e)
 			xtfs_stage_free(sn, e);
 		goto out;
@@ -738,6 +790,9 @@ static int xtfs_sa_stage_doit(struct sk_buff *skb, struct genl_info *info)
 	e->set.align = nla_get_u8_default(info->attrs[XTFS_A_SA_ALIGN],
 					  XTFS_DIET_ALIGN_DEF);
 	e->set.iipc = iipc;
+	e->set.send = nla_get_u8_default(info->attrs[XTFS_A_SA_SEND],
+					 XTFS_SEND_DEMAND);
+	e->set.rate = nla_get_u32_default(info->attrs[XTFS_A_SA_RATE], 0);
 out:
 	mutex_unlock(&sn->lock);
 	return err;

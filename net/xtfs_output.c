@@ -326,37 +326,65 @@ static void xtfs_unbatch(struct xtfs_sa *sa, u32 space)
  *
  * Return: 0, or -ENOMEM (the queue is left as it was).
  */
+/**
+ * xtfs_alloc_outer() - allocate an outer packet for an AGGFRAG payload
+ * @sa: the SA state
+ * @dst: the xfrm bundle it takes (a reference is taken for the packet)
+ * @space: data block space in octets
+ *
+ * The packet has room for the headers @dst's transforms add, the basic
+ * AGGFRAG header and @space octets of data blocks, which it holds (to be
+ * written); its network header is at the AGGFRAG header.
+ *
+ * Return: the packet, or NULL.
+ */
+static struct sk_buff *xtfs_alloc_outer(struct xtfs_sa *sa,
+					struct dst_entry *dst, u32 space)
+{
+	int hroom = LL_RESERVED_SPACE(dst->dev) + dst->header_len;
+	struct xtfs_aggfrag_hdr *h;
+	struct sk_buff *skb;
+
+	skb = alloc_skb(hroom + XTFS_HDR_LEN + space + dst->trailer_len +
+			dst->dev->needed_tailroom, GFP_ATOMIC);
+	if (!skb)
+		return NULL;
+	skb_reserve(skb, hroom);
+	skb_dst_set(skb, dst_clone(dst));
+	h = skb_put(skb, XTFS_HDR_LEN);
+	h->subtype = XTFS_SUBTYPE_BASIC;
+	h->reserved = 0;
+	h->block_offset = 0;
+	skb_put(skb, space);
+	skb_reset_network_header(skb);
+	skb->protocol = sa->x->props.family == AF_INET ? htons(ETH_P_IP) :
+							 htons(ETH_P_IPV6);
+	return skb;
+}
+
 static int xtfs_build_one(struct xtfs_sa *sa, u32 space, struct sk_buff **skbp)
 {
 	struct sk_buff_head *q = &sa->queue;
 	struct sk_buff *head = skb_peek(q);
-	struct dst_entry *dst = skb_dst(head);
 	u32 used, frags, pending = sa->queued - sa->head_sent;
 	struct xtfs_aggfrag_hdr *h;
 	struct sk_buff *skb;
 	u16 blkoff;
-	int hroom;
 	u8 *data;
 
 	*skbp = NULL;
-	hroom = LL_RESERVED_SPACE(dst->dev) + dst->header_len;
-	skb = alloc_skb(hroom + XTFS_HDR_LEN + space + dst->trailer_len +
-			dst->dev->needed_tailroom, GFP_ATOMIC);
+	skb = xtfs_alloc_outer(sa, skb_dst(head), space);
 	if (!skb)
 		return -ENOMEM;
-	skb_reserve(skb, hroom);
-	skb_dst_set(skb, dst_clone(dst));
 	skb->mark = head->mark;
 	skb->priority = head->priority;
 
-	h = skb_put(skb, XTFS_HDR_LEN);
-	data = skb_put(skb, space);
+	h = (struct xtfs_aggfrag_hdr *)skb->data;
+	data = skb->data + XTFS_HDR_LEN;
 	used = xtfs_fill_payload(q, &sa->head_sent, data, space,
 				 sa->cfg.dont_frag, &blkoff, &frags);
 	/* @queued counts whole queued packets, sent parts included. */
 	sa->queued = pending - used + sa->head_sent;
-	h->subtype = XTFS_SUBTYPE_BASIC;
-	h->reserved = 0;
 	h->block_offset = htons(blkoff);
 
 	if (used < space) {
@@ -372,10 +400,6 @@ static int xtfs_build_one(struct xtfs_sa *sa, u32 space, struct sk_buff **skbp)
 	}
 	xtfs_inc(sa, XTFS_CNT_FRAGS_OUT, frags);
 	xtfs_inc(sa, XTFS_CNT_OUTER_OUT_PKTS, 1);
-
-	skb_reset_network_header(skb);
-	skb->protocol = sa->x->props.family == AF_INET ? htons(ETH_P_IP) :
-							 htons(ETH_P_IPV6);
 	*skbp = skb;
 	return 0;
 }
@@ -445,6 +469,154 @@ static enum hrtimer_restart xtfs_timer_fn(struct hrtimer *t)
 }
 
 /**
+ * xtfs_tx_head() - the queued packet the next outer packet starts with
+ * @sa: the SA state, @sa->lock held
+ * @space: out, the data block space of that outer packet in octets
+ *
+ * Packets that can no longer be sent are dropped and counted first: no
+ * usable room on the path, or with dont-frag larger than the space (the
+ * path shrank since they were queued). GSO batches the outer packet
+ * reaches are segmented (xtfs_unbatch()).
+ *
+ * Return: the head of the queue, or NULL when nothing is queued.
+ */
+static struct sk_buff *xtfs_tx_head(struct xtfs_sa *sa, u32 *space)
+{
+	struct sk_buff *head;
+
+	while ((head = skb_peek(&sa->queue))) {
+		*space = xtfs_head_space(sa);
+		if (!*space) {
+			xtfs_drop_head(sa, XTFS_CNT_DROP_OUT_ERR);
+			continue;
+		}
+		if (sa->cfg.dont_frag && !skb_is_gso(head) &&
+		    head->len > *space) {
+			xtfs_drop_head(sa, XTFS_CNT_DROP_TOO_BIG);
+			continue;
+		}
+		xtfs_unbatch(sa, *space);
+		head = skb_peek(&sa->queue);
+		if (!head)
+			break;
+		if (sa->cfg.dont_frag && head->len > *space) {
+			xtfs_drop_head(sa, XTFS_CNT_DROP_TOO_BIG);
+			continue;
+		}
+		return head;
+	}
+	return NULL;
+}
+
+/**
+ * xtfs_pad_dst_put() - forget the route of a fixed-rate SA's all-pad packets
+ * @sa: the SA state, @sa->lock held
+ */
+static void xtfs_pad_dst_put(struct xtfs_sa *sa)
+{
+	dst_release(sa->pad_dst);
+	sa->pad_dst = NULL;
+}
+
+/**
+ * xtfs_build_pad() - build an all-pad outer packet (RFC 9347 section 2.2.4)
+ * @sa: the SA state, @sa->lock held, @sa->pad_dst set
+ *
+ * The packet takes the route of the last data packet while that route is
+ * still valid (dst_check(): for an xfrm bundle, its SAs are alive and
+ * current); a route no longer valid is forgotten. A Block Offset of 0 and
+ * a pad data block filling the space: nothing is in progress, since a
+ * packet begun in an earlier outer packet would still be queued.
+ *
+ * Return: the packet, or NULL (no valid route, or no memory: counted).
+ */
+static struct sk_buff *xtfs_build_pad(struct xtfs_sa *sa)
+{
+	struct dst_entry *dst = dst_check(sa->pad_dst, 0);
+	struct sk_buff *skb;
+	u32 space;
+
+	if (!dst) {
+		xtfs_pad_dst_put(sa);
+		return NULL;
+	}
+	space = xtfs_payload_space(sa->x, xtfs_outer_size(sa, dst));
+	if (space < XTFS_HDR_LEN + XTFS_MIN_BLOCK_SPACE)
+		return NULL;
+	space -= XTFS_HDR_LEN;
+	skb = xtfs_alloc_outer(sa, dst, space);
+	if (!skb) {
+		xtfs_inc(sa, XTFS_CNT_DROP_NOMEM, 1);
+		return NULL;
+	}
+	memset(skb->data + XTFS_HDR_LEN, 0, space);
+	xtfs_inc(sa, XTFS_CNT_PAD_OUT_BYTES, space);
+	xtfs_inc(sa, XTFS_CNT_PAD_PKTS_OUT, 1);
+	xtfs_inc(sa, XTFS_CNT_OUTER_OUT_PKTS, 1);
+	return skb;
+}
+
+/**
+ * xtfs_tx_fixed() - send the outer packet of the current slot of a
+ *	fixed-rate SA (RFC 9347 section 2.4.1)
+ * @sa: the SA state
+ *
+ * One outer packet per slot of 1/rate seconds, each of the SA's packet
+ * size: built from the queue when it holds data (xtfs_build_one() pads
+ * what the data leaves of it), else an all-pad packet (xtfs_build_pad()).
+ * Slots that passed before the sending CPU got here are counted in
+ * slots_missed and not made up: the rate bounds what is sent as well as
+ * shaping it, and the queue (at most max-queue-size octets, then counted
+ * drops) takes the excess of the inner load. Slots are kept on a fixed
+ * grid from the first (the hrtimer expires at absolute slot starts), so
+ * lateness does not accumulate. Pacing starts with the first inner packet
+ * (xtfs_enqueue()), whose route the all-pad packets need, and stops when
+ * nothing is queued and that route is gone.
+ */
+static void xtfs_tx_fixed(struct xtfs_sa *sa)
+{
+	u64 slot = div_u64(NSEC_PER_SEC, sa->cfg.rate);
+	struct sk_buff *head, *skb = NULL;
+	u64 now, late;
+	u32 space;
+
+	spin_lock_bh(&sa->lock);
+	if (!sa->slot_next)
+		goto unlock;
+	now = ktime_get_ns();
+	if (now < sa->slot_next)
+		goto arm;
+	late = div64_u64(now - sa->slot_next, slot);
+	if (late)
+		xtfs_inc(sa, XTFS_CNT_SLOTS_MISSED, late);
+	sa->slot_next += (late + 1) * slot;
+
+	while ((head = xtfs_tx_head(sa, &space))) {
+		if (!xtfs_build_one(sa, space, &skb)) {
+			if (sa->pad_dst != skb_dst(skb)) {
+				xtfs_pad_dst_put(sa);
+				sa->pad_dst = dst_clone(skb_dst(skb));
+			}
+			break;
+		}
+		xtfs_drop_head(sa, XTFS_CNT_DROP_NOMEM);
+	}
+	if (!skb && sa->pad_dst)
+		skb = xtfs_build_pad(sa);
+	if (!skb && !sa->pad_dst) {
+		sa->slot_next = 0;
+		goto unlock;
+	}
+arm:
+	hrtimer_start(&sa->timer, ns_to_ktime(sa->slot_next),
+		      HRTIMER_MODE_ABS_SOFT);
+unlock:
+	spin_unlock_bh(&sa->lock);
+	if (skb)
+		xfrm_output(NULL, skb);
+}
+
+/**
  * xtfs_tx_work() - send full outer packets, and the rest once the oldest
  *	queued packet has waited the init delay
  * @work: &xtfs_sa.tx_work
@@ -471,27 +643,13 @@ static void xtfs_tx_work(struct work_struct *work)
 	struct sk_buff *head, *skb;
 	u64 due, now;
 
+	if (sa->cfg.send == XTFS_SEND_FIXED) {
+		xtfs_tx_fixed(sa);
+		return;
+	}
 	spin_lock_bh(&sa->lock);
 	budget = sa->queued;
-	while ((head = skb_peek(&sa->queue))) {
-		space = xtfs_head_space(sa);
-		if (!space) {
-			xtfs_drop_head(sa, XTFS_CNT_DROP_OUT_ERR);
-			continue;
-		}
-		/* dont-frag, and the path shrank since it was queued. */
-		if (sa->cfg.dont_frag && !skb_is_gso(head) && head->len > space) {
-			xtfs_drop_head(sa, XTFS_CNT_DROP_TOO_BIG);
-			continue;
-		}
-		xtfs_unbatch(sa, space);
-		head = skb_peek(&sa->queue);
-		if (!head)
-			break;
-		if (sa->cfg.dont_frag && head->len > space) {
-			xtfs_drop_head(sa, XTFS_CNT_DROP_TOO_BIG);
-			continue;
-		}
+	while ((head = xtfs_tx_head(sa, &space))) {
 		now = ktime_get_ns();
 		due = XTFS_TX_CB(head)->enq_ns + delay;
 		if (sa->queued - sa->head_sent < space && now < due) {
@@ -577,14 +735,21 @@ static void xtfs_enqueue(struct xtfs_sa *sa, struct sk_buff *skb, u32 space)
 		xtfs_inc(sa, XTFS_CNT_ECN_MARKED, 1);
 	__skb_queue_tail(&sa->queue, skb);
 	sa->queued += len;
-	/* A full outer packet's worth goes at once; otherwise wait up to the
-	 * init delay for more.
+	/* A fixed-rate SA sends at its slots, from the first packet on.
+	 * Otherwise a full outer packet's worth goes at once, and less
+	 * waits up to the init delay for more.
 	 */
-	if (sa->queued - sa->head_sent >= space || !delay)
+	if (sa->cfg.send == XTFS_SEND_FIXED) {
+		if (!sa->slot_next) {
+			sa->slot_next = now;
+			xtfs_kick(sa);
+		}
+	} else if (sa->queued - sa->head_sent >= space || !delay) {
 		xtfs_kick(sa);
-	else if (!hrtimer_is_queued(&sa->timer))
+	} else if (!hrtimer_is_queued(&sa->timer)) {
 		hrtimer_start(&sa->timer, ns_to_ktime(delay),
 			      HRTIMER_MODE_REL_SOFT);
+	}
 	/* Count before unlocking: once queued, the work may send @skb and
 	 * drop the last reference to a deleted SA, and @sa with it.
 	 */
@@ -978,7 +1143,8 @@ static bool xtfs_dst_uses(const struct dst_entry *dst,
  *
  * A queued inner packet waits up to the init delay on its route: when a
  * device goes down or away (xtfs_netdev_event()), the packets whose route
- * leaves by it are dropped at once, counted as drop_no_dev.
+ * leaves by it are dropped at once, counted as drop_no_dev. A fixed-rate
+ * SA forgets the route of its all-pad packets when it leaves by it.
  */
 void xtfs_output_flush_dev(struct xtfs_sa *sa, const struct net_device *dev)
 {
@@ -995,6 +1161,8 @@ void xtfs_output_flush_dev(struct xtfs_sa *sa, const struct net_device *dev)
 		xtfs_inc(sa, XTFS_CNT_DROP_NO_DEV, 1);
 		kfree_skb(skb);
 	}
+	if (sa->pad_dst && xtfs_dst_uses(sa->pad_dst, dev))
+		xtfs_pad_dst_put(sa);
 	spin_unlock_bh(&sa->lock);
 }
 
@@ -1004,10 +1172,16 @@ void xtfs_output_flush_dev(struct xtfs_sa *sa, const struct net_device *dev)
  */
 void xtfs_output_destroy(struct xtfs_sa *sa)
 {
-	/* Nothing is queued: queued packets hold the SA through their
-	 * bundle. The timer only queues the work, and the work with an
-	 * empty queue arms nothing: cancel in that order.
+	/* Nothing is queued and no route is kept for all-pad packets: both
+	 * hold the SA through their bundle. A fixed-rate SA's pacing is
+	 * stopped first, so that its work arms nothing either; the timer
+	 * only queues the work, and the work with an empty queue arms
+	 * nothing: cancel in that order.
 	 */
+	spin_lock_bh(&sa->lock);
+	sa->slot_next = 0;
+	xtfs_pad_dst_put(sa);
+	spin_unlock_bh(&sa->lock);
 	hrtimer_cancel(&sa->timer);
 	cancel_work_sync(&sa->tx_work);
 	__skb_queue_purge(&sa->queue);

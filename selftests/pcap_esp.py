@@ -86,18 +86,29 @@ def esp_raw(path):
 def ip_raw(path):
     """Yield (IP header length, protocol, IP packet) of every IPv4/IPv6
     packet (no IPv6 extension headers expected)."""
+    for _, hlen, proto, ip in ip_timed(path):
+        yield hlen, proto, ip
+
+
+def ip_timed(path):
+    """Yield (capture time in seconds, IP header length, protocol, IP
+    packet) of every IPv4/IPv6 packet (no IPv6 extension headers
+    expected)."""
     with open(path, "rb") as f:
         hdr = f.read(24)
         if len(hdr) < 24:
             return
         magic = struct.unpack("<I", hdr[:4])[0]
         endian = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"
+        # The nanosecond format has a magic of its own.
+        frac = 1e-9 if magic in (0xA1B23C4D, 0x4D3CB2A1) else 1e-6
         linktype = struct.unpack(endian + "I", hdr[20:24])[0]
         while True:
             rec = f.read(16)
             if len(rec) < 16:
                 return
-            _, _, incl, _ = struct.unpack(endian + "IIII", rec)
+            sec, sub, incl, _ = struct.unpack(endian + "IIII", rec)
+            t = sec + sub * frac
             data = f.read(incl)
             if linktype == 1:          # Ethernet
                 if len(data) < 14:
@@ -115,9 +126,9 @@ def ip_raw(path):
             else:
                 continue
             if etype == 0x0800 and len(ip) >= 20:
-                yield (ip[0] & 15) * 4, ip[9], ip
+                yield t, (ip[0] & 15) * 4, ip[9], ip
             elif etype == 0x86DD and len(ip) >= 40:
-                yield 40, ip[6], ip
+                yield t, 40, ip[6], ip
 
 
 def ip_dst(ip):

@@ -21,6 +21,10 @@ attributes) can be tried.
                             xtfs helper does; exit with CMD's status
                             ("stage: ERRNO|message" and 1 when the staging
                             itself is refused)
+  xtfs_genl.py stage-send FAMILY DADDR SPI RATE [PAYLOAD] -- CMD [ARG...]
+                            the same with the sending mode fixed at RATE
+                            outer packets per second (and PAYLOAD when
+                            given) staged instead of implicit IV
 """
 import subprocess
 import errno
@@ -49,6 +53,8 @@ XTFS_CMD_SA_GET = 1
 XTFS_CMD_SA_STAGE = 2
 (A_FAMILY, A_SADDR, A_DADDR, A_SPI, A_MARK, A_DIR, A_STATS, A_IIV,
  A_PAYLOAD) = range(1, 10)
+A_SEND, A_RATE = 15, 16
+SEND_FIXED = 1
 
 
 def attr(t, data):
@@ -163,20 +169,37 @@ CASES = {
                     XTFS_CMD_SA_STAGE),
     "stage-payload-range": (False, STAGE_ID + [attr(A_PAYLOAD, b"\2")],
                             XTFS_CMD_SA_STAGE),
+    "stage-fixed-no-rate": (False, STAGE_ID + [attr(A_SEND, b"\1")],
+                            XTFS_CMD_SA_STAGE),
+    "stage-rate-no-fixed": (False, STAGE_ID + [u32(A_RATE, 100)],
+                            XTFS_CMD_SA_STAGE),
+    "stage-rate-zero": (False, STAGE_ID + [attr(A_SEND, b"\1"),
+                                           u32(A_RATE, 0)],
+                        XTFS_CMD_SA_STAGE),
+    "stage-rate-high": (False, STAGE_ID + [attr(A_SEND, b"\1"),
+                                           u32(A_RATE, 1000001)],
+                        XTFS_CMD_SA_STAGE),
+    "stage-send-range": (False, STAGE_ID + [attr(A_SEND, b"\3"),
+                                            u32(A_RATE, 100)],
+                         XTFS_CMD_SA_STAGE),
 }
 
 
-def stage(argv):
-    """Stage implicit IV for an SA, then run a command with it staged."""
+def stage(argv, send=False):
+    """Stage implicit IV (or with send, a fixed rate) for an SA, then run a
+    command with it staged."""
     if "--" not in argv[4:6]:
         sys.exit(__doc__)
     sep = argv.index("--")
-    fam, daddr, spi, iiv = argv[:4]
+    fam, daddr, spi, val = argv[:4]
     af = socket.AF_INET if fam == "4" else socket.AF_INET6
     attrs = [u16(A_FAMILY, af), attr(A_DADDR, socket.inet_pton(af, daddr)),
              be32(A_SPI, int(spi, 16))]
-    if int(iiv):
-        attrs.append(u32(A_IIV, int(iiv)))
+    if send:
+        attrs += [attr(A_SEND, struct.pack("=B", SEND_FIXED)),
+                  u32(A_RATE, int(val))]
+    elif int(val):
+        attrs.append(u32(A_IIV, int(val)))
     if sep == 5:
         attrs.append(attr(A_PAYLOAD, struct.pack("=B", int(argv[4]))))
     g = Genl()
@@ -194,6 +217,8 @@ def main():
         return
     if sys.argv[1] == "stage":
         stage(sys.argv[2:])
+    if sys.argv[1] == "stage-send":
+        stage(sys.argv[2:], send=True)
     if sys.argv[1] not in ("bad", "bad-each"):
         sys.exit(__doc__)
     g = Genl()

@@ -56,6 +56,8 @@ struct sa_args {
 	int trailer;			/* enum xtfs_trailer, -1: not given */
 	struct iipc_args iipc;		/* Diet-ESP IIPC rule */
 	struct opt_u32 align;		/* bits */
+	int send;			/* enum xtfs_send, -1: not given */
+	struct opt_u32 rate;		/* outer packets per second */
 };
 
 static const struct name_val sa_dir_names[] = {
@@ -67,6 +69,12 @@ static const struct name_val sa_dir_names[] = {
 static const struct name_val payload_names[] = {
 	{ "aggfrag", XTFS_PAYLOAD_AGGFRAG },
 	{ "tunnel", XTFS_PAYLOAD_TUNNEL },
+	{ NULL, 0 },
+};
+
+static const struct name_val send_names[] = {
+	{ "demand", XTFS_SEND_DEMAND },
+	{ "fixed", XTFS_SEND_FIXED },
 	{ NULL, 0 },
 };
 
@@ -209,6 +217,8 @@ static const struct kw sa_add_kw[] = {
 	KW_NAME("trailer", trailer, trailer_names),
 	KW_U32("align", align, 64),
 	{ .name = "iipc", .fn = kw_iipc, .nargs = 0, .off = SA(iipc) },
+	KW_NAME("send", send, send_names),
+	KW_U32("rate", rate, XTFS_RATE_MAX),
 	{ .name = NULL },
 };
 
@@ -306,6 +316,37 @@ static void diet_check(const struct sa_args *a, struct sa_ext *ext)
 	ext->align = a->align;
 }
 
+/*
+ * send_check - "send fixed rate N" into ext: an outbound IP-TFS SA with
+ * a packet size and the AGGFRAG payload (RFC 9347 section 2.4.1: packets
+ * of one size at a rate), and "rate" only with it.
+ */
+static void send_check(const struct sa_args *a, struct sa_ext *ext)
+{
+	if (a->send < 0) {
+		if (a->rate.set)
+			usage_error("\"rate\" is the rate of \"send fixed\": give both");
+		return;
+	}
+	need_iptfs(a, "send");
+	if (a->send != XTFS_SEND_FIXED) {
+		if (a->rate.set)
+			usage_error("\"rate\" is the rate of \"send fixed\", not of \"send demand\"");
+		return;
+	}
+	if (!a->rate.set || !a->rate.val)
+		usage_error("\"send fixed\" needs \"rate N\", outer packets per second (1 to %u)",
+			    XTFS_RATE_MAX);
+	if (!a->pkt_size.set || !a->pkt_size.val)
+		usage_error("\"send fixed\" sends packets of one size: it needs \"pkt-size N\"");
+	if (a->dir != XTFS_SA_DIR_OUT)
+		usage_error("\"send fixed\" is for an outbound SA: it needs \"dir out\"");
+	if (a->payload == XTFS_PAYLOAD_TUNNEL)
+		usage_error("\"send fixed\" pads its packets: not with \"payload tunnel\"");
+	ext->send = XTFS_SEND_FIXED;
+	ext->rate = a->rate.val;
+}
+
 /* iiv_name - the name of an implicit IV transform ID, or its number. */
 static const char *iiv_name(char *buf, size_t len, __u32 alg)
 {
@@ -327,6 +368,7 @@ static void sa_parse(const struct kw *tbl, struct sa_args *a, int argc,
 	a->mode = XTFS_MODE_IPTFS;
 	a->payload = -1;
 	a->trailer = -1;
+	a->send = -1;
 	parse_keywords(tbl, a, argc, argv, cmd, false);
 	if (need_src && !a->src.set)
 		usage_error("\"%s\" needs \"src ADDR\"", cmd);
@@ -424,8 +466,9 @@ int state_add(int argc, char **argv)
 			usage_error("\"iipc\" compresses one inner packet per ESP packet: it needs \"payload tunnel\"");
 		ext.iipc = &a.iipc;
 	}
+	send_check(&a, &ext);
 	staged = ext.iiv || ext.payload || ext.spi_lsb.set || ext.sn_lsb.set ||
-		 ext.trailer.set || ext.align.set;
+		 ext.trailer.set || ext.align.set || ext.send;
 	/* Staged by the mark value the SA gets: none without XFRMA_MARK. */
 	mark.set = a.mark.set && a.mark.m;
 	mark.val = mark.set ? a.mark.v : 0;
@@ -844,6 +887,10 @@ static void sa_print_text(const struct sa_view *v)
 		iptfs_text_word(&printed);
 		fprintf(out, "payload %s", v->payload);
 	}
+	if (v->xs && v->xs->send == XTFS_SEND_FIXED) {
+		iptfs_text_word(&printed);
+		fprintf(out, "send fixed rate %u", v->xs->rate);
+	}
 	if (printed)
 		fputc('\n', out);
 	if (v->xs && v->xs->iipc.on)
@@ -953,6 +1000,11 @@ static void sa_print_json(const struct sa_view *v)
 	if (v->xs && v->xs->iipc.on) {
 		iptfs_json_member(&printed);
 		iipc_print_json(&v->xs->iipc);
+	}
+	if (v->xs && v->xs->send == XTFS_SEND_FIXED) {
+		iptfs_json_member(&printed);
+		jw_str("send", "fixed");
+		jw_uint("rate", v->xs->rate);
 	}
 	if (printed)
 		jw_obj_close();

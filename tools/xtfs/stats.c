@@ -53,6 +53,8 @@ static const struct {
 	[XTFS_CNT_IIV_SEQ_SKIPPED] = { "iiv_seq_skipped", "iiv-seq-skipped" },
 	[XTFS_CNT_IIPC_UNMATCHED] = { "iipc_unmatched", "iipc-unmatched" },
 	[XTFS_CNT_IIPC_BAD] = { "iipc_bad", "iipc-bad" },
+	[XTFS_CNT_PAD_PKTS_OUT] = { "pad_pkts_out", "pad-pkts-out" },
+	[XTFS_CNT_SLOTS_MISSED] = { "slots_missed", "slots-missed" },
 };
 
 static_assert(ARRAY_SIZE(counter_names) == XTFS_CNT_MAX,
@@ -192,6 +194,10 @@ int sa_stage(__u16 family, const xfrm_address_t *daddr, __u32 spi,
 		nl_put_u8(nlh, XTFS_A_SA_ALIGN, ext->align.val);
 	if (ext && ext->iipc)
 		iipc_put(nlh, ext->iipc);
+	if (ext && ext->send) {
+		nl_put_u8(nlh, XTFS_A_SA_SEND, ext->send);
+		nl_put_u32(nlh, XTFS_A_SA_RATE, ext->rate);
+	}
 	return nl_talk_proto(NETLINK_GENERIC, nlh, false, NULL, NULL);
 }
 
@@ -252,6 +258,11 @@ static int sa_stats_decode(const struct nlmsghdr *nlh, struct sa_stats *s)
 		  get_u8(tb[XTFS_A_SA_TRAILER], &s->trailer) &
 		  get_u8(tb[XTFS_A_SA_ALIGN], &s->align);
 	iipc_decode(tb[XTFS_A_SA_IIPC], &s->iipc);
+	if (get_u8(tb[XTFS_A_SA_SEND], &s->send)) {
+		d = nl_attr_data(tb[XTFS_A_SA_RATE], sizeof(s->rate));
+		if (d)
+			memcpy(&s->rate, d, sizeof(s->rate));
+	}
 	if (!tb[XTFS_A_SA_STATS] ||
 	    nl_attrs_nested(tb[XTFS_A_SA_STATS], st, XTFS_A_STATS_MAX) < 0)
 		return -1;

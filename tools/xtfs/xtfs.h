@@ -286,6 +286,8 @@ struct sa_stats {
 	bool diet;			/* the Diet-ESP settings were sent */
 	__u8 spi_lsb, sn_lsb, trailer, align;
 	struct iipc_rule iipc;		/* Diet-ESP IIPC, if iipc.on */
+	__u8 send;			/* enum xtfs_send */
+	__u32 rate;			/* outer packets/s, with XTFS_SEND_FIXED */
 	bool has[XTFS_CNT_MAX];		/* the kernel sent this counter */
 	__u64 cnt[XTFS_CNT_MAX];
 };
@@ -305,6 +307,8 @@ struct sa_ext {
 	struct opt_u32 trailer;		/* enum xtfs_trailer */
 	struct opt_u32 align;		/* bits */
 	const struct iipc_args *iipc;	/* Diet-ESP IIPC rule, or NULL */
+	__u8 send;			/* enum xtfs_send */
+	__u32 rate;			/* outer packets/s, with XTFS_SEND_FIXED */
 };
 
 int sa_stage(__u16 family, const xfrm_address_t *daddr, __u32 spi,

@@ -96,6 +96,22 @@ enum xtfs_iipc_cda {
 #define XTFS_IIPC_DSCP_MAX	64
 
 /**
+ * enum xtfs_send - when an SA sends its outer packets (RFC 9347 section 2.4)
+ * @XTFS_SEND_DEMAND: as inner packets come, a partly filled packet once
+ *	the oldest queued one has waited the init delay
+ * @XTFS_SEND_FIXED: one outer packet of exactly the IP-TFS packet size
+ *	per slot of 1/rate seconds, whatever the inner load (section 2.4.1):
+ *	queued data, else an all-pad packet (section 2.2.4)
+ */
+enum xtfs_send {
+	XTFS_SEND_DEMAND,
+	XTFS_SEND_FIXED,
+};
+
+/* Highest rate of a fixed-rate SA, outer packets per second. */
+#define XTFS_RATE_MAX		1000000
+
+/**
  * enum xtfs_counter - per-SA counters kept by xtfs
  * @XTFS_CNT_INNER_OUT_PKTS: inner packets accepted for sending
  * @XTFS_CNT_INNER_OUT_BYTES: bytes of those inner packets
@@ -142,6 +158,10 @@ enum xtfs_iipc_cda {
  *	the SA does not send the RuleID
  * @XTFS_CNT_IIPC_BAD: inbound packets of an IIPC SA dropped: unknown
  *	RuleID, or a compressed header that is short or rebuilds no packet
+ * @XTFS_CNT_PAD_PKTS_OUT: all-pad outer packets sent by a fixed-rate SA
+ *	(RFC 9347 section 2.2.4), in send slots with nothing queued
+ * @XTFS_CNT_SLOTS_MISSED: send slots of a fixed-rate SA that passed with
+ *	no packet sent (the sending CPU ran late); never sent later
  * @XTFS_CNT_MAX: number of counters
  */
 enum xtfs_counter {
@@ -170,6 +190,8 @@ enum xtfs_counter {
 	XTFS_CNT_IIV_SEQ_SKIPPED,
 	XTFS_CNT_IIPC_UNMATCHED,
 	XTFS_CNT_IIPC_BAD,
+	XTFS_CNT_PAD_PKTS_OUT,
+	XTFS_CNT_SLOTS_MISSED,
 	XTFS_CNT_MAX,
 };
 
@@ -251,6 +273,14 @@ enum xtfs_cmd {
  * @XTFS_A_SA_IIPC: nest of &enum xtfs_a_iipc, the SA's Diet-ESP inner
  *	header compression rule (section 5.1) (%XTFS_CMD_SA_STAGE: only with
  *	%XTFS_PAYLOAD_TUNNEL; reply: when the SA has one)
+ * @XTFS_A_SA_SEND: u8, an &enum xtfs_send: when an outbound AGGFRAG SA
+ *	sends (%XTFS_CMD_SA_STAGE: absent means on demand; %XTFS_SEND_FIXED
+ *	needs %XTFS_A_SA_RATE, and at SA creation an outbound SA with an
+ *	IP-TFS packet size and the AGGFRAG payload; reply: when not on
+ *	demand)
+ * @XTFS_A_SA_RATE: u32, outer packets per second of a fixed-rate SA,
+ *	1 to %XTFS_RATE_MAX (%XTFS_CMD_SA_STAGE: only with %XTFS_SEND_FIXED;
+ *	reply: with %XTFS_A_SA_SEND)
  * @__XTFS_A_SA_MAX: one past the last attribute
  * @XTFS_A_SA_MAX: the last attribute
  */
@@ -270,6 +300,8 @@ enum xtfs_a_sa {
 	XTFS_A_SA_TRAILER,
 	XTFS_A_SA_ALIGN,
 	XTFS_A_SA_IIPC,
+	XTFS_A_SA_SEND,
+	XTFS_A_SA_RATE,
 
 	__XTFS_A_SA_MAX,
 	XTFS_A_SA_MAX = __XTFS_A_SA_MAX - 1
@@ -364,6 +396,8 @@ enum xtfs_a_iipc {
  *	numbers
  * @XTFS_A_STATS_IIPC_UNMATCHED: %XTFS_CNT_IIPC_UNMATCHED, packets
  * @XTFS_A_STATS_IIPC_BAD: %XTFS_CNT_IIPC_BAD, packets
+ * @XTFS_A_STATS_PAD_PKTS_OUT: %XTFS_CNT_PAD_PKTS_OUT, packets
+ * @XTFS_A_STATS_SLOTS_MISSED: %XTFS_CNT_SLOTS_MISSED, slots
  * @__XTFS_A_STATS_MAX: one past the last attribute
  * @XTFS_A_STATS_MAX: the last attribute
  *
@@ -399,6 +433,8 @@ enum xtfs_a_stats {
 	XTFS_A_STATS_IIV_SEQ_SKIPPED = XTFS_A_STATS_CNT(XTFS_CNT_IIV_SEQ_SKIPPED),
 	XTFS_A_STATS_IIPC_UNMATCHED = XTFS_A_STATS_CNT(XTFS_CNT_IIPC_UNMATCHED),
 	XTFS_A_STATS_IIPC_BAD = XTFS_A_STATS_CNT(XTFS_CNT_IIPC_BAD),
+	XTFS_A_STATS_PAD_PKTS_OUT = XTFS_A_STATS_CNT(XTFS_CNT_PAD_PKTS_OUT),
+	XTFS_A_STATS_SLOTS_MISSED = XTFS_A_STATS_CNT(XTFS_CNT_SLOTS_MISSED),
 
 	__XTFS_A_STATS_MAX,
 	XTFS_A_STATS_MAX = __XTFS_A_STATS_MAX - 1
