@@ -419,7 +419,6 @@ static int xtfs_settings_apply(struct net *net, struct xfrm_state *x,
  * xtfs_send_bind() - check a fixed-rate SA against what it needs
  * @x: the SA being created
  * @sa: its xtfs state, packet size and staged sending mode set
- * @attrs: the request's attributes
  * @extack: where to say why it is refused
  *
  * RFC 9347 section 2.4.1: a fixed-rate SA sends outer packets of one size
@@ -429,7 +428,6 @@ static int xtfs_settings_apply(struct net *net, struct xfrm_state *x,
  * Return: 0, or -EINVAL with an extended ACK message.
  */
 static int xtfs_send_bind(struct xfrm_state *x, struct xtfs_sa *sa,
-			  struct nlattr **attrs,
 			  struct netlink_ext_ack *extack)
 {
 	if (sa->cfg.send != XTFS_SEND_FIXED)
@@ -549,7 +547,7 @@ static int xtfs_user_init(struct net *net, struct xfrm_state *x,
 	if (err)
 		return err;
 
-	err = xtfs_send_bind(x, sa, attrs, extack);
+	err = xtfs_send_bind(x, sa, extack);
 	if (err)
 		return err;
 
