@@ -313,10 +313,15 @@ struct xtfs_diet {
  *	queues @tx_work
  * @tx_work: sends outer packets, on @tx_cpu (BH work item)
  * @tx_cpu: the CPU every outer packet of the SA leaves from
- * @slot_next: start of its next slot (CLOCK_MONOTONIC ns), 0 while it is
- *	not pacing
+ * @pacing: a fixed-rate SA is sending its slots
+ * @slot_next: start of its next slot (CLOCK_MONOTONIC ns), 0 before the
+ *	first slot of a start of pacing
+ * @slot_grid: a slot start of its last pacing, 0 before any: the grid a
+ *	new start keeps to
  * @pad_dst: the route of the last data packet of a fixed-rate SA, which
  *	its all-pad packets take, or NULL
+ * @pad_mark: that data packet's mark, for the all-pad packets
+ * @pad_priority: and its priority
  * @rlock: protects the receive state below
  * @rx_started: @rx_next is valid
  * @rx_next: next outer sequence number to process in order
@@ -352,8 +357,12 @@ struct xtfs_sa {
 	struct hrtimer		timer;
 	struct work_struct	tx_work;
 	int			tx_cpu;
+	bool			pacing;
 	u64			slot_next;
+	u64			slot_grid;
 	struct dst_entry	*pad_dst;
+	u32			pad_mark;
+	u32			pad_priority;
 
 	spinlock_t		rlock;		/* receive state */
 	bool			rx_started;

@@ -694,7 +694,7 @@ static int xtfs_stage_diet_check(struct genl_info *info)
  * @info: the staging request
  *
  * What depends on the SA (direction, packet size, payload) is checked
- * when it is created (xtfs_sa_send_bind()).
+ * when it is created (xtfs_send_bind()).
  *
  * Return: 0, or -EINVAL with an extended ACK message.
  */

@@ -314,19 +314,6 @@ static void xtfs_unbatch(struct xtfs_sa *sa, u32 space)
 }
 
 /**
- * xtfs_build_one() - build one outer packet from the head of the queue
- * @sa: the SA state, @sa->lock held
- * @space: data block space of the outer packet in octets
- * @skbp: set to the outer packet, or NULL when none was built
- *
- * Packs the rest of a packet begun in the previous outer packet, whole
- * packets and a piece of the packet that reaches the end of the space
- * (xtfs_fill_payload()), and pads the rest when a packet size is set.
- * Sent octets leave the queue accounting.
- *
- * Return: 0, or -ENOMEM (the queue is left as it was).
- */
-/**
  * xtfs_alloc_outer() - allocate an outer packet for an AGGFRAG payload
  * @sa: the SA state
  * @dst: the xfrm bundle it takes (a reference is taken for the packet)
@@ -362,6 +349,19 @@ static struct sk_buff *xtfs_alloc_outer(struct xtfs_sa *sa,
 	return skb;
 }
 
+/**
+ * xtfs_build_one() - build one outer packet from the head of the queue
+ * @sa: the SA state, @sa->lock held
+ * @space: data block space of the outer packet in octets
+ * @skbp: set to the outer packet, or NULL when none was built
+ *
+ * Packs the rest of a packet begun in the previous outer packet, whole
+ * packets and a piece of the packet that reaches the end of the space
+ * (xtfs_fill_payload()), and pads the rest when a packet size is set.
+ * Sent octets leave the queue accounting.
+ *
+ * Return: 0, or -ENOMEM (the queue is left as it was).
+ */
 static int xtfs_build_one(struct xtfs_sa *sa, u32 space, struct sk_buff **skbp)
 {
 	struct sk_buff_head *q = &sa->queue;
@@ -519,6 +519,42 @@ static void xtfs_pad_dst_put(struct xtfs_sa *sa)
 }
 
 /**
+ * xtfs_pad_dst_set() - take a data packet's route for the all-pad packets
+ * @sa: the SA state, @sa->lock held
+ * @skb: the outer packet just built from the queue
+ *
+ * Its mark and priority go with the route: an all-pad packet must leave
+ * as the data packets do (output mark, classification), or an observer
+ * could tell the two apart.
+ */
+static void xtfs_pad_dst_set(struct xtfs_sa *sa, const struct sk_buff *skb)
+{
+	if (sa->pad_dst != skb_dst(skb)) {
+		xtfs_pad_dst_put(sa);
+		sa->pad_dst = dst_clone(skb_dst(skb));
+	}
+	sa->pad_mark = skb->mark;
+	sa->pad_priority = skb->priority;
+}
+
+/**
+ * xtfs_pacing_stop() - stop the slots of a fixed-rate SA
+ * @sa: the SA state, @sa->lock held
+ *
+ * The slot that would have come next is remembered: pacing that starts
+ * again keeps to the same grid (xtfs_tx_fixed()), so that a pause of the
+ * stream does not show as a shift of its phase.
+ */
+static void xtfs_pacing_stop(struct xtfs_sa *sa)
+{
+	if (sa->slot_next)
+		sa->slot_grid = sa->slot_next;
+	sa->slot_next = 0;
+	sa->pacing = false;
+	xtfs_pad_dst_put(sa);
+}
+
+/**
  * xtfs_build_pad() - build an all-pad outer packet (RFC 9347 section 2.2.4)
  * @sa: the SA state, @sa->lock held, @sa->pad_dst set
  *
@@ -541,14 +577,19 @@ static struct sk_buff *xtfs_build_pad(struct xtfs_sa *sa)
 		return NULL;
 	}
 	space = xtfs_payload_space(sa->x, xtfs_outer_size(sa, dst));
-	if (space < XTFS_HDR_LEN + XTFS_MIN_BLOCK_SPACE)
+	if (space < XTFS_HDR_LEN + XTFS_MIN_BLOCK_SPACE) {
+		/* The path leaves no room: the slot passes unsent. */
+		xtfs_inc(sa, XTFS_CNT_SLOTS_MISSED, 1);
 		return NULL;
+	}
 	space -= XTFS_HDR_LEN;
 	skb = xtfs_alloc_outer(sa, dst, space);
 	if (!skb) {
 		xtfs_inc(sa, XTFS_CNT_DROP_NOMEM, 1);
 		return NULL;
 	}
+	skb->mark = sa->pad_mark;
+	skb->priority = sa->pad_priority;
 	memset(skb->data + XTFS_HDR_LEN, 0, space);
 	xtfs_inc(sa, XTFS_CNT_PAD_OUT_BYTES, space);
 	xtfs_inc(sa, XTFS_CNT_PAD_PKTS_OUT, 1);
@@ -568,10 +609,14 @@ static struct sk_buff *xtfs_build_pad(struct xtfs_sa *sa)
  * slots_missed and not made up: the rate bounds what is sent as well as
  * shaping it, and the queue (at most max-queue-size octets, then counted
  * drops) takes the excess of the inner load. Slots are kept on a fixed
- * grid from the first (the hrtimer expires at absolute slot starts), so
- * lateness does not accumulate. Pacing starts with the first inner packet
- * (xtfs_enqueue()), whose route the all-pad packets need, and stops when
- * nothing is queued and that route is gone.
+ * grid (the hrtimer expires at absolute slot starts), so lateness does
+ * not accumulate, and pacing that starts again keeps to the grid of the
+ * last. Pacing starts with the first inner packet (xtfs_enqueue()), whose
+ * route the all-pad packets need, and stops when nothing is queued and
+ * that route is gone. Once the SA is no longer valid (deleted, expired)
+ * nothing more is sent: what is queued is dropped and counted at once,
+ * rather than sent one a slot to be dropped by xfrm_output() while each
+ * packet holds the SA.
  */
 static void xtfs_tx_fixed(struct xtfs_sa *sa)
 {
@@ -581,9 +626,23 @@ static void xtfs_tx_fixed(struct xtfs_sa *sa)
 	u32 space;
 
 	spin_lock_bh(&sa->lock);
-	if (!sa->slot_next)
+	if (!sa->pacing)
 		goto unlock;
+	if (READ_ONCE(sa->x->km.state) != XFRM_STATE_VALID) {
+		while (skb_peek(&sa->queue))
+			xtfs_drop_head(sa, XTFS_CNT_DROP_OUT_ERR);
+		xtfs_pacing_stop(sa);
+		goto unlock;
+	}
 	now = ktime_get_ns();
+	if (!sa->slot_next) {
+		/* The first slot at or after now on the last grid. */
+		sa->slot_next = now;
+		if (sa->slot_grid && sa->slot_grid < now)
+			sa->slot_next = sa->slot_grid +
+				DIV64_U64_ROUND_UP(now - sa->slot_grid, slot) *
+				slot;
+	}
 	if (now < sa->slot_next)
 		goto arm;
 	late = div64_u64(now - sa->slot_next, slot);
@@ -593,10 +652,7 @@ static void xtfs_tx_fixed(struct xtfs_sa *sa)
 
 	while ((head = xtfs_tx_head(sa, &space))) {
 		if (!xtfs_build_one(sa, space, &skb)) {
-			if (sa->pad_dst != skb_dst(skb)) {
-				xtfs_pad_dst_put(sa);
-				sa->pad_dst = dst_clone(skb_dst(skb));
-			}
+			xtfs_pad_dst_set(sa, skb);
 			break;
 		}
 		xtfs_drop_head(sa, XTFS_CNT_DROP_NOMEM);
@@ -604,7 +660,7 @@ static void xtfs_tx_fixed(struct xtfs_sa *sa)
 	if (!skb && sa->pad_dst)
 		skb = xtfs_build_pad(sa);
 	if (!skb && !sa->pad_dst) {
-		sa->slot_next = 0;
+		xtfs_pacing_stop(sa);
 		goto unlock;
 	}
 arm:
@@ -740,8 +796,8 @@ static void xtfs_enqueue(struct xtfs_sa *sa, struct sk_buff *skb, u32 space)
 	 * waits up to the init delay for more.
 	 */
 	if (sa->cfg.send == XTFS_SEND_FIXED) {
-		if (!sa->slot_next) {
-			sa->slot_next = now;
+		if (!sa->pacing) {
+			sa->pacing = true;
 			xtfs_kick(sa);
 		}
 	} else if (sa->queued - sa->head_sent >= space || !delay) {
@@ -1179,8 +1235,7 @@ void xtfs_output_destroy(struct xtfs_sa *sa)
 	 * nothing: cancel in that order.
 	 */
 	spin_lock_bh(&sa->lock);
-	sa->slot_next = 0;
-	xtfs_pad_dst_put(sa);
+	xtfs_pacing_stop(sa);
 	spin_unlock_bh(&sa->lock);
 	hrtimer_cancel(&sa->timer);
 	cancel_work_sync(&sa->tx_work);
