@@ -405,6 +405,22 @@ static int xtfs_build_one(struct xtfs_sa *sa, u32 space, struct sk_buff **skbp)
 }
 
 /**
+ * xtfs_dst_space() - data block space of an outer packet on a bundle
+ * @sa: the SA state
+ * @dst: the xfrm bundle the outer packet takes
+ *
+ * Return: the space in octets, 0 when the path leaves no usable room.
+ */
+static u32 xtfs_dst_space(struct xtfs_sa *sa, struct dst_entry *dst)
+{
+	u32 psize = xtfs_payload_space(sa->x, xtfs_outer_size(sa, dst));
+
+	if (psize < XTFS_HDR_LEN + XTFS_MIN_BLOCK_SPACE)
+		return 0;
+	return psize - XTFS_HDR_LEN;
+}
+
+/**
  * xtfs_head_space() - data block space of the outer packet for the queue head
  * @sa: the SA state, @sa->lock held
  *
@@ -412,13 +428,7 @@ static int xtfs_build_one(struct xtfs_sa *sa, u32 space, struct sk_buff **skbp)
  */
 static u32 xtfs_head_space(struct xtfs_sa *sa)
 {
-	struct sk_buff *head = skb_peek(&sa->queue);
-	u32 psize = xtfs_payload_space(sa->x,
-				       xtfs_outer_size(sa, skb_dst(head)));
-
-	if (psize < XTFS_HDR_LEN + XTFS_MIN_BLOCK_SPACE)
-		return 0;
-	return psize - XTFS_HDR_LEN;
+	return xtfs_dst_space(sa, skb_dst(skb_peek(&sa->queue)));
 }
 
 /**
@@ -576,13 +586,12 @@ static struct sk_buff *xtfs_build_pad(struct xtfs_sa *sa)
 		xtfs_pad_dst_put(sa);
 		return NULL;
 	}
-	space = xtfs_payload_space(sa->x, xtfs_outer_size(sa, dst));
-	if (space < XTFS_HDR_LEN + XTFS_MIN_BLOCK_SPACE) {
+	space = xtfs_dst_space(sa, dst);
+	if (!space) {
 		/* The path leaves no room: the slot passes unsent. */
 		xtfs_inc(sa, XTFS_CNT_SLOTS_MISSED, 1);
 		return NULL;
 	}
-	space -= XTFS_HDR_LEN;
 	skb = xtfs_alloc_outer(sa, dst, space);
 	if (!skb) {
 		xtfs_inc(sa, XTFS_CNT_DROP_NOMEM, 1);
