@@ -57,7 +57,14 @@
  * @reorder_win: outer packets held for reordering (in)
  * @payload: what the ESP packets carry, an &enum xtfs_payload
  * @send: when outer packets leave, an &enum xtfs_send (out)
- * @rate: outer packets per second with %XTFS_SEND_FIXED, else 0 (out)
+ * @rate: outer packets per second with %XTFS_SEND_FIXED, the highest rate
+ *	with %XTFS_SEND_CC, else 0 (out)
+ * @rate_min: the lowest rate with %XTFS_SEND_CC, else 0 (out)
+ * @rev_spi: SPI of the paired inbound SA, 0 for none: the SA sends
+ *	sub-type 1 headers and takes the peer's reports from that SA (out)
+ * @brk_loss: circuit breaker threshold, loss event rate in parts per
+ *	million, 0 for no breaker (out)
+ * @brk_time_ms: how long the reported rate must stay at or above it (out)
  */
 struct xtfs_config {
 	u32	pkt_size;
@@ -69,6 +76,10 @@ struct xtfs_config {
 	u8	payload;
 	u8	send;
 	u32	rate;
+	u32	rate_min;
+	__be32	rev_spi;
+	u32	brk_loss;
+	u32	brk_time_ms;
 };
 
 struct xtfs_iiv_key;
@@ -292,6 +303,96 @@ struct xtfs_diet {
 	struct xtfs_eec	*eec;
 };
 
+/* Loss intervals the loss event rate is averaged over (RFC 5348 5.4). */
+#define XTFS_CC_NLI	8
+
+/**
+ * struct xtfs_cc_rx - congestion information an inbound SA receives
+ *	(RFC 9347 section 3), under &xtfs_sa.rlock
+ * @seen: a sub-type 1 header has arrived: the fields below are valid
+ * @high: the highest sequence number received since
+ * @peer_rtt_us: the sender's RTT estimate from its last header (µs)
+ * @tval: the last new TVal received, to echo
+ * @tval_seq: sequence number of the packet that brought it
+ * @tval_ns: when it arrived (CLOCK_MONOTONIC ns)
+ * @ev_seq: sequence numbers that start the loss intervals, newest first:
+ *	[0] the open interval's start, then the last closed ones' starts;
+ *	the oldest may be the stream's first packet rather than a loss
+ * @ev_n: valid entries in @ev_seq, 1 to %XTFS_CC_NLI + 1
+ * @ev_ns: when the newest loss event began
+ * @losses: a loss event has been seen
+ * @ce_mask: bit i set: the loss event starting at @ev_seq[i] was a CE mark
+ * @win_ns: start of the current receive rate measurement
+ * @win_n: packets received since
+ * @xrecv_m: the receive rate over the last measurement (about one RTT),
+ *	millipackets per second, 0 before the first
+ * @fb_gen: counts the reports below, so a reader sees what is new
+ * @fb_seq: sequence number of the packet that brought the last report
+ * @fb_ler: its LossEventRate (inverse loss event rate, 0: no loss)
+ * @fb_techo: its TEcho
+ * @fb_echo_us: its Echo Delay (µs)
+ * @fb_txd_us: its Transmit Delay (µs)
+ * @fb_e: its E flag
+ */
+struct xtfs_cc_rx {
+	bool	seen;
+	u64	high;
+	u32	peer_rtt_us;
+	u32	tval;
+	u64	tval_seq;
+	u64	tval_ns;
+	u64	ev_seq[XTFS_CC_NLI + 1];
+	u32	ev_n;
+	u64	ev_ns;
+	bool	losses;
+	u16	ce_mask;
+	u64	win_ns;
+	u32	win_n;
+	u64	xrecv_m;
+	u32	fb_gen;
+	u64	fb_seq;
+	u32	fb_ler;
+	u32	fb_techo;
+	u32	fb_echo_us;
+	u32	fb_txd_us;
+	bool	fb_e;
+};
+
+/**
+ * struct xtfs_cc_tx - the congestion state of an outbound SA with a
+ *	paired inbound SA (xtfs_cc.c), under &xtfs_sa.lock
+ * @rev: the paired inbound SA, held, or NULL; only the send work and the
+ *	teardown use it
+ * @rate_m: the rate now, millipackets per second
+ * @rtt_us: RTT estimate (µs), 0 before the first
+ * @nofb_ns: when the no-feedback timer expires, 0 before the first slot
+ * @grow_ns: when a report last updated the rate
+ * @fb_gen: &xtfs_cc_rx.fb_gen of the last report taken
+ * @ler: the peer's last LossEventRate
+ * @brk_since: since when the reported loss rate is at or above the
+ *	breaker's threshold, 0 while below
+ * @broken: the circuit breaker tripped: nothing is sent any more
+ * @my_ler: the LossEventRate this host reports (of the paired SA)
+ * @my_e: and its E flag
+ * @echo: the TVal to echo, 0 for none
+ * @echo_ns: when it arrived
+ */
+struct xtfs_cc_tx {
+	struct xfrm_state	*rev;
+	u64			rate_m;
+	u32			rtt_us;
+	u64			nofb_ns;
+	u64			grow_ns;
+	u32			fb_gen;
+	u32			ler;
+	u64			brk_since;
+	bool			broken;
+	u32			my_ler;
+	bool			my_e;
+	u32			echo;
+	u64			echo_ns;
+};
+
 /**
  * struct xtfs_sa - per-SA state, hung on xfrm_state::mode_data
  * @x: the SA
@@ -303,6 +404,9 @@ struct xtfs_diet {
  *	(the implicit IV, what Diet-ESP compresses), 0 with the kernel's ESP
  * @outer_len: octets in front of the ESP payload on the wire: outer IP
  *	header, UDP header, ESP header, IV (xtfs_header_len())
+ * @hdr_len: octets of the payload format's header the SA sends: the
+ *	payload format's, or the sub-type 1 AGGFRAG header's with
+ *	@cfg.rev_spi
  * @lock: protects the send queue and @queued
  * @queue: inner packets waiting to be sent
  * @queued: octets in @queue, GSO batches at their full length and the
@@ -322,6 +426,7 @@ struct xtfs_diet {
  *	its all-pad packets take, or NULL
  * @pad_mark: that data packet's mark, for the all-pad packets
  * @pad_priority: and its priority
+ * @cc: congestion state of an SA with @cfg.rev_spi
  * @rlock: protects the receive state below
  * @rx_started: @rx_next is valid
  * @rx_next: next outer sequence number to process in order
@@ -332,6 +437,7 @@ struct xtfs_diet {
  * @rx_high: highest sequence number held, while @rx_held > 0
  * @drop_timer: gives up on a missing outer packet after drop time
  * @reasm: data block parser state
+ * @ccr: congestion information received
  * @iiv: the AEAD of the extended ESP engine when the SA uses implicit IV
  *	(@iiv.tfm set before the SA is visible, then constant)
  * @diet: the ESP header and trailer format (constant once visible)
@@ -349,6 +455,7 @@ struct xtfs_sa {
 	u32			esp_hdr_len;
 	u32			esp_hdr_less;
 	u32			outer_len;
+	u32			hdr_len;
 
 	spinlock_t		lock;		/* send queue */
 	struct sk_buff_head	queue;
@@ -363,6 +470,7 @@ struct xtfs_sa {
 	struct dst_entry	*pad_dst;
 	u32			pad_mark;
 	u32			pad_priority;
+	struct xtfs_cc_tx	cc;
 
 	spinlock_t		rlock;		/* receive state */
 	bool			rx_started;
@@ -373,6 +481,7 @@ struct xtfs_sa {
 	u64			rx_high;
 	struct hrtimer		drop_timer;
 	struct xtfs_reasm	reasm;
+	struct xtfs_cc_rx	ccr;
 
 	struct xtfs_iiv		iiv;
 	struct xtfs_diet	diet;
@@ -429,7 +538,12 @@ void xtfs_sa_free(struct xfrm_state *x);
  * @align: Diet-ESP alignment in bits
  * @iipc: Diet-ESP inner header compression rule (@iipc.on: there is one)
  * @send: sending mode, an &enum xtfs_send
- * @rate: outer packets per second of a fixed-rate SA, else 0
+ * @rate: outer packets per second of a fixed-rate SA, the highest rate of
+ *	a congestion-controlled one, else 0
+ * @rate_min: the lowest rate of a congestion-controlled SA, else 0
+ * @rev_spi: SPI of the paired inbound SA, 0 for none
+ * @brk_loss: circuit breaker threshold (ppm), 0 for none
+ * @brk_time_ms: circuit breaker time (ms)
  */
 struct xtfs_settings {
 	u32			iiv;
@@ -441,6 +555,10 @@ struct xtfs_settings {
 	struct xtfs_iipc	iipc;
 	u8			send;
 	u32			rate;
+	u32			rate_min;
+	__be32			rev_spi;
+	u32			brk_loss;
+	u32			brk_time_ms;
 };
 
 /* xtfs_netlink.c */
@@ -514,6 +632,22 @@ void xtfs_output_init(struct xtfs_sa *sa);
 void xtfs_output_destroy(struct xtfs_sa *sa);
 void xtfs_output_flush_dev(struct xtfs_sa *sa, const struct net_device *dev);
 
+/* xtfs_cc.c: congestion information and control (RFC 9347 section 3) */
+struct xtfs_aggfrag_cc_hdr;
+void xtfs_cc_init(struct xtfs_sa *sa);
+void xtfs_cc_destroy(struct xtfs_sa *sa);
+void xtfs_cc_pair(struct xtfs_sa *sa);
+bool xtfs_cc_tx_update(struct xtfs_sa *sa, u64 now);
+u64 xtfs_cc_slot_ns(const struct xtfs_sa *sa);
+void xtfs_cc_put_hdr(struct xtfs_sa *sa, struct xtfs_aggfrag_cc_hdr *h,
+		     u64 now);
+void xtfs_cc_rx(struct xtfs_sa *sa, const struct xtfs_aggfrag_cc_hdr *h,
+		u64 seq, bool ce, u64 now);
+void xtfs_cc_rx_lost(struct xtfs_sa *sa, u64 seq, u64 now);
+
+/* xtfs_netlink.c: notifications */
+void xtfs_notify_broken(struct xtfs_sa *sa);
+
 /* xtfs_input.c */
 int xtfs_input(struct xfrm_state *x, struct sk_buff *skb);
 int xtfs_aggfrag_input(struct xtfs_sa *sa, struct sk_buff *skb);
@@ -586,6 +720,8 @@ int xtfs_esp_seal(struct xtfs_sa *sa, struct sk_buff *skb, u64 seq,
 int xtfs_esp_open(struct xtfs_sa *sa, struct sk_buff *skb, u64 seq);
 const struct xtfs_payload_ops *
 xtfs_payload_ops_of(u8 payload, const struct xtfs_iipc *iipc);
+u64 xtfs_cc_tfrc(u32 rtt_us, u32 ler);
+u32 xtfs_cc_ler(const struct xtfs_cc_rx *c);
 #endif
 
 #endif /* _XTFS_H */

@@ -279,7 +279,9 @@ VISIBLE_IF_KUNIT void xtfs_reasm_payload(struct xtfs_sa *sa,
 		pos = sizeof(struct xtfs_aggfrag_hdr);
 		break;
 	case XTFS_SUBTYPE_CC:
-		/* Congestion information is not used yet: skip it. */
+		/* Its congestion information was taken on arrival
+		 * (xtfs_aggfrag_input()); its flags do not matter here.
+		 */
 		pos = sizeof(struct xtfs_aggfrag_cc_hdr);
 		if (end < pos)
 			goto bad_hdr;
@@ -357,12 +359,15 @@ static void xtfs_rx_process(struct xtfs_sa *sa, struct sk_buff *skb,
 /**
  * xtfs_rx_lost() - account outer packets given up as lost
  * @sa: the SA state, @sa->rlock held
- * @n: how many sequence numbers
+ * @n: how many sequence numbers, from @sa->rx_next on
  */
 static void xtfs_rx_lost(struct xtfs_sa *sa, u64 n)
 {
 	xtfs_inc(sa, XTFS_CNT_LOST, n);
 	xtfs_reasm_reset(sa, &sa->reasm);
+	/* The run starts at @sa->rx_next: a loss for the loss event rate. */
+	if (sa->ccr.seen)
+		xtfs_cc_rx_lost(sa, sa->rx_next, ktime_get_ns());
 }
 
 /**
@@ -936,9 +941,11 @@ int xtfs_input(struct xfrm_state *x, struct sk_buff *skb)
  */
 int xtfs_aggfrag_input(struct xtfs_sa *sa, struct sk_buff *skb)
 {
+	const struct xtfs_aggfrag_cc_hdr *cch;
+	struct xtfs_aggfrag_cc_hdr cbuf;
 	struct xfrm_state *x = sa->x;
 	struct sk_buff_head out;
-	bool esn, empty;
+	bool esn, empty, ce = false;
 	__be32 low;
 	u64 seq;
 
@@ -984,10 +991,25 @@ int xtfs_aggfrag_input(struct xtfs_sa *sa, struct sk_buff *skb)
 	/* From here the control block is ours (the xfrm one is read). */
 	XTFS_RX_CB(skb)->empty = empty;
 
+	/* RFC 9347 section 3: congestion information is taken as it
+	 * arrives, before reordering: the delays it carries are measured
+	 * to the arrival. A CE mark counts as a loss (section 3.1).
+	 */
+	cch = empty ? NULL : skb_header_pointer(skb, 0, sizeof(cbuf), &cbuf);
+	if (cch && cch->subtype == XTFS_SUBTYPE_CC)
+		ce = !(x->props.flags & XFRM_STATE_NOECN) &&
+		     INET_ECN_is_ce(x->props.family == AF_INET ?
+				    ipv4_get_dsfield(ip_hdr(skb)) :
+				    ipv6_get_dsfield(ipv6_hdr(skb)));
+	else
+		cch = NULL;
+
 	__skb_queue_head_init(&out);
 	spin_lock_bh(&sa->rlock);
 	if (esn && sa->rx_started)
 		seq = xtfs_seq_infer(sa->rx_next, ntohl(low));
+	if (cch)
+		xtfs_cc_rx(sa, cch, seq, ce, ktime_get_ns());
 	xtfs_rx_seq(sa, skb, seq, ktime_get(), &out);
 	spin_unlock_bh(&sa->rlock);
 

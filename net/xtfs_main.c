@@ -210,8 +210,12 @@ static void xtfs_header_len(struct xfrm_state *x, struct xtfs_sa *sa)
 	sa->outer_len = sa->esp_hdr_len - sa->esp_hdr_less +
 			(x->props.family == AF_INET6 ?
 			 sizeof(struct ipv6hdr) : sizeof(struct iphdr));
-	x->props.header_len = ALIGN(sa->outer_len + sa->pl->hdr_len, 2);
-	x->props.enc_hdr_len = sa->pl->hdr_len;
+	sa->hdr_len = sa->pl->hdr_len;
+	/* RFC 9347 section 6.1.2: the header with congestion information. */
+	if (sa->cfg.rev_spi && sa->cfg.payload == XTFS_PAYLOAD_AGGFRAG)
+		sa->hdr_len = sizeof(struct xtfs_aggfrag_cc_hdr);
+	x->props.header_len = ALIGN(sa->outer_len + sa->hdr_len, 2);
+	x->props.enc_hdr_len = sa->hdr_len;
 }
 
 /* The in-tree module's defaults, AGGFRAG payloads. */
@@ -247,6 +251,7 @@ static int xtfs_sa_attach(struct xfrm_state *x, const struct xtfs_config *cfg)
 	for (i = 0; i < XTFS_CNT_MAX; i++)
 		atomic64_set(&sa->cnt[i], 0);
 	xtfs_output_init(sa);
+	xtfs_cc_init(sa);
 	if (xtfs_input_init(sa, GFP_KERNEL)) {
 		kfree(sa);
 		return -ENOMEM;
@@ -379,6 +384,10 @@ static int xtfs_settings_apply(struct net *net, struct xfrm_state *x,
 	xtfs_stage_take(net, x, &set);
 	sa->cfg.send = set.send;
 	sa->cfg.rate = set.rate;
+	sa->cfg.rate_min = set.rate_min;
+	sa->cfg.rev_spi = set.rev_spi;
+	sa->cfg.brk_loss = set.brk_loss;
+	sa->cfg.brk_time_ms = set.brk_time_ms;
 	if (set.payload == XTFS_PAYLOAD_TUNNEL) {
 		for (i = 0; i < ARRAY_SIZE(iptfs_attrs); i++) {
 			if (!attrs[iptfs_attrs[i]])
@@ -416,37 +425,40 @@ static int xtfs_settings_apply(struct net *net, struct xfrm_state *x,
 }
 
 /**
- * xtfs_send_bind() - check a fixed-rate SA against what it needs
+ * xtfs_send_bind() - check a paced SA against what it needs
  * @x: the SA being created
  * @sa: its xtfs state, packet size and staged sending mode set
  * @extack: where to say why it is refused
  *
- * RFC 9347 section 2.4.1: a fixed-rate SA sends outer packets of one size
- * at its rate: it needs the IP-TFS packet size, the AGGFRAG payload (the
- * tunnel payload has no pad to fill a packet with) and to be outbound.
+ * RFC 9347 sections 2.4.1 and 2.4.2: a fixed-rate or congestion-controlled
+ * SA sends outer packets of one size at its rate: it needs the IP-TFS
+ * packet size, the AGGFRAG payload (the tunnel payload has no pad to fill
+ * a packet with) and to be outbound. Its rate starts here
+ * (xtfs_cc_init()).
  *
  * Return: 0, or -EINVAL with an extended ACK message.
  */
 static int xtfs_send_bind(struct xfrm_state *x, struct xtfs_sa *sa,
 			  struct netlink_ext_ack *extack)
 {
-	if (sa->cfg.send != XTFS_SEND_FIXED)
+	if (sa->cfg.send == XTFS_SEND_DEMAND)
 		return 0;
 	if (x->dir != XFRM_SA_DIR_OUT) {
 		NL_SET_ERR_MSG_MOD(extack,
-				   "a fixed-rate SA sends: it must be outbound (XFRMA_SA_DIR out)");
+				   "a fixed-rate or congestion-controlled SA sends: it must be outbound (XFRMA_SA_DIR out)");
 		return -EINVAL;
 	}
 	if (sa->cfg.payload != XTFS_PAYLOAD_AGGFRAG) {
 		NL_SET_ERR_MSG_MOD(extack,
-				   "a fixed-rate SA pads its packets: it needs the AGGFRAG payload");
+				   "a fixed-rate or congestion-controlled SA pads its packets: it needs the AGGFRAG payload");
 		return -EINVAL;
 	}
 	if (!sa->cfg.pkt_size) {
 		NL_SET_ERR_MSG_MOD(extack,
-				   "a fixed-rate SA sends packets of one size: it needs an IP-TFS packet size (XFRMA_IPTFS_PKT_SIZE)");
+				   "a fixed-rate or congestion-controlled SA sends packets of one size: it needs an IP-TFS packet size (XFRMA_IPTFS_PKT_SIZE)");
 		return -EINVAL;
 	}
+	xtfs_cc_init(sa);
 	return 0;
 }
 

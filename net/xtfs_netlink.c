@@ -56,12 +56,30 @@ static const struct nla_policy xtfs_sa_get_do_policy[XTFS_A_SA_MAX + 1] = {
 	[XTFS_A_SA_IIPC]	= XTFS_REJECT("SA Diet-ESP settings are reply-only"),
 	[XTFS_A_SA_SEND]	= XTFS_REJECT("SA sending mode is reply-only"),
 	[XTFS_A_SA_RATE]	= XTFS_REJECT("SA sending mode is reply-only"),
+	[XTFS_A_SA_RATE_MIN]	= XTFS_REJECT("SA sending mode is reply-only"),
+	[XTFS_A_SA_REVERSE_SPI]	= XTFS_REJECT("SA sending mode is reply-only"),
+	[XTFS_A_SA_BREAKER_LOSS] = XTFS_REJECT("SA circuit breaker is reply-only"),
+	[XTFS_A_SA_BREAKER_TIME] = XTFS_REJECT("SA circuit breaker is reply-only"),
+	[XTFS_A_SA_BROKEN]	= XTFS_REJECT("SA circuit breaker is reply-only"),
 };
 
-/* Outer packets per second of a fixed-rate SA. */
+/* Outer packets per second of a fixed-rate SA, or a bound of a
+ * congestion-controlled one.
+ */
 static const struct netlink_range_validation xtfs_rate_range = {
 	.min = 1,
 	.max = XTFS_RATE_MAX,
+};
+
+/* Circuit breaker threshold (ppm) and time (ms). */
+static const struct netlink_range_validation xtfs_brk_loss_range = {
+	.min = 1,
+	.max = XTFS_PPM,
+};
+
+static const struct netlink_range_validation xtfs_brk_time_range = {
+	.min = 1,
+	.max = XTFS_BREAKER_TIME_MAX,
 };
 
 /* Request policy of XTFS_CMD_SA_STAGE: an identity and the settings. */
@@ -81,8 +99,15 @@ static const struct nla_policy xtfs_sa_stage_policy[XTFS_A_SA_MAX + 1] = {
 	[XTFS_A_SA_TRAILER]	= NLA_POLICY_MAX(NLA_U8, XTFS_TRAILER_OPTIONAL),
 	[XTFS_A_SA_ALIGN]	= NLA_POLICY_RANGE(NLA_U8, 8, 64),
 	[XTFS_A_SA_IIPC]	= NLA_POLICY_NESTED(xtfs_iipc_policy),
-	[XTFS_A_SA_SEND]	= NLA_POLICY_MAX(NLA_U8, XTFS_SEND_FIXED),
+	[XTFS_A_SA_SEND]	= NLA_POLICY_MAX(NLA_U8, XTFS_SEND_CC),
 	[XTFS_A_SA_RATE]	= NLA_POLICY_FULL_RANGE(NLA_U32, &xtfs_rate_range),
+	[XTFS_A_SA_RATE_MIN]	= NLA_POLICY_FULL_RANGE(NLA_U32, &xtfs_rate_range),
+	[XTFS_A_SA_REVERSE_SPI]	= { .type = NLA_BE32 },
+	[XTFS_A_SA_BREAKER_LOSS] = NLA_POLICY_FULL_RANGE(NLA_U32,
+							 &xtfs_brk_loss_range),
+	[XTFS_A_SA_BREAKER_TIME] = NLA_POLICY_FULL_RANGE(NLA_U32,
+							 &xtfs_brk_time_range),
+	[XTFS_A_SA_BROKEN]	= XTFS_REJECT("SA circuit breaker state is reply-only"),
 };
 
 /* Request policy of XTFS_CMD_SA_GET (dump): no attribute is accepted. */
@@ -104,6 +129,11 @@ static const struct nla_policy xtfs_sa_get_dump_policy[XTFS_A_SA_MAX + 1] = {
 	[XTFS_A_SA_IIPC]	= XTFS_DUMP_NO_ATTR,
 	[XTFS_A_SA_SEND]	= XTFS_DUMP_NO_ATTR,
 	[XTFS_A_SA_RATE]	= XTFS_DUMP_NO_ATTR,
+	[XTFS_A_SA_RATE_MIN]	= XTFS_DUMP_NO_ATTR,
+	[XTFS_A_SA_REVERSE_SPI]	= XTFS_DUMP_NO_ATTR,
+	[XTFS_A_SA_BREAKER_LOSS] = XTFS_DUMP_NO_ATTR,
+	[XTFS_A_SA_BREAKER_TIME] = XTFS_DUMP_NO_ATTR,
+	[XTFS_A_SA_BROKEN]	= XTFS_DUMP_NO_ATTR,
 };
 
 static struct genl_family xtfs_genl_family;
@@ -141,7 +171,8 @@ static size_t xtfs_sa_msg_size(void)
 	       nla_total_size(sizeof(u8)) +			/* payload */
 	       4 * nla_total_size(sizeof(u8)) +		/* Diet-ESP */
 	       nla_total_size(sizeof(u8)) +			/* send */
-	       nla_total_size(sizeof(u32)) +			/* rate */
+	       5 * nla_total_size(sizeof(u32)) +		/* rates, */
+	       nla_total_size(0) +		/* reverse SPI, breaker */
 	       nla_total_size(0) +				/* stats */
 	       XTFS_CNT_MAX * nla_total_size_64bit(sizeof(u64));
 }
@@ -188,6 +219,19 @@ static int xtfs_sa_fill(struct sk_buff *skb, const struct xfrm_state *x,
 	if (sa->cfg.send != XTFS_SEND_DEMAND &&
 	    (nla_put_u8(skb, XTFS_A_SA_SEND, sa->cfg.send) ||
 	     nla_put_u32(skb, XTFS_A_SA_RATE, sa->cfg.rate)))
+		return -EMSGSIZE;
+	if (sa->cfg.send == XTFS_SEND_CC &&
+	    nla_put_u32(skb, XTFS_A_SA_RATE_MIN, sa->cfg.rate_min))
+		return -EMSGSIZE;
+	if (sa->cfg.rev_spi &&
+	    nla_put_be32(skb, XTFS_A_SA_REVERSE_SPI, sa->cfg.rev_spi))
+		return -EMSGSIZE;
+	if (sa->cfg.brk_loss &&
+	    (nla_put_u32(skb, XTFS_A_SA_BREAKER_LOSS, sa->cfg.brk_loss) ||
+	     nla_put_u32(skb, XTFS_A_SA_BREAKER_TIME, sa->cfg.brk_time_ms)))
+		return -EMSGSIZE;
+	/* Set once, under the SA's lock; a stale read only delays it. */
+	if (READ_ONCE(sa->cc.broken) && nla_put_flag(skb, XTFS_A_SA_BROKEN))
 		return -EMSGSIZE;
 
 	nest = nla_nest_start(skb, XTFS_A_SA_STATS);
@@ -688,13 +732,29 @@ static int xtfs_stage_diet_check(struct genl_info *info)
 	return 0;
 }
 
+/* Refuse attribute @a of a staging request with message @msg (a string
+ * literal, which the extended ACK keeps): evaluates to -EINVAL.
+ */
+#define xtfs_stage_need(info, a, msg) ({			\
+	struct netlink_ext_ack *__extack = (info)->extack;	\
+								\
+	NL_SET_BAD_ATTR(__extack, a);				\
+	NL_SET_ERR_MSG_MOD(__extack, msg);			\
+	-EINVAL;						\
+})
+
 /**
- * xtfs_stage_send_check() - refuse a sending mode without its rate, or
- *	a rate without the mode
+ * xtfs_stage_send_check() - refuse sending settings that do not go together
  * @info: the staging request
  *
- * What depends on the SA (direction, packet size, payload) is checked
- * when it is created (xtfs_send_bind()).
+ * A fixed or congestion-controlled SA needs its rate (the upper bound with
+ * congestion control), which is only for them; the lower bound is only
+ * for congestion control and at most the upper one; congestion control
+ * needs the paired SA's SPI, which a demand SA cannot use (it sends no
+ * header to carry the reports in at a steady rate); the circuit breaker
+ * needs its two values and the paired SA's reports. What depends on the
+ * SA (direction, packet size, payload) is checked when it is created
+ * (xtfs_send_bind()).
  *
  * Return: 0, or -EINVAL with an extended ACK message.
  */
@@ -703,18 +763,37 @@ static int xtfs_stage_send_check(struct genl_info *info)
 	struct nlattr **attrs = info->attrs;
 	u8 send = nla_get_u8_default(attrs[XTFS_A_SA_SEND], XTFS_SEND_DEMAND);
 
-	if (send == XTFS_SEND_FIXED && !attrs[XTFS_A_SA_RATE]) {
-		NL_SET_BAD_ATTR(info->extack, attrs[XTFS_A_SA_SEND]);
-		NL_SET_ERR_MSG_MOD(info->extack,
-				   "a fixed-rate SA needs its rate (XTFS_A_SA_RATE, outer packets per second)");
-		return -EINVAL;
-	}
-	if (send != XTFS_SEND_FIXED && attrs[XTFS_A_SA_RATE]) {
-		NL_SET_BAD_ATTR(info->extack, attrs[XTFS_A_SA_RATE]);
-		NL_SET_ERR_MSG_MOD(info->extack,
-				   "a rate is only for a fixed-rate SA (XTFS_A_SA_SEND fixed)");
-		return -EINVAL;
-	}
+	if (send != XTFS_SEND_DEMAND && !attrs[XTFS_A_SA_RATE])
+		return xtfs_stage_need(info, attrs[XTFS_A_SA_SEND],
+				       "a fixed-rate or congestion-controlled SA needs its rate (XTFS_A_SA_RATE, outer packets per second)");
+	if (send == XTFS_SEND_DEMAND && attrs[XTFS_A_SA_RATE])
+		return xtfs_stage_need(info, attrs[XTFS_A_SA_RATE],
+				       "a rate is only for a fixed-rate or congestion-controlled SA (XTFS_A_SA_SEND)");
+	if (send != XTFS_SEND_CC && attrs[XTFS_A_SA_RATE_MIN])
+		return xtfs_stage_need(info, attrs[XTFS_A_SA_RATE_MIN],
+				       "a lowest rate is only for a congestion-controlled SA (XTFS_A_SA_SEND cc)");
+	if (attrs[XTFS_A_SA_RATE_MIN] &&
+	    nla_get_u32(attrs[XTFS_A_SA_RATE_MIN]) >
+	    nla_get_u32(attrs[XTFS_A_SA_RATE]))
+		return xtfs_stage_need(info, attrs[XTFS_A_SA_RATE_MIN],
+				       "the lowest rate is above the highest (XTFS_A_SA_RATE)");
+	if (send == XTFS_SEND_CC && !attrs[XTFS_A_SA_REVERSE_SPI])
+		return xtfs_stage_need(info, attrs[XTFS_A_SA_SEND],
+				       "a congestion-controlled SA needs the SPI of its paired inbound SA (XTFS_A_SA_REVERSE_SPI)");
+	if (attrs[XTFS_A_SA_REVERSE_SPI] &&
+	    !nla_get_be32(attrs[XTFS_A_SA_REVERSE_SPI]))
+		return xtfs_stage_need(info, attrs[XTFS_A_SA_REVERSE_SPI],
+				       "SPI 0 names no SA");
+	if (send == XTFS_SEND_DEMAND && attrs[XTFS_A_SA_REVERSE_SPI])
+		return xtfs_stage_need(info, attrs[XTFS_A_SA_REVERSE_SPI],
+				       "a paired SA is only for a fixed-rate or congestion-controlled SA (XTFS_A_SA_SEND)");
+	if (!!attrs[XTFS_A_SA_BREAKER_LOSS] != !!attrs[XTFS_A_SA_BREAKER_TIME])
+		return xtfs_stage_need(info, attrs[XTFS_A_SA_BREAKER_LOSS] ?:
+				       attrs[XTFS_A_SA_BREAKER_TIME],
+				       "a circuit breaker needs both its loss rate and its time (XTFS_A_SA_BREAKER_LOSS, XTFS_A_SA_BREAKER_TIME)");
+	if (attrs[XTFS_A_SA_BREAKER_LOSS] && !attrs[XTFS_A_SA_REVERSE_SPI])
+		return xtfs_stage_need(info, attrs[XTFS_A_SA_BREAKER_LOSS],
+				       "a circuit breaker acts on the peer's loss reports: it needs the paired SA (XTFS_A_SA_REVERSE_SPI)");
 	return 0;
 }
 
@@ -793,6 +872,16 @@ static int xtfs_sa_stage_doit(struct sk_buff *skb, struct genl_info *info)
 	e->set.send = nla_get_u8_default(info->attrs[XTFS_A_SA_SEND],
 					 XTFS_SEND_DEMAND);
 	e->set.rate = nla_get_u32_default(info->attrs[XTFS_A_SA_RATE], 0);
+	e->set.rate_min = 0;
+	if (e->set.send == XTFS_SEND_CC)
+		e->set.rate_min =
+			nla_get_u32_default(info->attrs[XTFS_A_SA_RATE_MIN], 1);
+	e->set.rev_spi = nla_get_be32_default(info->attrs[XTFS_A_SA_REVERSE_SPI],
+					      0);
+	e->set.brk_loss =
+		nla_get_u32_default(info->attrs[XTFS_A_SA_BREAKER_LOSS], 0);
+	e->set.brk_time_ms =
+		nla_get_u32_default(info->attrs[XTFS_A_SA_BREAKER_TIME], 0);
 out:
 	mutex_unlock(&sn->lock);
 	return err;
@@ -945,6 +1034,13 @@ static const struct genl_split_ops xtfs_genl_ops[] = {
 	},
 };
 
+/* The family's notifications, for holders of CAP_NET_ADMIN in the
+ * namespace's user namespace, who may read the SAs anyway.
+ */
+static const struct genl_multicast_group xtfs_mcgrps[] = {
+	{ .name = XTFS_MCGRP_EVENTS, .flags = GENL_MCAST_CAP_NET_ADMIN, },
+};
+
 static struct genl_family xtfs_genl_family __ro_after_init = {
 	.name		= XTFS_GENL_NAME,
 	.version	= XTFS_GENL_VERSION,
@@ -954,8 +1050,40 @@ static struct genl_family xtfs_genl_family __ro_after_init = {
 	.module		= THIS_MODULE,
 	.split_ops	= xtfs_genl_ops,
 	.n_split_ops	= ARRAY_SIZE(xtfs_genl_ops),
+	.mcgrps		= xtfs_mcgrps,
+	.n_mcgrps	= ARRAY_SIZE(xtfs_mcgrps),
 	/* resv_start_op 0: every command gets strict header checks. */
 };
+
+/**
+ * xtfs_notify_broken() - tell userspace that an SA's circuit breaker tripped
+ * @sa: the SA state, alive (called from its send work)
+ *
+ * RFC 9347 section 2.4.2.1 asks for an alarm that calls for operator
+ * intervention: an %XTFS_CMD_SA_BROKEN message to the %XTFS_MCGRP_EVENTS
+ * group of the SA's namespace, with what %XTFS_CMD_SA_GET reports. Lost
+ * without a listener or memory; the trip is counted either way.
+ */
+void xtfs_notify_broken(struct xtfs_sa *sa)
+{
+	struct net *net = xs_net(sa->x);
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!genl_has_listeners(&xtfs_genl_family, net, 0))
+		return;
+	msg = genlmsg_new(xtfs_sa_msg_size(), GFP_ATOMIC);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &xtfs_genl_family, 0,
+			  XTFS_CMD_SA_BROKEN);
+	if (!hdr || xtfs_sa_fill(msg, sa->x, sa)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast_netns(&xtfs_genl_family, net, msg, 0, 0, GFP_ATOMIC);
+}
 
 /**
  * xtfs_netlink_init() - set up staging and register the "xtfs" family

@@ -21,8 +21,6 @@
 #include "xtfs.h"
 #include "xtfs_aggfrag.h"
 
-#define XTFS_HDR_LEN	sizeof(struct xtfs_aggfrag_hdr)
-
 /* Outer packets one run of the send work builds at most (see
  * xtfs_tx_work()): the weight of a NAPI poll.
  */
@@ -73,7 +71,7 @@ u32 xtfs_min_pkt_size(struct xfrm_state *x)
 	struct crypto_aead *aead = x->data;
 
 	return sa->outer_len + crypto_aead_authsize(aead) +
-	       ALIGN(XTFS_HDR_LEN + XTFS_MIN_BLOCK_SPACE + d->trl, d->align);
+	       ALIGN(sa->hdr_len + XTFS_MIN_BLOCK_SPACE + d->trl, d->align);
 }
 
 /**
@@ -129,7 +127,7 @@ u32 xtfs_aggfrag_inner_mtu(struct xtfs_sa *sa, int outer_mtu)
 	if (sa->cfg.pkt_size && sa->cfg.pkt_size < outer_mtu)
 		outer_mtu = sa->cfg.pkt_size;
 	space = xtfs_payload_space(sa->x, outer_mtu);
-	return space > XTFS_HDR_LEN ? space - XTFS_HDR_LEN : 0;
+	return space > sa->hdr_len ? space - sa->hdr_len : 0;
 }
 
 /**
@@ -319,8 +317,10 @@ static void xtfs_unbatch(struct xtfs_sa *sa, u32 space)
  * @dst: the xfrm bundle it takes (a reference is taken for the packet)
  * @space: data block space in octets
  *
- * The packet has room for the headers @dst's transforms add, the basic
- * AGGFRAG header and @space octets of data blocks, which it holds (to be
+ * The packet has room for the headers @dst's transforms add, the SA's
+ * AGGFRAG header (written: sub-type 1 with congestion information when
+ * the SA has a paired SA, xtfs_cc_put_hdr(), else the basic one; block
+ * offset 0) and @space octets of data blocks, which it holds (to be
  * written); its network header is at the AGGFRAG header.
  *
  * Return: the packet, or NULL.
@@ -332,15 +332,20 @@ static struct sk_buff *xtfs_alloc_outer(struct xtfs_sa *sa,
 	struct xtfs_aggfrag_hdr *h;
 	struct sk_buff *skb;
 
-	skb = alloc_skb(hroom + XTFS_HDR_LEN + space + dst->trailer_len +
+	skb = alloc_skb(hroom + sa->hdr_len + space + dst->trailer_len +
 			dst->dev->needed_tailroom, GFP_ATOMIC);
 	if (!skb)
 		return NULL;
 	skb_reserve(skb, hroom);
 	skb_dst_set(skb, dst_clone(dst));
-	h = skb_put(skb, XTFS_HDR_LEN);
-	h->subtype = XTFS_SUBTYPE_BASIC;
-	h->reserved = 0;
+	h = skb_put(skb, sa->hdr_len);
+	if (sa->hdr_len == sizeof(struct xtfs_aggfrag_cc_hdr)) {
+		xtfs_cc_put_hdr(sa, (struct xtfs_aggfrag_cc_hdr *)h,
+				ktime_get_ns());
+	} else {
+		h->subtype = XTFS_SUBTYPE_BASIC;
+		h->reserved = 0;
+	}
 	h->block_offset = 0;
 	skb_put(skb, space);
 	skb_reset_network_header(skb);
@@ -380,7 +385,7 @@ static int xtfs_build_one(struct xtfs_sa *sa, u32 space, struct sk_buff **skbp)
 	skb->priority = head->priority;
 
 	h = (struct xtfs_aggfrag_hdr *)skb->data;
-	data = skb->data + XTFS_HDR_LEN;
+	data = skb->data + sa->hdr_len;
 	used = xtfs_fill_payload(q, &sa->head_sent, data, space,
 				 sa->cfg.dont_frag, &blkoff, &frags);
 	/* @queued counts whole queued packets, sent parts included. */
@@ -395,7 +400,7 @@ static int xtfs_build_one(struct xtfs_sa *sa, u32 space, struct sk_buff **skbp)
 			memset(data + used, 0, space - used);
 			xtfs_inc(sa, XTFS_CNT_PAD_OUT_BYTES, space - used);
 		} else {
-			skb_trim(skb, XTFS_HDR_LEN + used);
+			skb_trim(skb, sa->hdr_len + used);
 		}
 	}
 	xtfs_inc(sa, XTFS_CNT_FRAGS_OUT, frags);
@@ -415,9 +420,9 @@ static u32 xtfs_dst_space(struct xtfs_sa *sa, struct dst_entry *dst)
 {
 	u32 psize = xtfs_payload_space(sa->x, xtfs_outer_size(sa, dst));
 
-	if (psize < XTFS_HDR_LEN + XTFS_MIN_BLOCK_SPACE)
+	if (psize < sa->hdr_len + XTFS_MIN_BLOCK_SPACE)
 		return 0;
-	return psize - XTFS_HDR_LEN;
+	return psize - sa->hdr_len;
 }
 
 /**
@@ -599,7 +604,7 @@ static struct sk_buff *xtfs_build_pad(struct xtfs_sa *sa)
 	}
 	skb->mark = sa->pad_mark;
 	skb->priority = sa->pad_priority;
-	memset(skb->data + XTFS_HDR_LEN, 0, space);
+	memset(skb->data + sa->hdr_len, 0, space);
 	xtfs_inc(sa, XTFS_CNT_PAD_OUT_BYTES, space);
 	xtfs_inc(sa, XTFS_CNT_PAD_PKTS_OUT, 1);
 	xtfs_inc(sa, XTFS_CNT_OUTER_OUT_PKTS, 1);
@@ -607,13 +612,27 @@ static struct sk_buff *xtfs_build_pad(struct xtfs_sa *sa)
 }
 
 /**
+ * xtfs_tx_stop() - drop what a paced SA has queued and stop its slots
+ * @sa: the SA state, @sa->lock held
+ */
+static void xtfs_tx_stop(struct xtfs_sa *sa)
+{
+	while (skb_peek(&sa->queue))
+		xtfs_drop_head(sa, XTFS_CNT_DROP_OUT_ERR);
+	xtfs_pacing_stop(sa);
+}
+
+/**
  * xtfs_tx_fixed() - send the outer packet of the current slot of a
- *	fixed-rate SA (RFC 9347 section 2.4.1)
+ *	fixed-rate or congestion-controlled SA (RFC 9347 section 2.4)
  * @sa: the SA state
  *
  * One outer packet per slot of 1/rate seconds, each of the SA's packet
  * size: built from the queue when it holds data (xtfs_build_one() pads
  * what the data leaves of it), else an all-pad packet (xtfs_build_pad()).
+ * The rate is the configured one, or with congestion control the one
+ * xtfs_cc_tx_update() reaches from the peer's reports, read at each slot
+ * along with what the next header carries.
  * Slots that passed before the sending CPU got here are counted in
  * slots_missed and not made up: the rate bounds what is sent as well as
  * shaping it, and the queue (at most max-queue-size octets, then counted
@@ -623,27 +642,35 @@ static struct sk_buff *xtfs_build_pad(struct xtfs_sa *sa)
  * last. Pacing starts with the first inner packet (xtfs_enqueue()), whose
  * route the all-pad packets need, and stops when nothing is queued and
  * that route is gone. Once the SA is no longer valid (deleted, expired)
- * nothing more is sent: what is queued is dropped and counted at once,
- * rather than sent one a slot to be dropped by xfrm_output() while each
- * packet holds the SA.
+ * or its circuit breaker has tripped, nothing more is sent: what is
+ * queued is dropped and counted at once, rather than sent one a slot to
+ * be dropped by xfrm_output() while each packet holds the SA.
  */
 static void xtfs_tx_fixed(struct xtfs_sa *sa)
 {
-	u64 slot = div_u64(NSEC_PER_SEC, sa->cfg.rate);
 	struct sk_buff *head, *skb = NULL;
-	u64 now, late;
+	bool trip = false;
+	u64 now, late, slot;
 	u32 space;
 
+	/* Only this work uses the paired SA: no lock for it. */
+	if (sa->cfg.rev_spi)
+		xtfs_cc_pair(sa);
 	spin_lock_bh(&sa->lock);
 	if (!sa->pacing)
 		goto unlock;
-	if (READ_ONCE(sa->x->km.state) != XFRM_STATE_VALID) {
-		while (skb_peek(&sa->queue))
-			xtfs_drop_head(sa, XTFS_CNT_DROP_OUT_ERR);
-		xtfs_pacing_stop(sa);
+	if (READ_ONCE(sa->x->km.state) != XFRM_STATE_VALID ||
+	    sa->cc.broken) {
+		xtfs_tx_stop(sa);
 		goto unlock;
 	}
 	now = ktime_get_ns();
+	if (sa->cfg.rev_spi && xtfs_cc_tx_update(sa, now)) {
+		trip = true;
+		xtfs_tx_stop(sa);
+		goto unlock;
+	}
+	slot = xtfs_cc_slot_ns(sa);
 	if (!sa->slot_next) {
 		/* The first slot at or after now on the last grid. */
 		sa->slot_next = now;
@@ -679,6 +706,8 @@ unlock:
 	spin_unlock_bh(&sa->lock);
 	if (skb)
 		xfrm_output(NULL, skb);
+	if (trip)
+		xtfs_notify_broken(sa);
 }
 
 /**
@@ -708,7 +737,7 @@ static void xtfs_tx_work(struct work_struct *work)
 	struct sk_buff *head, *skb;
 	u64 due, now;
 
-	if (sa->cfg.send == XTFS_SEND_FIXED) {
+	if (sa->cfg.send != XTFS_SEND_DEMAND) {
 		xtfs_tx_fixed(sa);
 		return;
 	}
@@ -789,6 +818,13 @@ static void xtfs_enqueue(struct xtfs_sa *sa, struct sk_buff *skb, u32 space)
 
 	XTFS_TX_CB(skb)->enq_ns = now;
 	spin_lock_bh(&sa->lock);
+	if (unlikely(sa->cc.broken)) {
+		/* RFC 9347 section 2.4.2.1: a tripped breaker sends nothing. */
+		spin_unlock_bh(&sa->lock);
+		xtfs_inc(sa, XTFS_CNT_DROP_OUT_ERR, 1);
+		kfree_skb(skb);
+		return;
+	}
 	if ((u64)sa->queued + len > sa->cfg.max_qsize) {
 		spin_unlock_bh(&sa->lock);
 		xtfs_inc(sa, XTFS_CNT_DROP_QUEUE_FULL, 1);
@@ -800,11 +836,11 @@ static void xtfs_enqueue(struct xtfs_sa *sa, struct sk_buff *skb, u32 space)
 		xtfs_inc(sa, XTFS_CNT_ECN_MARKED, 1);
 	__skb_queue_tail(&sa->queue, skb);
 	sa->queued += len;
-	/* A fixed-rate SA sends at its slots, from the first packet on.
+	/* A paced SA sends at its slots, from the first packet on.
 	 * Otherwise a full outer packet's worth goes at once, and less
 	 * waits up to the init delay for more.
 	 */
-	if (sa->cfg.send == XTFS_SEND_FIXED) {
+	if (sa->cfg.send != XTFS_SEND_DEMAND) {
 		if (!sa->pacing) {
 			sa->pacing = true;
 			xtfs_kick(sa);
@@ -1097,6 +1133,13 @@ int xtfs_aggfrag_fields(struct xfrm_state *x, struct sk_buff *skb,
 	memset(o, 0, sizeof(*o));
 	o->proto = IPPROTO_AGGFRAG;
 	o->df = !(x->props.flags & XFRM_STATE_NOPMTUDISC);
+	/* RFC 9347 section 3.1: a congestion-controlled SA reacts to CE
+	 * marks, so its outer packets are ECN-capable (ECT(0)); the inner
+	 * packets' ECN is not copied out (RFC 6040 compatibility mode).
+	 */
+	if (((struct xtfs_sa *)x->mode_data)->cfg.send == XTFS_SEND_CC &&
+	    !(x->props.flags & XFRM_STATE_NOECN))
+		o->ds = INET_ECN_ECT_0;
 	return 0;
 }
 
@@ -1248,6 +1291,7 @@ void xtfs_output_destroy(struct xtfs_sa *sa)
 	spin_unlock_bh(&sa->lock);
 	hrtimer_cancel(&sa->timer);
 	cancel_work_sync(&sa->tx_work);
+	xtfs_cc_destroy(sa);
 	__skb_queue_purge(&sa->queue);
 	sa->queued = 0;
 	sa->head_sent = 0;

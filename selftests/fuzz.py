@@ -21,6 +21,13 @@
   fuzz.py tunnel SEED N DEV MAC SRC DST SPI
         N ESP packets with null encryption, each carrying one mutated inner
         packet, to an SA with the tunnel payload.
+  fuzz.py cc SEED N DEV MAC SRC DST SPI
+        N ESP packets with null encryption to the inbound IP-TFS SA SPI,
+        each a sub-type 1 (congestion control) AGGFRAG header with random
+        values in every field (flags, LossEventRate, RTT, delays, TVal,
+        TEcho; RFC 9347 section 6.1.2), a random outer ECN field, and no
+        data or an all-pad block; sequence numbers mostly in order, some
+        repeated or jumping. Prints one JSON object with the count sent.
   fuzz.py genl SEED N      N random requests to the "xtfs" generic netlink
         family: every command and more, random attribute sets, lengths and
         nesting, random flags.
@@ -71,11 +78,12 @@ class Link:
         self.ident = 0
         self.sent = 0
 
-    def send(self, esp):
-        """Send ESP packet ESP (from the ESP header on) in IPv4."""
+    def send(self, esp, tos=0):
+        """Send ESP packet ESP (from the ESP header on) in IPv4, with TOS
+        as its DS field."""
         self.ident = (self.ident + 1) & 0xffff
-        h = struct.pack("!BBHHHBBH", 0x45, 0, 20 + len(esp), self.ident, 0,
-                        64, 50, 0) + self.addrs
+        h = struct.pack("!BBHHHBBH", 0x45, tos, 20 + len(esp), self.ident,
+                        0, 64, 50, 0) + self.addrs
         h = h[:10] + struct.pack("!H", csum(h)) + h[12:]
         frame = self.eth + h + esp
         while True:
@@ -601,6 +609,25 @@ def cmd_aggfrag(seed, n, dev, mac, src, dst, spi, win):
     result(sess, {"seconds": round(time.time() - t0, 1)})
 
 
+def cmd_cc(seed, n, dev, mac, src, dst, spi):
+    rnd = random.Random(seed)
+    link = Link(dev, mac, src, dst)
+    seal = NullSeal(int(spi, 0), rnd)
+    seq = 1
+    while link.sent < n:
+        hdr = struct.pack("!BBHIQII", 1, rnd.randrange(256),
+                          rnd.choice((0, 0, rnd.randrange(65536))),
+                          rnd.choice((0, 1, 0xffffffff,
+                                      rnd.randrange(1 << 32))),
+                          rnd.randrange(1 << 64),
+                          rnd.randrange(1 << 32),
+                          rnd.choice((0, rnd.randrange(1 << 32))))
+        body = rnd.choice((b"", bytes(rnd.randrange(1, 200))))
+        link.send(seal(seq, hdr + body, 144, None), rnd.randrange(4))
+        seq += rnd.choice((1, 1, 1, 1, 0, 2, rnd.randrange(1, 50)))
+    print(json.dumps({"sent": link.sent, "last_seq": seq}))
+
+
 def cmd_iiv(seed, n, dev, mac, src, dst, spi, win, key):
     rnd = random.Random(seed)
     link = Link(dev, mac, src, dst)
@@ -983,7 +1010,7 @@ def cmd_xfrm(seed, n, src, dst):
 
 def main():
     cmds = {"aggfrag": cmd_aggfrag, "iiv": cmd_iiv, "tunnel": cmd_tunnel,
-            "genl": cmd_genl, "xfrm": cmd_xfrm}
+            "cc": cmd_cc, "genl": cmd_genl, "xfrm": cmd_xfrm}
     if len(sys.argv) < 4 or sys.argv[1] not in cmds:
         raise SystemExit(__doc__)
     cmds[sys.argv[1]](int(sys.argv[2], 0), int(sys.argv[3]), *sys.argv[4:])

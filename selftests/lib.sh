@@ -327,6 +327,14 @@ hexkey() {
 	echo "$out"
 }
 
+# stream_stop - stop a capture of a stream that never pauses (capture_stop
+# waits for the file to stop growing): tcpdump writes what it read on
+# SIGINT; packets it had not read yet shorten the window, nothing else.
+stream_stop() {
+	kill -INT "$_cap_pid" 2>/dev/null
+	wait "$_cap_pid" 2>/dev/null
+}
+
 # capture_start NS IFACE FILE [SNAPLEN [FILTER]] - capture ESP packets
 # (or those of the tcpdump FILTER) in the background, the first 128 octets
 # of each unless SNAPLEN says otherwise (then with a 32 MiB capture

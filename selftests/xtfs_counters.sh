@@ -58,7 +58,9 @@ keys = ["inner_out_pkts", "inner_out_bytes", "outer_out_pkts", "frags_out",
         "drop_bad_hdr", "drop_bad_block", "drop_old", "lost", "drop_partial",
         "drop_nomem", "ecn_marked", "held_limit", "held_peak",
         "drop_no_dev", "iiv_seq_skipped", "iipc_unmatched", "iipc_bad",
-        "pad_pkts_out", "slots_missed"]
+        "pad_pkts_out", "slots_missed", "cc_rate", "cc_rtt_us",
+        "cc_loss_ppm", "cc_feedback", "cc_nofb", "cc_loss_events",
+        "cc_ce_in", "breaker_trips"]
 bad = 0
 for arg in sys.argv[1:]:
     sas = json.loads(arg)
@@ -71,7 +73,7 @@ for arg in sys.argv[1:]:
             bad = 1
 sys.exit(bad)
 PY
-ok $? "xtfs -j -s state list: all 27 counters on each of 4 SAs, all 0"
+ok $? "xtfs -j -s state list: all 35 counters on each of 4 SAs, all 0"
 
 # Traffic: N datagrams A -> B, then PINGS large echo requests A -> B.
 udp_recv_start $B 5001 $N 10 "$TMP/recv.sums"

@@ -12,6 +12,12 @@ attributes) can be tried.
                             the same for each CASE, one line each:
                             "CASE ERRNO-NAME|extended ACK message"
   xtfs_genl.py cases        list the CASE names
+  xtfs_genl.py check [CASE...]
+                            send each CASE that has an expected errno (all
+                            of them when none is named), print it as
+                            bad-each does, and exit 1 unless each was
+                            refused with that errno and a non-empty
+                            extended ACK message
   xtfs_genl.py stage FAMILY DADDR SPI IIV [PAYLOAD] -- CMD [ARG...]
                             stage implicit IV IIV (a transform ID, sent as
                             is; 0 sends none) and payload format PAYLOAD
@@ -53,8 +59,9 @@ XTFS_CMD_SA_GET = 1
 XTFS_CMD_SA_STAGE = 2
 (A_FAMILY, A_SADDR, A_DADDR, A_SPI, A_MARK, A_DIR, A_STATS, A_IIV,
  A_PAYLOAD) = range(1, 10)
-A_SEND, A_RATE = 15, 16
-SEND_FIXED = 1
+A_SEND, A_RATE, A_RATE_MIN, A_REVERSE_SPI, A_BREAKER_LOSS, A_BREAKER_TIME, \
+    A_BROKEN = range(15, 22)
+SEND_DEMAND, SEND_FIXED, SEND_CC = range(3)
 
 
 def attr(t, data):
@@ -136,7 +143,16 @@ def be32(t, v):
 
 V4 = socket.inet_aton("192.0.2.99")
 STAGE_ID = [u16(A_FAMILY, 2), attr(A_DADDR, V4), be32(A_SPI, 0x999)]
-# name: (dump?, attributes[, command]); the command defaults to SA_GET
+
+def send(mode):
+    return attr(A_SEND, struct.pack("=B", mode))
+
+
+FIXED = [send(SEND_FIXED), u32(A_RATE, 100)]
+CC = [send(SEND_CC), u32(A_RATE, 100)]
+REV = [be32(A_REVERSE_SPI, 0x998)]
+# name: (dump?, attributes[, command[, expected errno]]); the command
+# defaults to SA_GET
 CASES = {
     "missing-family": (False, [attr(A_DADDR, V4), be32(A_SPI, 0x999)]),
     "missing-daddr": (False, [u16(A_FAMILY, 2), be32(A_SPI, 0x999)]),
@@ -182,6 +198,37 @@ CASES = {
     "stage-send-range": (False, STAGE_ID + [attr(A_SEND, b"\3"),
                                             u32(A_RATE, 100)],
                          XTFS_CMD_SA_STAGE),
+    # Congestion control and the circuit breaker: what the helper refuses
+    # as usage errors, each refused by the kernel too.
+    "stage-cc-no-rate": (False, STAGE_ID + [send(SEND_CC)] + REV,
+                         XTFS_CMD_SA_STAGE, "EINVAL"),
+    "stage-cc-no-reverse-spi": (False, STAGE_ID + CC, XTFS_CMD_SA_STAGE,
+                                "EINVAL"),
+    "stage-rate-min-no-cc": (False, STAGE_ID + FIXED + REV +
+                             [u32(A_RATE_MIN, 10)],
+                             XTFS_CMD_SA_STAGE, "EINVAL"),
+    "stage-rate-min-above-rate": (False, STAGE_ID + CC + REV +
+                                  [u32(A_RATE_MIN, 101)],
+                                  XTFS_CMD_SA_STAGE, "EINVAL"),
+    "stage-reverse-spi-demand": (False, STAGE_ID + [send(SEND_DEMAND)] + REV,
+                                 XTFS_CMD_SA_STAGE, "EINVAL"),
+    "stage-reverse-spi-no-send": (False, STAGE_ID + REV, XTFS_CMD_SA_STAGE,
+                                  "EINVAL"),
+    "stage-reverse-spi-zero": (False, STAGE_ID + FIXED +
+                               [be32(A_REVERSE_SPI, 0)],
+                               XTFS_CMD_SA_STAGE, "EINVAL"),
+    "stage-breaker-loss-only": (False, STAGE_ID + FIXED + REV +
+                                [u32(A_BREAKER_LOSS, 10000)],
+                                XTFS_CMD_SA_STAGE, "EINVAL"),
+    "stage-breaker-time-only": (False, STAGE_ID + FIXED + REV +
+                                [u32(A_BREAKER_TIME, 2000)],
+                                XTFS_CMD_SA_STAGE, "EINVAL"),
+    "stage-breaker-no-reverse-spi": (False, STAGE_ID + FIXED +
+                                     [u32(A_BREAKER_LOSS, 10000),
+                                      u32(A_BREAKER_TIME, 2000)],
+                                     XTFS_CMD_SA_STAGE, "EINVAL"),
+    "stage-broken": (False, STAGE_ID + FIXED + REV + [attr(A_BROKEN, b"")],
+                     XTFS_CMD_SA_STAGE, "EINVAL"),
 }
 
 
@@ -219,17 +266,30 @@ def main():
         stage(sys.argv[2:])
     if sys.argv[1] == "stage-send":
         stage(sys.argv[2:], send=True)
-    if sys.argv[1] not in ("bad", "bad-each"):
+    if sys.argv[1] not in ("bad", "bad-each", "check"):
         sys.exit(__doc__)
+    names = sys.argv[2:3] if sys.argv[1] == "bad" else sys.argv[2:]
+    if sys.argv[1] == "check":
+        names = names or [n for n, c in CASES.items() if len(c) > 3]
+        if any(len(CASES[n]) < 4 for n in names):
+            sys.exit("check: no expected errno for %s" % " ".join(
+                n for n in names if len(CASES[n]) < 4))
     g = Genl()
     fid = g.family("xtfs")
-    for name in sys.argv[2:] if sys.argv[1] == "bad-each" else sys.argv[2:3]:
+    bad = 0
+    for name in names:
         case = CASES[name]
         cmd = case[2] if len(case) > 2 else XTFS_CMD_SA_GET
         err, text, _ = g.request(fid, cmd, NLM_F_DUMP if case[0] else 0,
                                  case[1])
-        print("%s%s|%s" % (name + " " if sys.argv[1] == "bad-each" else "",
-                           errno.errorcode.get(err, str(err)), text))
+        got = errno.errorcode.get(err, str(err))
+        miss = ""
+        if sys.argv[1] == "check" and (got != case[3] or not text):
+            miss = " (want %s and a message)" % case[3]
+            bad = 1
+        print("%s%s|%s%s" % (name + " " if sys.argv[1] != "bad" else "",
+                             got, text, miss))
+    sys.exit(bad)
 
 
 if __name__ == "__main__":

@@ -119,14 +119,6 @@ print(s["outer_out_pkts"], s["pad_pkts_out"], s["slots_missed"],
       s["drop_queue_full"])' <<<"$s"
 }
 
-# stream_stop - stop a capture of a stream that never pauses (capture_stop
-# waits for the file to stop growing): tcpdump writes what it read on
-# SIGINT; packets it had not read yet shorten the window, nothing else.
-stream_stop() {
-	kill -INT "$_cap_pid" 2>/dev/null
-	wait "$_cap_pid" 2>/dev/null
-}
-
 # window TAG LOAD-CMD... - capture A to B for SECS seconds while LOAD-CMD
 # runs (none: idle), and check the stream. Sets w_gaps (the gaps file)
 # and w_med (median gap); w_sent, w_pad, w_missed, w_qdrop the SA's

@@ -344,6 +344,52 @@ int nl_talk_proto(int proto, struct nlmsghdr *nlh, bool dump, nl_cb cb,
 	return nl_recv(*nl, nlh->nlmsg_seq, dump, cb, data);
 }
 
+/*
+ * nl_listen - join a multicast group of a netlink protocol on a socket of
+ * its own and hand every notification to cb, until cb returns < 0 or
+ * receiving fails (returns -1 after printing why). Notifications lost to
+ * a full receive buffer are reported on standard error, and listening
+ * goes on.
+ */
+int nl_listen(int proto, __u32 group, nl_cb cb, void *data)
+{
+	const struct nlmsghdr *nlh;
+	struct mnl_socket *nl;
+	int len;
+
+	nl = nl_open(proto);
+	if (!nl)
+		return -1;
+	if (mnl_socket_setsockopt(nl, NETLINK_ADD_MEMBERSHIP, &group,
+				  sizeof(group)) < 0) {
+		fprintf(stderr, "xtfs: cannot join netlink group %u: %s\n",
+			group, strerror(errno));
+		goto fail;
+	}
+	for (;;) {
+		len = mnl_socket_recvfrom(nl, rxbuf, sizeof(rxbuf));
+		if (len < 0 && errno == ENOBUFS) {
+			fputs("xtfs: warning: notifications lost (receive buffer full)\n",
+			      stderr);
+			continue;
+		}
+		if (len < 0 && errno == EINTR)
+			continue;
+		if (len < 0) {
+			fprintf(stderr, "xtfs: netlink receive failed: %s\n",
+				strerror(errno));
+			goto fail;
+		}
+		for (nlh = (const struct nlmsghdr *)rxbuf;
+		     mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
+			if (nlh->nlmsg_type >= NLMSG_MIN_TYPE && cb(nlh, data) < 0)
+				goto fail;
+	}
+fail:
+	mnl_socket_close(nl);
+	return -1;
+}
+
 /* nl_talk - nl_talk_proto() on NETLINK_XFRM. */
 int nl_talk(struct nlmsghdr *nlh, bool dump, nl_cb cb, void *data)
 {

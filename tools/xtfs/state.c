@@ -20,6 +20,13 @@ struct sa_encap {
 	struct xaddr oa;
 };
 
+/* "breaker LOSS TIME": the circuit breaker of a paced SA. */
+struct sa_breaker {
+	bool set;
+	__u32 loss;			/* ppm */
+	__u32 time;			/* ms */
+};
+
 /* Everything "state add/del/get" can be told. */
 struct sa_args {
 	struct xaddr src;
@@ -58,6 +65,9 @@ struct sa_args {
 	struct opt_u32 align;		/* bits */
 	int send;			/* enum xtfs_send, -1: not given */
 	struct opt_u32 rate;		/* outer packets per second */
+	struct opt_u32 rate_min;	/* send cc: the lowest rate */
+	struct opt_u32 reverse_spi;	/* the paired inbound SA's SPI */
+	struct sa_breaker breaker;
 };
 
 static const struct name_val sa_dir_names[] = {
@@ -75,6 +85,7 @@ static const struct name_val payload_names[] = {
 static const struct name_val send_names[] = {
 	{ "demand", XTFS_SEND_DEMAND },
 	{ "fixed", XTFS_SEND_FIXED },
+	{ "cc", XTFS_SEND_CC },
 	{ NULL, 0 },
 };
 
@@ -115,6 +126,25 @@ static int kw_encap(const struct kw *k, void *ctx, int argc, char **argv)
 	parse_addr(argv[3], "encap oaddr", &e->oa, false);
 	e->set = true;
 	return 4;
+}
+
+/*
+ * kw_breaker - "breaker LOSS TIME": trip when the loss event rate the
+ * peer reports stays at or above LOSS ppm (1 to XTFS_PPM) for TIME ms
+ * (1 to XTFS_BREAKER_TIME_MAX).
+ */
+static int kw_breaker(const struct kw *k, void *ctx, int argc, char **argv)
+{
+	struct sa_breaker *b = (struct sa_breaker *)((char *)ctx + k->off);
+
+	(void)argc;
+	b->loss = parse_u32(argv[0], "breaker LOSS", XTFS_PPM);
+	b->time = parse_u32(argv[1], "breaker TIME", XTFS_BREAKER_TIME_MAX);
+	if (!b->loss || !b->time)
+		usage_error("\"breaker\" is LOSS 1 to %u (ppm) and TIME 1 to %u (ms)",
+			    XTFS_PPM, XTFS_BREAKER_TIME_MAX);
+	b->set = true;
+	return 2;
 }
 
 /*
@@ -219,6 +249,9 @@ static const struct kw sa_add_kw[] = {
 	{ .name = "iipc", .fn = kw_iipc, .nargs = 0, .off = SA(iipc) },
 	KW_NAME("send", send, send_names),
 	KW_U32("rate", rate, XTFS_RATE_MAX),
+	KW_U32("rate-min", rate_min, XTFS_RATE_MAX),
+	KW_U32("reverse-spi", reverse_spi, UINT32_MAX),
+	{ .name = "breaker", .fn = kw_breaker, .nargs = 2, .off = SA(breaker) },
 	{ .name = NULL },
 };
 
@@ -317,34 +350,61 @@ static void diet_check(const struct sa_args *a, struct sa_ext *ext)
 }
 
 /*
- * send_check - "send fixed rate N" into ext: an outbound IP-TFS SA with
- * a packet size and the AGGFRAG payload (RFC 9347 section 2.4.1: packets
- * of one size at a rate), and "rate" only with it.
+ * send_check - "send fixed rate N" and "send cc rate MAX [rate-min MIN]
+ * reverse-spi SPI" into ext: an outbound IP-TFS SA with a packet size and
+ * the AGGFRAG payload (RFC 9347 section 2.4.1: packets of one size at a
+ * rate; section 2.4.2: congestion control, which needs the inbound SA
+ * the peer's reports arrive on), "rate" and "reverse-spi" only with them,
+ * "rate-min" only with cc, and "breaker" with "reverse-spi". The kernel
+ * refuses the same.
  */
 static void send_check(const struct sa_args *a, struct sa_ext *ext)
 {
-	if (a->send < 0) {
-		if (a->rate.set)
-			usage_error("\"rate\" is the rate of \"send fixed\": give both");
+	const char *mode = a->send == XTFS_SEND_CC ? "send cc" : "send fixed";
+	bool paced = a->send == XTFS_SEND_FIXED || a->send == XTFS_SEND_CC;
+
+	if (a->rate_min.set && a->send != XTFS_SEND_CC)
+		usage_error("\"rate-min\" is the lowest rate of \"send cc\": not without it");
+	if (a->reverse_spi.set && !a->reverse_spi.val)
+		usage_error("\"reverse-spi\" is the SPI of an inbound SA: not 0");
+	if (a->breaker.set && !a->reverse_spi.set)
+		usage_error("\"breaker\" needs \"reverse-spi SPI\", where the peer reports loss");
+	if (a->rate.set && a->send < 0)
+		usage_error("\"rate\" is the rate of \"send fixed\" or \"send cc\": give both");
+	if ((a->rate.set || a->reverse_spi.set) && !paced)
+		usage_error("\"%s\" is for \"send fixed\" or \"send cc\" only",
+			    a->rate.set ? "rate" : "reverse-spi");
+	if (a->send >= 0)
+		need_iptfs(a, "send");
+	if (!paced)
 		return;
-	}
-	need_iptfs(a, "send");
-	if (a->send != XTFS_SEND_FIXED) {
-		if (a->rate.set)
-			usage_error("\"rate\" is the rate of \"send fixed\", not of \"send demand\"");
-		return;
-	}
 	if (!a->rate.set || !a->rate.val)
-		usage_error("\"send fixed\" needs \"rate N\", outer packets per second (1 to %u)",
+		usage_error("\"%s\" needs \"rate N\", %s packets per second (1 to %u)",
+			    mode, a->send == XTFS_SEND_CC ? "the most outer" : "outer",
 			    XTFS_RATE_MAX);
+	if (a->rate_min.set && (!a->rate_min.val ||
+				a->rate_min.val > a->rate.val))
+		usage_error("\"rate-min\" is 1 to \"rate\" (%u), not %u",
+			    a->rate.val, a->rate_min.val);
+	if (a->send == XTFS_SEND_CC && !a->reverse_spi.set)
+		usage_error("\"send cc\" needs \"reverse-spi SPI\", where the peer reports loss");
 	if (!a->pkt_size.set || !a->pkt_size.val)
-		usage_error("\"send fixed\" sends packets of one size: it needs \"pkt-size N\"");
+		usage_error("\"%s\" sends packets of one size: it needs \"pkt-size N\"",
+			    mode);
 	if (a->dir != XTFS_SA_DIR_OUT)
-		usage_error("\"send fixed\" is for an outbound SA: it needs \"dir out\"");
+		usage_error("\"%s\" is for an outbound SA: it needs \"dir out\"",
+			    mode);
 	if (a->payload == XTFS_PAYLOAD_TUNNEL)
-		usage_error("\"send fixed\" pads its packets: not with \"payload tunnel\"");
-	ext->send = XTFS_SEND_FIXED;
+		usage_error("\"%s\" pads its packets: not with \"payload tunnel\"",
+			    mode);
+	ext->send = a->send;
 	ext->rate = a->rate.val;
+	ext->rate_min = a->rate_min;
+	ext->reverse_spi = a->reverse_spi;
+	if (a->breaker.set) {
+		ext->breaker_loss = a->breaker.loss;
+		ext->breaker_time = a->breaker.time;
+	}
 }
 
 /* iiv_name - the name of an implicit IV transform ID, or its number. */
@@ -800,6 +860,65 @@ static void diet_text(FILE *f, const struct sa_stats *xs,
 	}
 }
 
+/*
+ * send_text - the sending mode words of the iptfs line, as "state add"
+ * takes them, when not on demand: "send fixed rate N" or "send cc rate
+ * MAX rate-min MIN", then "reverse-spi SPI", "breaker LOSS TIME" and,
+ * once the breaker tripped, "broken".
+ */
+static void send_text(const struct sa_stats *xs, unsigned int *printed)
+{
+	const char *m = val_name(send_names, xs->send);
+
+	if (xs->send != XTFS_SEND_DEMAND) {
+		iptfs_text_word(printed);
+		if (m)
+			fprintf(out, "send %s rate %u", m, xs->rate);
+		else
+			fprintf(out, "send %u rate %u", xs->send, xs->rate);
+		if (xs->send == XTFS_SEND_CC)
+			fprintf(out, " rate-min %u", xs->rate_min);
+	}
+	if (xs->has_reverse_spi) {
+		iptfs_text_word(printed);
+		fprintf(out, "reverse-spi 0x%08x", ntohl(xs->reverse_spi));
+	}
+	if (xs->breaker_loss) {
+		iptfs_text_word(printed);
+		fprintf(out, "breaker %u %u", xs->breaker_loss,
+			xs->breaker_time);
+	}
+	if (xs->broken) {
+		iptfs_text_word(printed);
+		fputs("broken", out);
+	}
+}
+
+/* send_json - the members of send_text() in the JSON "iptfs" object. */
+static void send_json(const struct sa_stats *xs, unsigned int *printed)
+{
+	if (xs->send != XTFS_SEND_DEMAND) {
+		iptfs_json_member(printed);
+		jw_str("send", val_name(send_names, xs->send) ?: "unknown");
+		jw_uint("rate", xs->rate);
+		if (xs->send == XTFS_SEND_CC)
+			jw_uint("rate_min", xs->rate_min);
+	}
+	if (xs->has_reverse_spi) {
+		iptfs_json_member(printed);
+		jw_uint("reverse_spi", ntohl(xs->reverse_spi));
+	}
+	if (xs->breaker_loss) {
+		iptfs_json_member(printed);
+		jw_uint("breaker_loss_ppm", xs->breaker_loss);
+		jw_uint("breaker_time_ms", xs->breaker_time);
+	}
+	if (xs->breaker_loss || xs->broken) {
+		iptfs_json_member(printed);
+		jw_bool("broken", xs->broken);
+	}
+}
+
 /* sa_print_text - one SA in the style of "ip xfrm state". */
 static void sa_print_text(const struct sa_view *v)
 {
@@ -887,10 +1006,8 @@ static void sa_print_text(const struct sa_view *v)
 		iptfs_text_word(&printed);
 		fprintf(out, "payload %s", v->payload);
 	}
-	if (v->xs && v->xs->send == XTFS_SEND_FIXED) {
-		iptfs_text_word(&printed);
-		fprintf(out, "send fixed rate %u", v->xs->rate);
-	}
+	if (v->xs)
+		send_text(v->xs, &printed);
 	if (printed)
 		fputc('\n', out);
 	if (v->xs && v->xs->iipc.on)
@@ -1001,11 +1118,8 @@ static void sa_print_json(const struct sa_view *v)
 		iptfs_json_member(&printed);
 		iipc_print_json(&v->xs->iipc);
 	}
-	if (v->xs && v->xs->send == XTFS_SEND_FIXED) {
-		iptfs_json_member(&printed);
-		jw_str("send", "fixed");
-		jw_uint("rate", v->xs->rate);
-	}
+	if (v->xs)
+		send_json(v->xs, &printed);
 	if (printed)
 		jw_obj_close();
 	if (v->esn || v->replay) {

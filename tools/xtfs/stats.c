@@ -2,7 +2,8 @@
 /*
  * The "xtfs" generic netlink family: per-SA counters ("xtfs stats", the
  * counters of "xtfs -s state get/list"), the implicit IV and payload
- * shown by "state get/list", and the settings "state add" stages
+ * shown by "state get/list", the settings "state add" stages, and the
+ * circuit breaker notifications "xtfs monitor" prints
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -55,6 +56,14 @@ static const struct {
 	[XTFS_CNT_IIPC_BAD] = { "iipc_bad", "iipc-bad" },
 	[XTFS_CNT_PAD_PKTS_OUT] = { "pad_pkts_out", "pad-pkts-out" },
 	[XTFS_CNT_SLOTS_MISSED] = { "slots_missed", "slots-missed" },
+	[XTFS_CNT_CC_RATE] = { "cc_rate", "cc-rate" },
+	[XTFS_CNT_CC_RTT] = { "cc_rtt_us", "cc-rtt-us" },
+	[XTFS_CNT_CC_LOSS_RATE] = { "cc_loss_ppm", "cc-loss-ppm" },
+	[XTFS_CNT_CC_FEEDBACK] = { "cc_feedback", "cc-feedback" },
+	[XTFS_CNT_CC_NOFB] = { "cc_nofb", "cc-nofb" },
+	[XTFS_CNT_CC_LOSS_EVENTS] = { "cc_loss_events", "cc-loss-events" },
+	[XTFS_CNT_CC_CE] = { "cc_ce_in", "cc-ce-in" },
+	[XTFS_CNT_BREAKER_TRIPS] = { "breaker_trips", "breaker-trips" },
 };
 
 static_assert(ARRAY_SIZE(counter_names) == XTFS_CNT_MAX,
@@ -67,14 +76,52 @@ static_assert(ARRAY_SIZE(counter_names) == XTFS_CNT_MAX,
 static int counter_is_out(int i)
 {
 	/* Counters appended later than the receive side's. */
-	return i < FIRST_IN_COUNTER || i == XTFS_CNT_ECN_MARKED ||
-	       i == XTFS_CNT_IIPC_UNMATCHED;
+	switch (i) {
+	case XTFS_CNT_ECN_MARKED:
+	case XTFS_CNT_IIPC_UNMATCHED:
+	case XTFS_CNT_PAD_PKTS_OUT:
+	case XTFS_CNT_SLOTS_MISSED:
+	case XTFS_CNT_CC_RATE:
+	case XTFS_CNT_CC_RTT:
+	case XTFS_CNT_CC_LOSS_RATE:
+	case XTFS_CNT_CC_FEEDBACK:
+	case XTFS_CNT_CC_NOFB:
+	case XTFS_CNT_BREAKER_TRIPS:
+		return 1;
+	}
+	return i < FIRST_IN_COUNTER;
 }
 
 /* Family id of "xtfs" once resolved; 0 before. */
 static __u16 family_id;
+/* Its multicast group XTFS_MCGRP_EVENTS, with family_id; 0 if it has none. */
+static __u32 events_group;
 
-/* family_cb - take CTRL_ATTR_FAMILY_ID from the controller's reply. */
+/* family_groups - find XTFS_MCGRP_EVENTS in CTRL_ATTR_MCAST_GROUPS. */
+static void family_groups(const struct nlattr *groups)
+{
+	const struct nlattr *g, *tb[CTRL_ATTR_MCAST_GRP_MAX + 1];
+	const char *name;
+	const __u32 *id;
+
+	if (!groups)
+		return;
+	mnl_attr_for_each_nested(g, groups) {
+		if (nl_attrs_nested(g, tb, CTRL_ATTR_MCAST_GRP_MAX) < 0)
+			continue;
+		name = nl_attr_data(tb[CTRL_ATTR_MCAST_GRP_NAME],
+				    sizeof(XTFS_MCGRP_EVENTS));
+		id = nl_attr_data(tb[CTRL_ATTR_MCAST_GRP_ID], sizeof(*id));
+		if (name && id && !memcmp(name, XTFS_MCGRP_EVENTS,
+					  sizeof(XTFS_MCGRP_EVENTS)))
+			events_group = *id;
+	}
+}
+
+/*
+ * family_cb - take CTRL_ATTR_FAMILY_ID from the controller's reply, and
+ * the id of the family's events group.
+ */
 static int family_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[CTRL_ATTR_MAX + 1];
@@ -85,6 +132,7 @@ static int family_cb(const struct nlmsghdr *nlh, void *data)
 	id = nl_attr_data(tb[CTRL_ATTR_FAMILY_ID], sizeof(*id));
 	if (id)
 		*(__u16 *)data = *id;
+	family_groups(tb[CTRL_ATTR_MCAST_GROUPS]);
 	return 0;
 }
 
@@ -198,6 +246,15 @@ int sa_stage(__u16 family, const xfrm_address_t *daddr, __u32 spi,
 		nl_put_u8(nlh, XTFS_A_SA_SEND, ext->send);
 		nl_put_u32(nlh, XTFS_A_SA_RATE, ext->rate);
 	}
+	if (ext && ext->rate_min.set)
+		nl_put_u32(nlh, XTFS_A_SA_RATE_MIN, ext->rate_min.val);
+	if (ext && ext->reverse_spi.set)
+		nl_put_u32(nlh, XTFS_A_SA_REVERSE_SPI,
+			   htonl(ext->reverse_spi.val));
+	if (ext && ext->breaker_loss) {
+		nl_put_u32(nlh, XTFS_A_SA_BREAKER_LOSS, ext->breaker_loss);
+		nl_put_u32(nlh, XTFS_A_SA_BREAKER_TIME, ext->breaker_time);
+	}
 	return nl_talk_proto(NETLINK_GENERIC, nlh, false, NULL, NULL);
 }
 
@@ -211,8 +268,22 @@ static bool get_u8(const struct nlattr *a, __u8 *v)
 	return d;
 }
 
-/* sa_stats_decode - fill a struct sa_stats from one XTFS_CMD_SA_GET reply. */
-static int sa_stats_decode(const struct nlmsghdr *nlh, struct sa_stats *s)
+/* get_u32 - the value of a u32 attribute into *v; false if absent or short. */
+static bool get_u32(const struct nlattr *a, __u32 *v)
+{
+	const void *d = nl_attr_data(a, sizeof(*v));
+
+	if (d)
+		memcpy(v, d, sizeof(*v));
+	return d;
+}
+
+/*
+ * sa_stats_decode - fill a struct sa_stats from one XTFS_CMD_SA_GET reply
+ * (or notification, which may come without counters unless need_stats).
+ */
+static int sa_stats_decode(const struct nlmsghdr *nlh, struct sa_stats *s,
+			   bool need_stats)
 {
 	const struct nlattr *tb[XTFS_A_SA_MAX + 1];
 	const struct nlattr *st[XTFS_A_STATS_MAX + 1];
@@ -259,10 +330,20 @@ static int sa_stats_decode(const struct nlmsghdr *nlh, struct sa_stats *s)
 		  get_u8(tb[XTFS_A_SA_ALIGN], &s->align);
 	iipc_decode(tb[XTFS_A_SA_IIPC], &s->iipc);
 	if (get_u8(tb[XTFS_A_SA_SEND], &s->send)) {
-		d = nl_attr_data(tb[XTFS_A_SA_RATE], sizeof(s->rate));
-		if (d)
-			memcpy(&s->rate, d, sizeof(s->rate));
+		get_u32(tb[XTFS_A_SA_RATE], &s->rate);
+		get_u32(tb[XTFS_A_SA_RATE_MIN], &s->rate_min);
 	}
+	s->has_reverse_spi = get_u32(tb[XTFS_A_SA_REVERSE_SPI],
+				     &s->reverse_spi);
+	/* Both or neither: one alone is shown as no breaker. */
+	if (!get_u32(tb[XTFS_A_SA_BREAKER_LOSS], &s->breaker_loss) ||
+	    !get_u32(tb[XTFS_A_SA_BREAKER_TIME], &s->breaker_time)) {
+		s->breaker_loss = 0;
+		s->breaker_time = 0;
+	}
+	s->broken = tb[XTFS_A_SA_BROKEN];
+	if (!tb[XTFS_A_SA_STATS] && !need_stats)
+		return 0;
 	if (!tb[XTFS_A_SA_STATS] ||
 	    nl_attrs_nested(tb[XTFS_A_SA_STATS], st, XTFS_A_STATS_MAX) < 0)
 		return -1;
@@ -298,7 +379,7 @@ static int stats_cb(const struct nlmsghdr *nlh, void *data)
 		l->v = v;
 		l->cap = cap;
 	}
-	if (sa_stats_decode(nlh, &l->v[l->n]) < 0) {
+	if (sa_stats_decode(nlh, &l->v[l->n], true) < 0) {
 		fprintf(stderr, "xtfs: malformed xtfs counters message from the kernel\n");
 		return -1;
 	}
@@ -419,8 +500,11 @@ void stats_print_text(const struct sa_stats *s, const char *indent)
 		fputc('\n', out);
 }
 
-/* print_one - "xtfs stats" output for one SA. */
-static void print_one(const struct sa_stats *s)
+/*
+ * print_one - "xtfs stats" output for one SA; with event set, a line of
+ * "xtfs monitor" (its counters only with -s), the event's name first.
+ */
+static void print_one(const struct sa_stats *s, const char *event)
 {
 	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
 	const char *dir = s->dir == XTFS_SA_DIR_IN ? "in" :
@@ -430,6 +514,8 @@ static void print_one(const struct sa_stats *s)
 	fmt_addr(dst, sizeof(dst), s->family, &s->daddr);
 	if (opts.json) {
 		jw_obj_open(NULL);
+		if (event)
+			jw_str("event", event);
 		jw_str("src", src);
 		jw_str("dst", dst);
 		jw_str("family", val_name(family_names, s->family));
@@ -438,12 +524,16 @@ static void print_one(const struct sa_stats *s)
 		if (s->mark)
 			jw_uint("mark", s->mark);
 		jw_str("dir", dir);
-		jw_obj_open("stats");
-		stats_print_json(s);
-		jw_obj_close();
+		if (!event || opts.stats) {
+			jw_obj_open("stats");
+			stats_print_json(s);
+			jw_obj_close();
+		}
 		jw_obj_close();
 		return;
 	}
+	if (event)
+		fprintf(out, "%s ", event);
 	fprintf(out, "src %s dst %s proto esp spi 0x%08x", src, dst,
 		ntohl(s->spi));
 	if (s->mark)
@@ -451,7 +541,8 @@ static void print_one(const struct sa_stats *s)
 	if (dir)
 		fprintf(out, " dir %s", dir);
 	fputc('\n', out);
-	stats_print_text(s, "\t");
+	if (!event || opts.stats)
+		stats_print_text(s, "\t");
 }
 
 /* --- "xtfs stats" ------------------------------------------------------------ */
@@ -516,7 +607,7 @@ static int stats_get_one(const struct stats_args *a)
 		nl_put(nlh, XTFS_A_SA_SADDR, alen, &a->src.a);
 	ret = nl_talk_proto(NETLINK_GENERIC, nlh, false, stats_cb, &l);
 	if (!ret && l.n)
-		print_one(&l.v[0]);
+		print_one(&l.v[0], NULL);
 	if (!ret && l.n && opts.json)
 		jw_end();
 	free(l.v);
@@ -549,12 +640,68 @@ int stats_show(int argc, char **argv)
 			jw_arr_open(NULL);
 		for (i = 0; i < l.n; i++)
 			if (stats_match(&l.v[i], &a))
-				print_one(&l.v[i]);
+				print_one(&l.v[i], NULL);
 		if (opts.json) {
 			jw_arr_close();
 			jw_end();
 		}
 	}
 	free(l.v);
+	return ret;
+}
+
+/* --- "xtfs monitor" ------------------------------------------------------- */
+
+/* monitor_cb - print an XTFS_CMD_SA_BROKEN notification, flushed at once. */
+static int monitor_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct genlmsghdr *g = mnl_nlmsg_get_payload(nlh);
+	struct sa_stats s;
+
+	(void)data;
+	if (nlh->nlmsg_type != family_id ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*g) ||
+	    g->cmd != XTFS_CMD_SA_BROKEN)
+		return 0;
+	if (sa_stats_decode(nlh, &s, false) < 0) {
+		fputs("xtfs: warning: malformed xtfs notification from the kernel\n",
+		      stderr);
+		return 0;
+	}
+	print_one(&s, "broken");
+	if (opts.json)
+		jw_end();
+	if (fflush(out)) {
+		perror("xtfs: stdout");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * monitor_events - "xtfs monitor": join the family's events group and
+ * print one line per SA whose circuit breaker trips (text, or with -j a
+ * JSON object per line), until killed. Returns only on failure.
+ */
+int monitor_events(int argc, char **argv)
+{
+	FILE *mem = out;
+	int ret;
+
+	if (argc)
+		usage_error("unknown keyword \"%s\" in \"monitor\"", argv[0]);
+	if (opts.dry_run)
+		return 0;
+	if (!xtfs_family(false))
+		return -1;
+	if (!events_group) {
+		fprintf(stderr, "xtfs: no \"%s\" group in family %s: is xfrm_xtfs too old?\n",
+			XTFS_MCGRP_EVENTS, XTFS_GENL_NAME);
+		return -1;
+	}
+	/* Each line as it comes, not when the command ends. */
+	out = stdout;
+	ret = nl_listen(NETLINK_GENERIC, events_group, monitor_cb, NULL);
+	out = mem;
 	return ret;
 }

@@ -33,6 +33,9 @@ static const char usage_text[] =
 "          [drop-time USEC] [reorder-window N]      (IP-TFS, dir in)\n"
 "          [iiv]                                    (IP-TFS, implicit IV)\n"
 "          [payload aggfrag|tunnel]                 (IP-TFS, ESP payload)\n"
+"          [send demand | send fixed rate PPS [reverse-spi SPI] |\n"
+"           send cc rate PPS [rate-min PPS] reverse-spi SPI]\n"
+"          [breaker LOSS-PPM TIME-MS]               (IP-TFS, dir out)\n"
 "  xtfs state del [src ADDR] dst ADDR proto esp spi SPI [mark MARK [mask MASK]]\n"
 "  xtfs state get [src ADDR] dst ADDR proto esp spi SPI [mark MARK [mask MASK]]\n"
 "  xtfs state list [src PFX] [dst PFX] [proto esp|ah|comp] [spi SPI]\n"
@@ -47,10 +50,11 @@ static const char usage_text[] =
 "  xtfs policy list\n"
 "  xtfs policy flush\n"
 "  xtfs stats [show] [src ADDR] [dst ADDR] [proto esp] [spi SPI] [mark N]\n"
+"  xtfs monitor\n"
 "  xtfs help | -h | --help\n"
 "\n"
 "Options:\n"
-"  -j, --json   print get/list output as JSON\n"
+"  -j, --json   print get/list output (monitor: each line) as JSON\n"
 "  -s, --stats  state get/list: add the xtfs counters of IP-TFS SAs\n"
 "  -V, --version  the helper's version and the loaded xfrm_xtfs module's\n"
 "\n"
@@ -75,6 +79,8 @@ static const char usage_text[] =
 "          iiv payload tunnel\n"
 "\"stats\" shows the xtfs counters of the SA named by dst and spi, or of\n"
 "every IP-TFS SA served by xtfs that matches the words given.\n"
+"\"monitor\" prints a line for each SA whose circuit breaker trips, until\n"
+"killed.\n"
 "Exit status: 0 success, 1 failure (kernel error), 2 bad usage.\n";
 
 /* usage - print the help text and exit. */
@@ -174,11 +180,16 @@ static int run(int argc, char **argv)
 	}
 	if (!strcmp(argv[0], "help"))
 		usage(stdout, 0);
+	if (!strcmp(argv[0], "monitor")) {
+		if (argc > 1 && !strcmp(argv[1], "help"))
+			usage(stdout, 0);
+		return monitor_events(argc - 1, argv + 1);
+	}
 	for (i = 0; i < ARRAY_SIZE(cmds); i++)
 		if (!strcmp(cmds[i].obj, argv[0]))
 			known_obj = true;
 	if (!known_obj)
-		usage_error("unknown object \"%s\" (expected state, policy or stats)",
+		usage_error("unknown object \"%s\" (expected state, policy, stats or monitor)",
 			    argv[0]);
 	/* "stats" alone, or followed by its words, means "stats show". */
 	if (!strcmp(argv[0], "stats") &&

@@ -200,6 +200,7 @@ void nl_put_u32(struct nlmsghdr *nlh, __u16 type, __u32 v);
 int nl_talk(struct nlmsghdr *nlh, bool dump, nl_cb cb, void *data);
 int nl_talk_proto(int proto, struct nlmsghdr *nlh, bool dump, nl_cb cb,
 		  void *data);
+int nl_listen(int proto, __u32 group, nl_cb cb, void *data);
 bool nl_quiet(bool on);
 int nl_last_err(const char **msg);
 int nl_attrs(const struct nlmsghdr *nlh, size_t hdrlen,
@@ -287,7 +288,13 @@ struct sa_stats {
 	__u8 spi_lsb, sn_lsb, trailer, align;
 	struct iipc_rule iipc;		/* Diet-ESP IIPC, if iipc.on */
 	__u8 send;			/* enum xtfs_send */
-	__u32 rate;			/* outer packets/s, with XTFS_SEND_FIXED */
+	__u32 rate;			/* outer packets/s (cc: the highest) */
+	__u32 rate_min;			/* cc: the lowest rate, 0 if not sent */
+	bool has_reverse_spi;
+	__u32 reverse_spi;		/* network byte order */
+	__u32 breaker_loss;		/* ppm, 0: no circuit breaker */
+	__u32 breaker_time;		/* ms */
+	bool broken;			/* the circuit breaker tripped */
 	bool has[XTFS_CNT_MAX];		/* the kernel sent this counter */
 	__u64 cnt[XTFS_CNT_MAX];
 };
@@ -308,7 +315,11 @@ struct sa_ext {
 	struct opt_u32 align;		/* bits */
 	const struct iipc_args *iipc;	/* Diet-ESP IIPC rule, or NULL */
 	__u8 send;			/* enum xtfs_send */
-	__u32 rate;			/* outer packets/s, with XTFS_SEND_FIXED */
+	__u32 rate;			/* outer packets/s, with send fixed or cc */
+	struct opt_u32 rate_min;	/* cc: the lowest rate */
+	struct opt_u32 reverse_spi;	/* host byte order */
+	__u32 breaker_loss;		/* ppm, 0: none (then no time either) */
+	__u32 breaker_time;		/* ms */
 };
 
 int sa_stage(__u16 family, const xfrm_address_t *daddr, __u32 spi,
@@ -326,5 +337,6 @@ int policy_del(int argc, char **argv);
 int policy_list(int argc, char **argv);
 int policy_flush(int argc, char **argv);
 int stats_show(int argc, char **argv);
+int monitor_events(int argc, char **argv);
 
 #endif /* XTFS_H */

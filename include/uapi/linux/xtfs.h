@@ -18,6 +18,8 @@
 
 #define XTFS_GENL_NAME		"xtfs"
 #define XTFS_GENL_VERSION	1
+/* Multicast group of the family's notifications (XTFS_CMD_SA_BROKEN). */
+#define XTFS_MCGRP_EVENTS	"events"
 
 /* ESP next header value of an AGGFRAG payload (RFC 9347 section 6.1). */
 #define XTFS_IPPROTO_AGGFRAG	144
@@ -102,14 +104,23 @@ enum xtfs_iipc_cda {
  * @XTFS_SEND_FIXED: one outer packet of exactly the IP-TFS packet size
  *	per slot of 1/rate seconds, whatever the inner load (section 2.4.1):
  *	queued data, else an all-pad packet (section 2.2.4)
+ * @XTFS_SEND_CC: as %XTFS_SEND_FIXED, at the rate TCP-friendly rate
+ *	control (RFC 5348) finds between a lower and an upper bound, from
+ *	the congestion information of the paired reverse SA (section 2.4.2,
+ *	section 3, Appendix B)
  */
 enum xtfs_send {
 	XTFS_SEND_DEMAND,
 	XTFS_SEND_FIXED,
+	XTFS_SEND_CC,
 };
 
 /* Highest rate of a fixed-rate SA, outer packets per second. */
 #define XTFS_RATE_MAX		1000000
+/* Longest circuit-breaker time, ms (one hour). */
+#define XTFS_BREAKER_TIME_MAX	3600000
+/* Loss rates are given in parts per million. */
+#define XTFS_PPM		1000000
 
 /**
  * enum xtfs_counter - per-SA counters kept by xtfs
@@ -162,6 +173,22 @@ enum xtfs_send {
  *	(RFC 9347 section 2.2.4), in send slots with nothing queued
  * @XTFS_CNT_SLOTS_MISSED: send slots of a fixed-rate SA that passed with
  *	no packet sent (the sending CPU ran late); never sent later
+ * @XTFS_CNT_CC_RATE: a gauge, not a count: outer packets per second the
+ *	SA sends at now (fixed rate: the configured rate; congestion
+ *	control: the rate TFRC has reached; 0 while it does not pace)
+ * @XTFS_CNT_CC_RTT: a gauge: the SA's round-trip time estimate in µs
+ *	(RFC 9347 section 3), 0 before the first echo
+ * @XTFS_CNT_CC_LOSS_RATE: a gauge: the loss event rate the peer last
+ *	reported, in parts per million (0: no loss)
+ * @XTFS_CNT_CC_FEEDBACK: congestion reports from the peer taken by the
+ *	outbound SA (at most one per packet it sends)
+ * @XTFS_CNT_CC_NOFB: no-feedback timer expiries of a congestion
+ *	controlled SA, each halving its rate (RFC 5348 section 4.4)
+ * @XTFS_CNT_CC_LOSS_EVENTS: inbound: loss events (RFC 5348 section 5.2)
+ *	this receiver counted in the sub-type 1 stream it receives
+ * @XTFS_CNT_CC_CE: inbound: outer packets of that stream that arrived
+ *	marked Congestion Experienced, counted as lost (section 3.1)
+ * @XTFS_CNT_BREAKER_TRIPS: circuit breaker trips (section 2.4.2.1)
  * @XTFS_CNT_MAX: number of counters
  */
 enum xtfs_counter {
@@ -192,6 +219,14 @@ enum xtfs_counter {
 	XTFS_CNT_IIPC_BAD,
 	XTFS_CNT_PAD_PKTS_OUT,
 	XTFS_CNT_SLOTS_MISSED,
+	XTFS_CNT_CC_RATE,
+	XTFS_CNT_CC_RTT,
+	XTFS_CNT_CC_LOSS_RATE,
+	XTFS_CNT_CC_FEEDBACK,
+	XTFS_CNT_CC_NOFB,
+	XTFS_CNT_CC_LOSS_EVENTS,
+	XTFS_CNT_CC_CE,
+	XTFS_CNT_BREAKER_TRIPS,
 	XTFS_CNT_MAX,
 };
 
@@ -222,6 +257,10 @@ enum xtfs_counter {
  *	the host-wide cap (Documentation/xtfs.rst). Needs
  *	CAP_NET_ADMIN in the namespace's user namespace, as adding an SA
  *	does.
+ * @XTFS_CMD_SA_BROKEN: notification only, to the %XTFS_MCGRP_EVENTS
+ *	group of the SA's network namespace: an SA's circuit breaker
+ *	tripped (RFC 9347 section 2.4.2.1). Carries what a
+ *	%XTFS_CMD_SA_GET reply does, %XTFS_A_SA_BROKEN set.
  * @__XTFS_CMD_MAX: one past the last command
  * @XTFS_CMD_MAX: the last command
  */
@@ -229,6 +268,7 @@ enum xtfs_cmd {
 	XTFS_CMD_UNSPEC,
 	XTFS_CMD_SA_GET,
 	XTFS_CMD_SA_STAGE,
+	XTFS_CMD_SA_BROKEN,
 
 	__XTFS_CMD_MAX,
 	XTFS_CMD_MAX = __XTFS_CMD_MAX - 1
@@ -278,9 +318,29 @@ enum xtfs_cmd {
  *	needs %XTFS_A_SA_RATE, and at SA creation an outbound SA with an
  *	IP-TFS packet size and the AGGFRAG payload; reply: when not on
  *	demand)
- * @XTFS_A_SA_RATE: u32, outer packets per second of a fixed-rate SA,
- *	1 to %XTFS_RATE_MAX (%XTFS_CMD_SA_STAGE: only with %XTFS_SEND_FIXED;
- *	reply: with %XTFS_A_SA_SEND)
+ * @XTFS_A_SA_RATE: u32, outer packets per second of a fixed-rate SA, or
+ *	the highest rate of a congestion-controlled one, 1 to
+ *	%XTFS_RATE_MAX (%XTFS_CMD_SA_STAGE: only with, and needed by,
+ *	%XTFS_SEND_FIXED and %XTFS_SEND_CC; reply: with %XTFS_A_SA_SEND)
+ * @XTFS_A_SA_RATE_MIN: u32, the lowest rate of a congestion-controlled
+ *	SA, 1 to %XTFS_A_SA_RATE (%XTFS_CMD_SA_STAGE: only with
+ *	%XTFS_SEND_CC; absent means 1; reply: with %XTFS_SEND_CC)
+ * @XTFS_A_SA_REVERSE_SPI: u32 in network byte order, the SPI of the
+ *	inbound SA of the same tunnel, the one whose outer destination is
+ *	this SA's outer source (same mark): congestion information is
+ *	received on it and the SA's own goes out in sub-type 1 headers
+ *	(RFC 9347 section 3) (%XTFS_CMD_SA_STAGE: needed by %XTFS_SEND_CC,
+ *	allowed with %XTFS_SEND_FIXED, for the circuit breaker; reply: when
+ *	set)
+ * @XTFS_A_SA_BREAKER_LOSS: u32, circuit breaker threshold: a loss event
+ *	rate reported by the peer, in parts per million (1 to %XTFS_PPM)
+ *	(%XTFS_CMD_SA_STAGE: with %XTFS_A_SA_BREAKER_TIME and
+ *	%XTFS_A_SA_REVERSE_SPI; reply: when set)
+ * @XTFS_A_SA_BREAKER_TIME: u32, ms the reported loss event rate must stay
+ *	at or above the threshold for the breaker to trip, 1 to
+ *	%XTFS_BREAKER_TIME_MAX (as %XTFS_A_SA_BREAKER_LOSS)
+ * @XTFS_A_SA_BROKEN: flag, reply only: the SA's circuit breaker tripped;
+ *	it sends nothing more (section 2.4.2.1)
  * @__XTFS_A_SA_MAX: one past the last attribute
  * @XTFS_A_SA_MAX: the last attribute
  */
@@ -302,6 +362,11 @@ enum xtfs_a_sa {
 	XTFS_A_SA_IIPC,
 	XTFS_A_SA_SEND,
 	XTFS_A_SA_RATE,
+	XTFS_A_SA_RATE_MIN,
+	XTFS_A_SA_REVERSE_SPI,
+	XTFS_A_SA_BREAKER_LOSS,
+	XTFS_A_SA_BREAKER_TIME,
+	XTFS_A_SA_BROKEN,
 
 	__XTFS_A_SA_MAX,
 	XTFS_A_SA_MAX = __XTFS_A_SA_MAX - 1
@@ -398,6 +463,14 @@ enum xtfs_a_iipc {
  * @XTFS_A_STATS_IIPC_BAD: %XTFS_CNT_IIPC_BAD, packets
  * @XTFS_A_STATS_PAD_PKTS_OUT: %XTFS_CNT_PAD_PKTS_OUT, packets
  * @XTFS_A_STATS_SLOTS_MISSED: %XTFS_CNT_SLOTS_MISSED, slots
+ * @XTFS_A_STATS_CC_RATE: %XTFS_CNT_CC_RATE, packets per second
+ * @XTFS_A_STATS_CC_RTT: %XTFS_CNT_CC_RTT, µs
+ * @XTFS_A_STATS_CC_LOSS_RATE: %XTFS_CNT_CC_LOSS_RATE, parts per million
+ * @XTFS_A_STATS_CC_FEEDBACK: %XTFS_CNT_CC_FEEDBACK, reports
+ * @XTFS_A_STATS_CC_NOFB: %XTFS_CNT_CC_NOFB, expiries
+ * @XTFS_A_STATS_CC_LOSS_EVENTS: %XTFS_CNT_CC_LOSS_EVENTS, loss events
+ * @XTFS_A_STATS_CC_CE: %XTFS_CNT_CC_CE, packets
+ * @XTFS_A_STATS_BREAKER_TRIPS: %XTFS_CNT_BREAKER_TRIPS, trips
  * @__XTFS_A_STATS_MAX: one past the last attribute
  * @XTFS_A_STATS_MAX: the last attribute
  *
@@ -435,6 +508,14 @@ enum xtfs_a_stats {
 	XTFS_A_STATS_IIPC_BAD = XTFS_A_STATS_CNT(XTFS_CNT_IIPC_BAD),
 	XTFS_A_STATS_PAD_PKTS_OUT = XTFS_A_STATS_CNT(XTFS_CNT_PAD_PKTS_OUT),
 	XTFS_A_STATS_SLOTS_MISSED = XTFS_A_STATS_CNT(XTFS_CNT_SLOTS_MISSED),
+	XTFS_A_STATS_CC_RATE = XTFS_A_STATS_CNT(XTFS_CNT_CC_RATE),
+	XTFS_A_STATS_CC_RTT = XTFS_A_STATS_CNT(XTFS_CNT_CC_RTT),
+	XTFS_A_STATS_CC_LOSS_RATE = XTFS_A_STATS_CNT(XTFS_CNT_CC_LOSS_RATE),
+	XTFS_A_STATS_CC_FEEDBACK = XTFS_A_STATS_CNT(XTFS_CNT_CC_FEEDBACK),
+	XTFS_A_STATS_CC_NOFB = XTFS_A_STATS_CNT(XTFS_CNT_CC_NOFB),
+	XTFS_A_STATS_CC_LOSS_EVENTS = XTFS_A_STATS_CNT(XTFS_CNT_CC_LOSS_EVENTS),
+	XTFS_A_STATS_CC_CE = XTFS_A_STATS_CNT(XTFS_CNT_CC_CE),
+	XTFS_A_STATS_BREAKER_TRIPS = XTFS_A_STATS_CNT(XTFS_CNT_BREAKER_TRIPS),
 
 	__XTFS_A_STATS_MAX,
 	XTFS_A_STATS_MAX = __XTFS_A_STATS_MAX - 1
