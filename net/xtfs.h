@@ -333,6 +333,7 @@ struct xtfs_diet {
  * @fb_echo_us: its Echo Delay (µs)
  * @fb_txd_us: its Transmit Delay (µs)
  * @fb_e: its E flag
+ * @fb_ns: when it arrived
  */
 struct xtfs_cc_rx {
 	bool	seen;
@@ -356,6 +357,7 @@ struct xtfs_cc_rx {
 	u32	fb_echo_us;
 	u32	fb_txd_us;
 	bool	fb_e;
+	u64	fb_ns;
 };
 
 /**
@@ -363,6 +365,7 @@ struct xtfs_cc_rx {
  *	paired inbound SA (xtfs_cc.c), under &xtfs_sa.lock
  * @rev: the paired inbound SA, held, or NULL; only the send work and the
  *	teardown use it
+ * @pair_ns: when it was last looked for
  * @rate_m: the rate now, millipackets per second
  * @rtt_us: RTT estimate (µs), 0 before the first
  * @nofb_ns: when the no-feedback timer expires, 0 before the first slot
@@ -379,6 +382,7 @@ struct xtfs_cc_rx {
  */
 struct xtfs_cc_tx {
 	struct xfrm_state	*rev;
+	u64			pair_ns;
 	u64			rate_m;
 	u32			rtt_us;
 	u64			nofb_ns;
@@ -636,7 +640,7 @@ void xtfs_output_flush_dev(struct xtfs_sa *sa, const struct net_device *dev);
 struct xtfs_aggfrag_cc_hdr;
 void xtfs_cc_init(struct xtfs_sa *sa);
 void xtfs_cc_destroy(struct xtfs_sa *sa);
-void xtfs_cc_pair(struct xtfs_sa *sa);
+void xtfs_cc_pair(struct xtfs_sa *sa, u64 now);
 bool xtfs_cc_tx_update(struct xtfs_sa *sa, u64 now);
 u64 xtfs_cc_slot_ns(const struct xtfs_sa *sa);
 void xtfs_cc_put_hdr(struct xtfs_sa *sa, struct xtfs_aggfrag_cc_hdr *h,

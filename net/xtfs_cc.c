@@ -50,8 +50,9 @@ void xtfs_cc_init(struct xtfs_sa *sa)
 }
 
 /**
- * xtfs_cc_destroy() - drop the paired SA of an SA being freed
- * @sa: the SA state, its send work stopped
+ * xtfs_cc_destroy() - drop the paired SA
+ * @sa: the SA state: its send work stopped, or from that work with
+ *	@sa->lock held (an SA that stops sending)
  */
 void xtfs_cc_destroy(struct xtfs_sa *sa)
 {
@@ -62,7 +63,9 @@ void xtfs_cc_destroy(struct xtfs_sa *sa)
 
 /**
  * xtfs_cc_pair() - find the paired inbound SA
- * @sa: an outbound SA with &xtfs_config.rev_spi, from its send work
+ * @sa: a valid, pacing outbound SA with &xtfs_config.rev_spi, @sa->lock
+ *	held, from its send work
+ * @now: CLOCK_MONOTONIC ns
  *
  * The inbound SA of the same tunnel has this SA's outer source as its
  * outer destination, the configured SPI and this SA's mark. A reference
@@ -72,7 +75,7 @@ void xtfs_cc_destroy(struct xtfs_sa *sa)
  * no report arrives: a congestion-controlled SA's no-feedback timer then
  * brings it down to its lowest rate, the documented fallback.
  */
-void xtfs_cc_pair(struct xtfs_sa *sa)
+void xtfs_cc_pair(struct xtfs_sa *sa, u64 now)
 {
 	struct xfrm_state *x = sa->x, *rev = sa->cc.rev;
 
@@ -80,6 +83,11 @@ void xtfs_cc_pair(struct xtfs_sa *sa)
 		return;
 	if (rev)
 		xfrm_state_put(rev);
+	sa->cc.rev = NULL;
+	/* Looked for at most ten times a second while missing. */
+	if (sa->cc.pair_ns && now - sa->cc.pair_ns < 100 * NSEC_PER_MSEC)
+		return;
+	sa->cc.pair_ns = now;
 	rev = xfrm_state_lookup(xs_net(x), x->mark.v, &x->props.saddr,
 				sa->cfg.rev_spi, IPPROTO_ESP,
 				x->props.family);
@@ -98,7 +106,8 @@ void xtfs_cc_pair(struct xtfs_sa *sa)
  * RFC 9347 Appendix B (RFC 5348 section 3.1 with one packet of the SA's
  * packet size per segment, b = 1 and t_RTO = 4R):
  * X = 1 / (R * (sqrt(2p/3) + 12 * sqrt(3p/8) * p * (1 + 32p^2))), p =
- * 1/@ler, in integer arithmetic with the denominator in millionths.
+ * 1/@ler, in integer arithmetic with the denominator in billionths
+ * (64-bit divisions throughout: @ler takes any u32 value).
  *
  * Return: X in millipackets per second.
  */
@@ -106,12 +115,16 @@ VISIBLE_IF_KUNIT u64 xtfs_cc_tfrc(u32 rtt_us, u32 ler)
 {
 	u64 a, b;
 
-	a = int_sqrt64(div_u64(2000000000000ULL, 3 * (u64)ler));
-	b = div_u64(12 * int_sqrt64(div_u64(3000000000000ULL, 8 * (u64)ler)),
-		    ler);
+	ler = max(ler, 1U);
+	a = int_sqrt64(div64_u64(2000000000000000000ULL, 3 * (u64)ler));
+	b = div_u64(12 * int_sqrt64(div64_u64(3000000000000000000ULL,
+					      8 * (u64)ler)), ler);
 	b += div_u64(div_u64(b * 32, ler), ler);
-	/* a >= 12 for any u32 @ler: the divisor is never 0. */
-	return div64_u64(1000000000000000ULL, (u64)max(rtt_us, 1U) * (a + b));
+	/* a >= 12457 for any u32 @ler: the divisor is never 0, and at
+	 * most 4194303 * 2.5e11 (@ler 1): no overflow.
+	 */
+	return div64_u64(1000000000000000000ULL,
+			 (u64)clamp(rtt_us, 1U, XTFS_CC_RTT_MAX) * (a + b));
 }
 EXPORT_SYMBOL_IF_KUNIT(xtfs_cc_tfrc);
 
@@ -134,7 +147,8 @@ VISIBLE_IF_KUNIT u32 xtfs_cc_ler(const struct xtfs_cc_rx *c)
 
 	if (!c->losses || !n)
 		return 0;
-	i0 = c->high - c->ev_seq[0] + 1;
+	/* @high may trail a loss of the last numbers received. */
+	i0 = c->high >= c->ev_seq[0] ? c->high - c->ev_seq[0] + 1 : 1;
 	for (k = 0; k < n; k++) {
 		iv = k ? c->ev_seq[k - 1] - c->ev_seq[k] : i0;
 		tot0 += iv * xtfs_cc_w[k];
@@ -262,8 +276,8 @@ void xtfs_cc_rx(struct xtfs_sa *sa, const struct xtfs_aggfrag_cc_hdr *h,
 	c->win_n++;
 	if (now - c->win_ns >= max_t(u64, (u64)c->peer_rtt_us * NSEC_PER_USEC,
 				     10 * NSEC_PER_MSEC)) {
-		c->xrecv_m = div64_u64((u64)c->win_n * NSEC_PER_SEC * 1000,
-				       now - c->win_ns);
+		c->xrecv_m = mul_u64_u64_div_u64(c->win_n, NSEC_PER_SEC * 1000ULL,
+						 now - c->win_ns);
 		c->win_ns = now;
 		c->win_n = 0;
 	}
@@ -279,6 +293,7 @@ void xtfs_cc_rx(struct xtfs_sa *sa, const struct xtfs_aggfrag_cc_hdr *h,
 		c->fb_echo_us = (d >> 21) & XTFS_CC_DELAY_MAX;
 		c->fb_txd_us = d & XTFS_CC_DELAY_MAX;
 		c->fb_e = h->flags & XTFS_CC_FLAG_E;
+		c->fb_ns = now;
 		c->fb_gen++;
 	}
 	if (ce) {
@@ -296,7 +311,8 @@ EXPORT_SYMBOL_IF_KUNIT(xtfs_cc_rx);
  */
 u64 xtfs_cc_slot_ns(const struct xtfs_sa *sa)
 {
-	return max_t(u64, div64_u64(NSEC_PER_SEC * 1000ULL, sa->cc.rate_m), 1);
+	return max_t(u64, div64_u64(NSEC_PER_SEC * 1000ULL,
+				    max_t(u64, sa->cc.rate_m, 1)), 1);
 }
 
 /**
@@ -344,7 +360,8 @@ static bool xtfs_cc_breaker(struct xtfs_sa *sa, u64 now)
 {
 	struct xtfs_cc_tx *cc = &sa->cc;
 
-	if (!cc->ler || (u64)cc->ler * sa->cfg.brk_loss < XTFS_PPM) {
+	/* Loss event rate 1/ler at or above brk_loss/10^6. */
+	if (!cc->ler || (u64)cc->ler * sa->cfg.brk_loss > XTFS_PPM) {
 		cc->brk_since = 0;
 		return false;
 	}
@@ -354,7 +371,7 @@ static bool xtfs_cc_breaker(struct xtfs_sa *sa, u64 now)
 	}
 	if (now - cc->brk_since < (u64)sa->cfg.brk_time_ms * NSEC_PER_MSEC)
 		return false;
-	cc->broken = true;
+	WRITE_ONCE(cc->broken, true);
 	xtfs_inc(sa, XTFS_CNT_BREAKER_TRIPS, 1);
 	return true;
 }
@@ -365,8 +382,8 @@ static bool xtfs_cc_breaker(struct xtfs_sa *sa, u64 now)
  * @c: a copy of the paired SA's congestion information
  * @now: CLOCK_MONOTONIC ns
  *
- * RFC 9347 section 3: two RTT estimates, the echo's (now less TEcho less
- * Echo Delay) and the sum of both sides' transmit delays; the larger is
+ * RFC 9347 section 3: two RTT estimates, the echo's (the report's arrival
+ * less TEcho less Echo Delay) and the sum of both sides' transmit delays; the larger is
  * the sample, smoothed as RFC 5348 section 4.3 does (q = 0.9). Then RFC
  * 5348 section 4.3's rate update with X_recv taken as the sending rate
  * (Appendix B), at most once per RTT: without loss, slow start doubles
@@ -386,7 +403,8 @@ static bool xtfs_cc_report(struct xtfs_sa *sa, const struct xtfs_cc_rx *c,
 	cc->fb_gen = c->fb_gen;
 	xtfs_inc(sa, XTFS_CNT_CC_FEEDBACK, 1);
 	if (c->fb_techo) {
-		d = (u32)div_u64(now, NSEC_PER_USEC) - c->fb_techo;
+		/* At the report's arrival (section 3), not this slot. */
+		d = (u32)div_u64(c->fb_ns, NSEC_PER_USEC) - c->fb_techo;
 		/* An echo of a TVal sent within the RTT field's range. */
 		if (d <= XTFS_CC_RTT_MAX && d > c->fb_echo_us)
 			r = max(r, d - c->fb_echo_us);

@@ -736,10 +736,10 @@ static int xtfs_stage_diet_check(struct genl_info *info)
  * literal, which the extended ACK keeps): evaluates to -EINVAL.
  */
 #define xtfs_stage_need(info, a, msg) ({			\
-	struct netlink_ext_ack *__extack = (info)->extack;	\
+	struct netlink_ext_ack *xtfs_ext = (info)->extack;	\
 								\
-	NL_SET_BAD_ATTR(__extack, a);				\
-	NL_SET_ERR_MSG_MOD(__extack, msg);			\
+	NL_SET_BAD_ATTR(xtfs_ext, a);				\
+	NL_SET_ERR_MSG_MOD(xtfs_ext, msg);			\
 	-EINVAL;						\
 })
 

@@ -612,14 +612,16 @@ static struct sk_buff *xtfs_build_pad(struct xtfs_sa *sa)
 }
 
 /**
- * xtfs_tx_stop() - drop what a paced SA has queued and stop its slots
- * @sa: the SA state, @sa->lock held
+ * xtfs_tx_stop() - drop what a paced SA has queued, stop its slots and
+ *	let its paired SA go
+ * @sa: the SA state, @sa->lock held, from its send work
  */
 static void xtfs_tx_stop(struct xtfs_sa *sa)
 {
 	while (skb_peek(&sa->queue))
 		xtfs_drop_head(sa, XTFS_CNT_DROP_OUT_ERR);
 	xtfs_pacing_stop(sa);
+	xtfs_cc_destroy(sa);
 }
 
 /**
@@ -653,9 +655,6 @@ static void xtfs_tx_fixed(struct xtfs_sa *sa)
 	u64 now, late, slot;
 	u32 space;
 
-	/* Only this work uses the paired SA: no lock for it. */
-	if (sa->cfg.rev_spi)
-		xtfs_cc_pair(sa);
 	spin_lock_bh(&sa->lock);
 	if (!sa->pacing)
 		goto unlock;
@@ -665,6 +664,8 @@ static void xtfs_tx_fixed(struct xtfs_sa *sa)
 		goto unlock;
 	}
 	now = ktime_get_ns();
+	if (sa->cfg.rev_spi)
+		xtfs_cc_pair(sa, now);
 	if (sa->cfg.rev_spi && xtfs_cc_tx_update(sa, now)) {
 		trip = true;
 		xtfs_tx_stop(sa);
@@ -1122,7 +1123,8 @@ int xtfs_tunnel_fields(struct xfrm_state *x, struct sk_buff *skb,
  * @skb: the outer packet (unused: no inner header to copy from)
  * @o: out, the fields: protocol AGGFRAG_PAYLOAD (RFC 9347 section 6.1),
  *	DS field 0 (the DS field is not copied and ECN is not mapped, RFC
- *	9347 sections 2.2.5.2 and 2.2.5.3), DF set unless the SA says
+ *	9347 sections 2.2.5.2 and 2.2.5.3), ECT(0) for a
+ *	congestion-controlled SA without noecn, DF set unless the SA says
  *	nopmtudisc
  *
  * Return: 0.
@@ -1133,9 +1135,11 @@ int xtfs_aggfrag_fields(struct xfrm_state *x, struct sk_buff *skb,
 	memset(o, 0, sizeof(*o));
 	o->proto = IPPROTO_AGGFRAG;
 	o->df = !(x->props.flags & XFRM_STATE_NOPMTUDISC);
-	/* RFC 9347 section 3.1: a congestion-controlled SA reacts to CE
-	 * marks, so its outer packets are ECN-capable (ECT(0)); the inner
-	 * packets' ECN is not copied out (RFC 6040 compatibility mode).
+	/* RFC 9347 section 3.1 asks for a Not-ECT outer header (RFC 6040
+	 * compatibility mode) and, with ECN in use, for CE to count as
+	 * loss. A congestion-controlled SA sends ECT(0) instead, so that
+	 * CE can be marked at all (a deviation, Documentation/xtfs.rst,
+	 * "Congestion control"); the inner packets' ECN is not copied out.
 	 */
 	if (((struct xtfs_sa *)x->mode_data)->cfg.send == XTFS_SEND_CC &&
 	    !(x->props.flags & XFRM_STATE_NOECN))
