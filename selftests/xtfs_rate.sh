@@ -60,7 +60,7 @@ while read -r c out; do
 	diag "$c: $out"
 	case $c:$out in
 	stage-fixed-no-rate:EINVAL\|*"needs its rate"*) ;;
-	stage-rate-no-fixed:EINVAL\|*"only for a fixed-rate SA"*) ;;
+	stage-rate-no-fixed:EINVAL\|*"only for a fixed-rate or congestion-controlled SA"*) ;;
 	stage-rate-zero:ERANGE\|* | stage-rate-high:ERANGE\|*) ;;
 	stage-send-range:ERANGE\|*) ;;
 	*) fail=1 ;;
