@@ -327,6 +327,24 @@ hexkey() {
 	echo "$out"
 }
 
+# usage_err WANT WORDS... - the helper refuses "state add ... WORDS" (an
+# IP-TFS SA from A to B, SPI 0x300, with the crypto words of the array
+# USAGE_CRYPTO, the AEAD by default) with a message containing WANT, and
+# no SA is made.
+usage_err() {
+	local want=$1 out r
+	local -a crypto=("${USAGE_CRYPTO[@]}")
+	shift
+	[ ${#crypto[@]} = 0 ] && crypto=(aead "$AEAD" $KEY_AB $SA_ICV)
+	out=$(ip netns exec $A xtfs state add src $OA dst $OB proto esp \
+		spi 0x300 reqid 3 mode iptfs "${crypto[@]}" "$@" 2>&1)
+	r=$?
+	diag "xtfs state add ... $*: $out"
+	[ $r -ne 0 ] && [[ $out == *"$want"* ]] &&
+		! ip netns exec $A xtfs state get dst $OB proto esp spi 0x300 \
+			>/dev/null 2>&1
+}
+
 # stream_stop - stop a capture of a stream that never pauses (capture_stop
 # waits for the file to stop growing): tcpdump writes what it read on
 # SIGINT; packets it had not read yet shorten the window, nothing else.

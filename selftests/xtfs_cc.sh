@@ -39,25 +39,13 @@ if [ "${XTFS_KERNEL:-}" = debug ]; then
 fi
 CP=$SELFTEST_DIR/cc_pcap.py
 NULL=(enc "ecb(cipher_null)" "")
+# The crypto of the SAs usage_err tries
+USAGE_CRYPTO=("${NULL[@]}")
 OUTDIR=${XTFS_ARTIFACTS:-/var/lib/xtfs/artifacts}
 T0=$(date +%s.%N)
 
 tap_plan
 setup_ns || { diag "namespace setup failed"; exit $KSFT_FAIL; }
-
-# usage_err WANT WORDS... - the helper refuses "state add WORDS" with a
-# message containing WANT, and no SA is made.
-usage_err() {
-	local want=$1 out r
-	shift
-	out=$(ip netns exec $A xtfs state add src $OA dst $OB proto esp \
-		spi 0x300 reqid 3 mode iptfs "${NULL[@]}" "$@" 2>&1)
-	r=$?
-	diag "xtfs state add ... $*: $out"
-	[ $r -ne 0 ] && [[ $out == *"$want"* ]] &&
-		! ip netns exec $A xtfs state get dst $OB proto esp spi 0x300 \
-			>/dev/null 2>&1
-}
 
 # 1-3: the helper's usage errors
 usage_err 'reverse-spi' dir out pkt-size $PKT send cc rate 100

@@ -30,20 +30,6 @@ RP=$SELFTEST_DIR/rate_pcap.py
 tap_plan
 setup_ns || { diag "namespace setup failed"; exit $KSFT_FAIL; }
 
-# usage_err WANT WORDS... - the helper refuses "state add WORDS" with a
-# message containing WANT, and no SA is made.
-usage_err() {
-	local want=$1 out r
-	shift
-	out=$(ip netns exec $A xtfs state add src $OA dst $OB proto esp \
-		spi 0x300 reqid 3 mode iptfs aead "$AEAD" $KEY_AB $SA_ICV "$@" 2>&1)
-	r=$?
-	diag "xtfs state add ... $*: $out"
-	[ $r -ne 0 ] && [[ $out == *"$want"* ]] &&
-		! ip netns exec $A xtfs state get dst $OB proto esp spi 0x300 \
-			>/dev/null 2>&1
-}
-
 # 1-4: the helper's usage errors
 usage_err '"send fixed" needs "rate N"' dir out pkt-size $PKT send fixed
 ok $? "send fixed without rate: usage error"
