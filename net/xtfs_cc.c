@@ -117,8 +117,8 @@ VISIBLE_IF_KUNIT u64 xtfs_cc_tfrc(u32 rtt_us, u32 ler)
 
 	ler = max(ler, 1U);
 	a = int_sqrt64(div64_u64(2000000000000000000ULL, 3 * (u64)ler));
-	b = div_u64(12ULL * int_sqrt64(div64_u64(3000000000000000000ULL,
-					      8 * (u64)ler)), ler);
+	b = int_sqrt64(div64_u64(3000000000000000000ULL, 8 * (u64)ler));
+	b = div_u64(12 * b, ler);
 	b += div_u64(div_u64(b * 32, ler), ler);
 	/* a >= 12457 for any u32 @ler: the divisor is never 0, and at
 	 * most 4194303 * 2.5e11 (@ler 1): no overflow.
