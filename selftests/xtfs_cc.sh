@@ -251,8 +251,9 @@ ok $? "ECN: B's headers carry the E flag on the wire ($e of $n)"
 
 # The plot of the rate over the loss steps
 mkdir -p "$OUTDIR"
-awk '$NF != "ecn" { print $1, $2 }' "$TMP/series" >"$TMP/rate.dat"
-marks=$(awk '{ if ($NF != last) { print $1; last = $NF } }' "$TMP/series" | tr '\n' ' ')
+# Time from the first sample; a mark where each phase starts
+awk 'NR == 1 { t0 = $1 } $NF != "ecn" { print $1 - t0, $2 }' "$TMP/series" >"$TMP/rate.dat"
+marks=$(awk 'NR == 1 { t0 = $1 } $NF != "ecn" && $NF != last { print $1 - t0; last = $NF }' "$TMP/series" | tr '\n' ' ')
 png=$OUTDIR/cc_rate_${XTFS_KERNEL:-stock}.png
 py "$CP" plot "$png" 800 300 "$TMP/rate.dat" -- $marks
 diag "plot: $png (rate of A's SA over time; phase starts at $marks s: grow, 1 %, 0.1 %, back, blackout, recover)"
