@@ -136,7 +136,7 @@ window() {
 	# slot accounted: sent (and captured) or counted missed (one less
 	# where the span looks a slot long).
 	[ "$n" -ge 2 ] && [ "$n" -le $((slots + 2)) ] &&
-		[ $((n + m1 - m0)) -ge "$slots" ]
+		[ $((n + m1 - m0 + 1)) -ge "$slots" ]
 	ok $? "$tag: $n packets in $slots slots, none beyond the rate; with the $((m1 - m0)) missed every slot accounted"
 }
 
