@@ -297,7 +297,7 @@ void xtfs_cc_rx(struct xtfs_sa *sa, const struct xtfs_aggfrag_cc_hdr *h,
 		c->fb_gen++;
 	}
 	if (ce) {
-		xtfs_inc(sa, XTFS_CNT_CC_CE, 1);
+		xtfs_inc(sa, XTFS_CNT_CC_CE_IN, 1);
 		xtfs_cc_event(sa, seq, true, now);
 	}
 }
@@ -411,9 +411,9 @@ static bool xtfs_cc_report(struct xtfs_sa *sa, const struct xtfs_cc_rx *c,
 	}
 	cc->rtt_us = cc->rtt_us ? (9 * cc->rtt_us + r) / 10 : r;
 	cc->rtt_us = max(cc->rtt_us, 1U);
-	atomic64_set(&sa->cnt[XTFS_CNT_CC_RTT], cc->rtt_us);
+	atomic64_set(&sa->cnt[XTFS_CNT_CC_RTT_US], cc->rtt_us);
 	cc->ler = c->fb_ler;
-	atomic64_set(&sa->cnt[XTFS_CNT_CC_LOSS_RATE],
+	atomic64_set(&sa->cnt[XTFS_CNT_CC_LOSS_PPM],
 		     cc->ler ? DIV_ROUND_CLOSEST(XTFS_PPM, cc->ler) : 0);
 
 	/* Reports come with every packet of the peer; RFC 5348 expects one

@@ -125,7 +125,7 @@ static void xtfs_test_cc_ler(struct kunit *test)
 	xtfs_test_cc_hdr(sa, 1003, 10000, true, 1003 * ms);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&sa->cnt[XTFS_CNT_CC_LOSS_EVENTS]),
 			11);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&sa->cnt[XTFS_CNT_CC_CE]), 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&sa->cnt[XTFS_CNT_CC_CE_IN]), 1);
 	KUNIT_EXPECT_EQ(test, sa->ccr.ce_mask & 1, 1);
 }
 

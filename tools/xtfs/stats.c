@@ -57,12 +57,12 @@ static const struct {
 	[XTFS_CNT_PAD_PKTS_OUT] = { "pad_pkts_out", "pad-pkts-out" },
 	[XTFS_CNT_SLOTS_MISSED] = { "slots_missed", "slots-missed" },
 	[XTFS_CNT_CC_RATE] = { "cc_rate", "cc-rate" },
-	[XTFS_CNT_CC_RTT] = { "cc_rtt_us", "cc-rtt-us" },
-	[XTFS_CNT_CC_LOSS_RATE] = { "cc_loss_ppm", "cc-loss-ppm" },
+	[XTFS_CNT_CC_RTT_US] = { "cc_rtt_us", "cc-rtt-us" },
+	[XTFS_CNT_CC_LOSS_PPM] = { "cc_loss_ppm", "cc-loss-ppm" },
 	[XTFS_CNT_CC_FEEDBACK] = { "cc_feedback", "cc-feedback" },
 	[XTFS_CNT_CC_NOFB] = { "cc_nofb", "cc-nofb" },
 	[XTFS_CNT_CC_LOSS_EVENTS] = { "cc_loss_events", "cc-loss-events" },
-	[XTFS_CNT_CC_CE] = { "cc_ce_in", "cc-ce-in" },
+	[XTFS_CNT_CC_CE_IN] = { "cc_ce_in", "cc-ce-in" },
 	[XTFS_CNT_BREAKER_TRIPS] = { "breaker_trips", "breaker-trips" },
 };
 
@@ -82,8 +82,8 @@ static int counter_is_out(int i)
 	case XTFS_CNT_PAD_PKTS_OUT:
 	case XTFS_CNT_SLOTS_MISSED:
 	case XTFS_CNT_CC_RATE:
-	case XTFS_CNT_CC_RTT:
-	case XTFS_CNT_CC_LOSS_RATE:
+	case XTFS_CNT_CC_RTT_US:
+	case XTFS_CNT_CC_LOSS_PPM:
 	case XTFS_CNT_CC_FEEDBACK:
 	case XTFS_CNT_CC_NOFB:
 	case XTFS_CNT_BREAKER_TRIPS:

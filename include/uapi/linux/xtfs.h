@@ -176,9 +176,9 @@ enum xtfs_send {
  * @XTFS_CNT_CC_RATE: a gauge, not a count: outer packets per second the
  *	SA sends at now (fixed rate: the configured rate; congestion
  *	control: the rate TFRC has reached; 0 while it does not pace)
- * @XTFS_CNT_CC_RTT: a gauge: the SA's round-trip time estimate in µs
+ * @XTFS_CNT_CC_RTT_US: a gauge: the SA's round-trip time estimate in µs
  *	(RFC 9347 section 3), 0 before the first echo
- * @XTFS_CNT_CC_LOSS_RATE: a gauge: the loss event rate the peer last
+ * @XTFS_CNT_CC_LOSS_PPM: a gauge: the loss event rate the peer last
  *	reported, in parts per million (0: no loss)
  * @XTFS_CNT_CC_FEEDBACK: congestion reports from the peer taken by the
  *	outbound SA (at most one per packet it sends)
@@ -186,7 +186,7 @@ enum xtfs_send {
  *	controlled SA, each halving its rate (RFC 5348 section 4.4)
  * @XTFS_CNT_CC_LOSS_EVENTS: inbound: loss events (RFC 5348 section 5.2)
  *	this receiver counted in the sub-type 1 stream it receives
- * @XTFS_CNT_CC_CE: inbound: outer packets of that stream that arrived
+ * @XTFS_CNT_CC_CE_IN: inbound: outer packets of that stream that arrived
  *	marked Congestion Experienced, counted as lost (section 3.1)
  * @XTFS_CNT_BREAKER_TRIPS: circuit breaker trips (section 2.4.2.1)
  * @XTFS_CNT_MAX: number of counters
@@ -220,12 +220,12 @@ enum xtfs_counter {
 	XTFS_CNT_PAD_PKTS_OUT,
 	XTFS_CNT_SLOTS_MISSED,
 	XTFS_CNT_CC_RATE,
-	XTFS_CNT_CC_RTT,
-	XTFS_CNT_CC_LOSS_RATE,
+	XTFS_CNT_CC_RTT_US,
+	XTFS_CNT_CC_LOSS_PPM,
 	XTFS_CNT_CC_FEEDBACK,
 	XTFS_CNT_CC_NOFB,
 	XTFS_CNT_CC_LOSS_EVENTS,
-	XTFS_CNT_CC_CE,
+	XTFS_CNT_CC_CE_IN,
 	XTFS_CNT_BREAKER_TRIPS,
 	XTFS_CNT_MAX,
 };
@@ -464,12 +464,12 @@ enum xtfs_a_iipc {
  * @XTFS_A_STATS_PAD_PKTS_OUT: %XTFS_CNT_PAD_PKTS_OUT, packets
  * @XTFS_A_STATS_SLOTS_MISSED: %XTFS_CNT_SLOTS_MISSED, slots
  * @XTFS_A_STATS_CC_RATE: %XTFS_CNT_CC_RATE, packets per second
- * @XTFS_A_STATS_CC_RTT: %XTFS_CNT_CC_RTT, µs
- * @XTFS_A_STATS_CC_LOSS_RATE: %XTFS_CNT_CC_LOSS_RATE, parts per million
+ * @XTFS_A_STATS_CC_RTT_US: %XTFS_CNT_CC_RTT_US, µs
+ * @XTFS_A_STATS_CC_LOSS_PPM: %XTFS_CNT_CC_LOSS_PPM, parts per million
  * @XTFS_A_STATS_CC_FEEDBACK: %XTFS_CNT_CC_FEEDBACK, reports
  * @XTFS_A_STATS_CC_NOFB: %XTFS_CNT_CC_NOFB, expiries
  * @XTFS_A_STATS_CC_LOSS_EVENTS: %XTFS_CNT_CC_LOSS_EVENTS, loss events
- * @XTFS_A_STATS_CC_CE: %XTFS_CNT_CC_CE, packets
+ * @XTFS_A_STATS_CC_CE_IN: %XTFS_CNT_CC_CE_IN, packets
  * @XTFS_A_STATS_BREAKER_TRIPS: %XTFS_CNT_BREAKER_TRIPS, trips
  * @__XTFS_A_STATS_MAX: one past the last attribute
  * @XTFS_A_STATS_MAX: the last attribute
@@ -509,12 +509,12 @@ enum xtfs_a_stats {
 	XTFS_A_STATS_PAD_PKTS_OUT = XTFS_A_STATS_CNT(XTFS_CNT_PAD_PKTS_OUT),
 	XTFS_A_STATS_SLOTS_MISSED = XTFS_A_STATS_CNT(XTFS_CNT_SLOTS_MISSED),
 	XTFS_A_STATS_CC_RATE = XTFS_A_STATS_CNT(XTFS_CNT_CC_RATE),
-	XTFS_A_STATS_CC_RTT = XTFS_A_STATS_CNT(XTFS_CNT_CC_RTT),
-	XTFS_A_STATS_CC_LOSS_RATE = XTFS_A_STATS_CNT(XTFS_CNT_CC_LOSS_RATE),
+	XTFS_A_STATS_CC_RTT_US = XTFS_A_STATS_CNT(XTFS_CNT_CC_RTT_US),
+	XTFS_A_STATS_CC_LOSS_PPM = XTFS_A_STATS_CNT(XTFS_CNT_CC_LOSS_PPM),
 	XTFS_A_STATS_CC_FEEDBACK = XTFS_A_STATS_CNT(XTFS_CNT_CC_FEEDBACK),
 	XTFS_A_STATS_CC_NOFB = XTFS_A_STATS_CNT(XTFS_CNT_CC_NOFB),
 	XTFS_A_STATS_CC_LOSS_EVENTS = XTFS_A_STATS_CNT(XTFS_CNT_CC_LOSS_EVENTS),
-	XTFS_A_STATS_CC_CE = XTFS_A_STATS_CNT(XTFS_CNT_CC_CE),
+	XTFS_A_STATS_CC_CE_IN = XTFS_A_STATS_CNT(XTFS_CNT_CC_CE_IN),
 	XTFS_A_STATS_BREAKER_TRIPS = XTFS_A_STATS_CNT(XTFS_CNT_BREAKER_TRIPS),
 
 	__XTFS_A_STATS_MAX,
