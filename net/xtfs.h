@@ -46,6 +46,29 @@
 #define XTFS_MIN_BLOCK_SPACE	8U
 
 /**
+ * struct xtfs_pace - when an outbound SA sends (RFC 9347 section 2.4): a
+ *	setting staged with the SA (&struct xtfs_settings), then part of its
+ *	configuration
+ * @send: an &enum xtfs_send
+ * @rate: outer packets per second with %XTFS_SEND_FIXED, the highest rate
+ *	with %XTFS_SEND_CC, else 0
+ * @rate_min: the lowest rate with %XTFS_SEND_CC, else 0
+ * @rev_spi: SPI of the paired inbound SA, 0 for none: the SA sends
+ *	sub-type 1 headers and takes the peer's reports from that SA
+ * @brk_loss: circuit breaker threshold, loss event rate in parts per
+ *	million, 0 for no breaker
+ * @brk_time_ms: how long the reported rate must stay at or above it
+ */
+struct xtfs_pace {
+	u8	send;
+	u32	rate;
+	u32	rate_min;
+	__be32	rev_spi;
+	u32	brk_loss;
+	u32	brk_time_ms;
+};
+
+/**
  * struct xtfs_config - IP-TFS parameters of one SA (XFRMA_IPTFS_*)
  * @pkt_size: outer packet size in octets, 0 to follow the path MTU (out)
  * @max_qsize: bound on queued inner packet octets (out)
@@ -56,15 +79,7 @@
  *	lost, in µs (in)
  * @reorder_win: outer packets held for reordering (in)
  * @payload: what the ESP packets carry, an &enum xtfs_payload
- * @send: when outer packets leave, an &enum xtfs_send (out)
- * @rate: outer packets per second with %XTFS_SEND_FIXED, the highest rate
- *	with %XTFS_SEND_CC, else 0 (out)
- * @rate_min: the lowest rate with %XTFS_SEND_CC, else 0 (out)
- * @rev_spi: SPI of the paired inbound SA, 0 for none: the SA sends
- *	sub-type 1 headers and takes the peer's reports from that SA (out)
- * @brk_loss: circuit breaker threshold, loss event rate in parts per
- *	million, 0 for no breaker (out)
- * @brk_time_ms: how long the reported rate must stay at or above it (out)
+ * @pace: when outer packets leave (out)
  */
 struct xtfs_config {
 	u32	pkt_size;
@@ -74,12 +89,7 @@ struct xtfs_config {
 	u32	drop_time_us;
 	u16	reorder_win;
 	u8	payload;
-	u8	send;
-	u32	rate;
-	u32	rate_min;
-	__be32	rev_spi;
-	u32	brk_loss;
-	u32	brk_time_ms;
+	struct xtfs_pace pace;
 };
 
 struct xtfs_iiv_key;
@@ -541,13 +551,7 @@ void xtfs_sa_free(struct xfrm_state *x);
  * @trailer: Diet-ESP trailer, an &enum xtfs_trailer
  * @align: Diet-ESP alignment in bits
  * @iipc: Diet-ESP inner header compression rule (@iipc.on: there is one)
- * @send: sending mode, an &enum xtfs_send
- * @rate: outer packets per second of a fixed-rate SA, the highest rate of
- *	a congestion-controlled one, else 0
- * @rate_min: the lowest rate of a congestion-controlled SA, else 0
- * @rev_spi: SPI of the paired inbound SA, 0 for none
- * @brk_loss: circuit breaker threshold (ppm), 0 for none
- * @brk_time_ms: circuit breaker time (ms)
+ * @pace: sending mode, rates, paired SA and circuit breaker
  */
 struct xtfs_settings {
 	u32			iiv;
@@ -557,12 +561,7 @@ struct xtfs_settings {
 	u8			trailer;
 	u8			align;
 	struct xtfs_iipc	iipc;
-	u8			send;
-	u32			rate;
-	u32			rate_min;
-	__be32			rev_spi;
-	u32			brk_loss;
-	u32			brk_time_ms;
+	struct xtfs_pace	pace;
 };
 
 /* xtfs_netlink.c */

@@ -43,7 +43,7 @@ static const u8 xtfs_cc_w[XTFS_CC_NLI] = { 5, 5, 5, 5, 4, 3, 2, 1 };
  */
 void xtfs_cc_init(struct xtfs_sa *sa)
 {
-	u32 r = sa->cfg.send == XTFS_SEND_CC ? sa->cfg.rate_min : sa->cfg.rate;
+	u32 r = sa->cfg.pace.send == XTFS_SEND_CC ? sa->cfg.pace.rate_min : sa->cfg.pace.rate;
 
 	sa->cc.rate_m = (u64)r * 1000;
 	atomic64_set(&sa->cnt[XTFS_CNT_CC_RATE], r);
@@ -89,7 +89,7 @@ void xtfs_cc_pair(struct xtfs_sa *sa, u64 now)
 		return;
 	sa->cc.pair_ns = now;
 	rev = xfrm_state_lookup(xs_net(x), x->mark.v, &x->props.saddr,
-				sa->cfg.rev_spi, IPPROTO_ESP,
+				sa->cfg.pace.rev_spi, IPPROTO_ESP,
 				x->props.family);
 	if (rev && (!xtfs_state_sa(rev) || rev->dir == XFRM_SA_DIR_OUT)) {
 		xfrm_state_put(rev);
@@ -322,8 +322,8 @@ u64 xtfs_cc_slot_ns(const struct xtfs_sa *sa)
  */
 static void xtfs_cc_set_rate(struct xtfs_sa *sa, u64 rate_m)
 {
-	sa->cc.rate_m = clamp_t(u64, rate_m, (u64)sa->cfg.rate_min * 1000,
-				(u64)sa->cfg.rate * 1000);
+	sa->cc.rate_m = clamp_t(u64, rate_m, (u64)sa->cfg.pace.rate_min * 1000,
+				(u64)sa->cfg.pace.rate * 1000);
 	atomic64_set(&sa->cnt[XTFS_CNT_CC_RATE],
 		     div_u64(sa->cc.rate_m + 500, 1000));
 }
@@ -361,7 +361,7 @@ static bool xtfs_cc_breaker(struct xtfs_sa *sa, u64 now)
 	struct xtfs_cc_tx *cc = &sa->cc;
 
 	/* Loss event rate 1/ler at or above brk_loss/10^6. */
-	if (!cc->ler || (u64)cc->ler * sa->cfg.brk_loss > XTFS_PPM) {
+	if (!cc->ler || (u64)cc->ler * sa->cfg.pace.brk_loss > XTFS_PPM) {
 		cc->brk_since = 0;
 		return false;
 	}
@@ -369,7 +369,7 @@ static bool xtfs_cc_breaker(struct xtfs_sa *sa, u64 now)
 		cc->brk_since = now;
 		return false;
 	}
-	if (now - cc->brk_since < (u64)sa->cfg.brk_time_ms * NSEC_PER_MSEC)
+	if (now - cc->brk_since < (u64)sa->cfg.pace.brk_time_ms * NSEC_PER_MSEC)
 		return false;
 	WRITE_ONCE(cc->broken, true);
 	xtfs_inc(sa, XTFS_CNT_BREAKER_TRIPS, 1);
@@ -419,7 +419,7 @@ static bool xtfs_cc_report(struct xtfs_sa *sa, const struct xtfs_cc_rx *c,
 	/* Reports come with every packet of the peer; RFC 5348 expects one
 	 * an RTT: the rate follows them at most once an RTT.
 	 */
-	if (sa->cfg.send == XTFS_SEND_CC) {
+	if (sa->cfg.pace.send == XTFS_SEND_CC) {
 		if (now - cc->grow_ns >= (u64)cc->rtt_us * NSEC_PER_USEC) {
 			cc->grow_ns = now;
 			if (!cc->ler)
@@ -432,7 +432,7 @@ static bool xtfs_cc_report(struct xtfs_sa *sa, const struct xtfs_cc_rx *c,
 		}
 		xtfs_cc_nofb_arm(sa, now);
 	}
-	return sa->cfg.brk_loss && xtfs_cc_breaker(sa, now);
+	return sa->cfg.pace.brk_loss && xtfs_cc_breaker(sa, now);
 }
 
 /**
@@ -469,7 +469,7 @@ bool xtfs_cc_tx_update(struct xtfs_sa *sa, u64 now)
 				trip = xtfs_cc_report(sa, &c, now);
 		}
 	}
-	if (sa->cfg.send != XTFS_SEND_CC)
+	if (sa->cfg.pace.send != XTFS_SEND_CC)
 		return trip;
 	if (!cc->nofb_ns) {
 		xtfs_cc_nofb_arm(sa, now);

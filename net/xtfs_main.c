@@ -212,7 +212,7 @@ static void xtfs_header_len(struct xfrm_state *x, struct xtfs_sa *sa)
 			 sizeof(struct ipv6hdr) : sizeof(struct iphdr));
 	sa->hdr_len = sa->pl->hdr_len;
 	/* RFC 9347 section 6.1.2: the header with congestion information. */
-	if (sa->cfg.rev_spi && sa->cfg.payload == XTFS_PAYLOAD_AGGFRAG)
+	if (sa->cfg.pace.rev_spi && sa->cfg.payload == XTFS_PAYLOAD_AGGFRAG)
 		sa->hdr_len = sizeof(struct xtfs_aggfrag_cc_hdr);
 	x->props.header_len = ALIGN(sa->outer_len + sa->hdr_len, 2);
 	x->props.enc_hdr_len = sa->hdr_len;
@@ -382,12 +382,7 @@ static int xtfs_settings_apply(struct net *net, struct xfrm_state *x,
 	int i, err;
 
 	xtfs_stage_take(net, x, &set);
-	sa->cfg.send = set.send;
-	sa->cfg.rate = set.rate;
-	sa->cfg.rate_min = set.rate_min;
-	sa->cfg.rev_spi = set.rev_spi;
-	sa->cfg.brk_loss = set.brk_loss;
-	sa->cfg.brk_time_ms = set.brk_time_ms;
+	sa->cfg.pace = set.pace;
 	if (set.payload == XTFS_PAYLOAD_TUNNEL) {
 		for (i = 0; i < ARRAY_SIZE(iptfs_attrs); i++) {
 			if (!attrs[iptfs_attrs[i]])
@@ -441,7 +436,7 @@ static int xtfs_settings_apply(struct net *net, struct xfrm_state *x,
 static int xtfs_send_bind(struct xfrm_state *x, struct xtfs_sa *sa,
 			  struct netlink_ext_ack *extack)
 {
-	if (sa->cfg.send == XTFS_SEND_DEMAND)
+	if (sa->cfg.pace.send == XTFS_SEND_DEMAND)
 		return 0;
 	if (x->dir != XFRM_SA_DIR_OUT) {
 		NL_SET_ERR_MSG_MOD(extack,

@@ -216,19 +216,19 @@ static int xtfs_sa_fill(struct sk_buff *skb, const struct xfrm_state *x,
 		return -EMSGSIZE;
 	if (sa->iipc.on && xtfs_iipc_put(skb, &sa->iipc))
 		return -EMSGSIZE;
-	if (sa->cfg.send != XTFS_SEND_DEMAND &&
-	    (nla_put_u8(skb, XTFS_A_SA_SEND, sa->cfg.send) ||
-	     nla_put_u32(skb, XTFS_A_SA_RATE, sa->cfg.rate)))
+	if (sa->cfg.pace.send != XTFS_SEND_DEMAND &&
+	    (nla_put_u8(skb, XTFS_A_SA_SEND, sa->cfg.pace.send) ||
+	     nla_put_u32(skb, XTFS_A_SA_RATE, sa->cfg.pace.rate)))
 		return -EMSGSIZE;
-	if (sa->cfg.send == XTFS_SEND_CC &&
-	    nla_put_u32(skb, XTFS_A_SA_RATE_MIN, sa->cfg.rate_min))
+	if (sa->cfg.pace.send == XTFS_SEND_CC &&
+	    nla_put_u32(skb, XTFS_A_SA_RATE_MIN, sa->cfg.pace.rate_min))
 		return -EMSGSIZE;
-	if (sa->cfg.rev_spi &&
-	    nla_put_be32(skb, XTFS_A_SA_REVERSE_SPI, sa->cfg.rev_spi))
+	if (sa->cfg.pace.rev_spi &&
+	    nla_put_be32(skb, XTFS_A_SA_REVERSE_SPI, sa->cfg.pace.rev_spi))
 		return -EMSGSIZE;
-	if (sa->cfg.brk_loss &&
-	    (nla_put_u32(skb, XTFS_A_SA_BREAKER_LOSS, sa->cfg.brk_loss) ||
-	     nla_put_u32(skb, XTFS_A_SA_BREAKER_TIME, sa->cfg.brk_time_ms)))
+	if (sa->cfg.pace.brk_loss &&
+	    (nla_put_u32(skb, XTFS_A_SA_BREAKER_LOSS, sa->cfg.pace.brk_loss) ||
+	     nla_put_u32(skb, XTFS_A_SA_BREAKER_TIME, sa->cfg.pace.brk_time_ms)))
 		return -EMSGSIZE;
 	/* Set once, under the SA's lock; a stale read only delays it. */
 	if (READ_ONCE(sa->cc.broken) && nla_put_flag(skb, XTFS_A_SA_BROKEN))
@@ -811,6 +811,7 @@ static int xtfs_sa_stage_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct xtfs_stage_net *sn = xtfs_stage_net(genl_info_net(info));
 	struct xtfs_iipc iipc = {};
+	struct xtfs_pace *pace;
 	struct xtfs_stage *e;
 	struct xtfs_sa_id id;
 	int err;
@@ -869,18 +870,19 @@ static int xtfs_sa_stage_doit(struct sk_buff *skb, struct genl_info *info)
 	e->set.align = nla_get_u8_default(info->attrs[XTFS_A_SA_ALIGN],
 					  XTFS_DIET_ALIGN_DEF);
 	e->set.iipc = iipc;
-	e->set.send = nla_get_u8_default(info->attrs[XTFS_A_SA_SEND],
-					 XTFS_SEND_DEMAND);
-	e->set.rate = nla_get_u32_default(info->attrs[XTFS_A_SA_RATE], 0);
-	e->set.rate_min = 0;
-	if (e->set.send == XTFS_SEND_CC)
-		e->set.rate_min =
+	pace = &e->set.pace;
+	pace->send = nla_get_u8_default(info->attrs[XTFS_A_SA_SEND],
+					XTFS_SEND_DEMAND);
+	pace->rate = nla_get_u32_default(info->attrs[XTFS_A_SA_RATE], 0);
+	pace->rate_min = 0;
+	if (pace->send == XTFS_SEND_CC)
+		pace->rate_min =
 			nla_get_u32_default(info->attrs[XTFS_A_SA_RATE_MIN], 1);
-	e->set.rev_spi = nla_get_be32_default(info->attrs[XTFS_A_SA_REVERSE_SPI],
-					      0);
-	e->set.brk_loss =
+	pace->rev_spi =
+		nla_get_be32_default(info->attrs[XTFS_A_SA_REVERSE_SPI], 0);
+	pace->brk_loss =
 		nla_get_u32_default(info->attrs[XTFS_A_SA_BREAKER_LOSS], 0);
-	e->set.brk_time_ms =
+	pace->brk_time_ms =
 		nla_get_u32_default(info->attrs[XTFS_A_SA_BREAKER_TIME], 0);
 out:
 	mutex_unlock(&sn->lock);

@@ -664,12 +664,13 @@ static void xtfs_tx_fixed(struct xtfs_sa *sa)
 		goto unlock;
 	}
 	now = ktime_get_ns();
-	if (sa->cfg.rev_spi)
+	if (sa->cfg.pace.rev_spi) {
 		xtfs_cc_pair(sa, now);
-	if (sa->cfg.rev_spi && xtfs_cc_tx_update(sa, now)) {
-		trip = true;
-		xtfs_tx_stop(sa);
-		goto unlock;
+		if (xtfs_cc_tx_update(sa, now)) {
+			trip = true;
+			xtfs_tx_stop(sa);
+			goto unlock;
+		}
 	}
 	slot = xtfs_cc_slot_ns(sa);
 	if (!sa->slot_next) {
@@ -738,7 +739,7 @@ static void xtfs_tx_work(struct work_struct *work)
 	struct sk_buff *head, *skb;
 	u64 due, now;
 
-	if (sa->cfg.send != XTFS_SEND_DEMAND) {
+	if (sa->cfg.pace.send != XTFS_SEND_DEMAND) {
 		xtfs_tx_fixed(sa);
 		return;
 	}
@@ -841,7 +842,7 @@ static void xtfs_enqueue(struct xtfs_sa *sa, struct sk_buff *skb, u32 space)
 	 * Otherwise a full outer packet's worth goes at once, and less
 	 * waits up to the init delay for more.
 	 */
-	if (sa->cfg.send != XTFS_SEND_DEMAND) {
+	if (sa->cfg.pace.send != XTFS_SEND_DEMAND) {
 		if (!sa->pacing) {
 			sa->pacing = true;
 			xtfs_kick(sa);
@@ -1141,7 +1142,7 @@ int xtfs_aggfrag_fields(struct xfrm_state *x, struct sk_buff *skb,
 	 * CE can be marked at all (a deviation, Documentation/xtfs.rst,
 	 * "Congestion control"); the inner packets' ECN is not copied out.
 	 */
-	if (((struct xtfs_sa *)x->mode_data)->cfg.send == XTFS_SEND_CC &&
+	if (((struct xtfs_sa *)x->mode_data)->cfg.pace.send == XTFS_SEND_CC &&
 	    !(x->props.flags & XFRM_STATE_NOECN))
 		o->ds = INET_ECN_ECT_0;
 	return 0;
