@@ -704,10 +704,28 @@ static inline __be64 xtfs_iiv_of(const struct xtfs_iiv *a, u64 seq)
 int xtfs_iiv_crypt(struct xtfs_iiv *a, struct sk_buff *skb, unsigned int off,
 		   unsigned int len, __be32 spi, u64 seq, bool encrypt);
 
+/**
+ * enum xtfs_split - when xtfs_fill_payload() splits an inner packet
+ * @XTFS_SPLIT_FILL: whichever packet reaches the end of the space, so that
+ *	every payload is full while packets are queued
+ * @XTFS_SPLIT_PAYS: as @XTFS_SPLIT_FILL, except that a large packet (more
+ *	than half the space) that a payload holds whole starts the next
+ *	payload when less than a sixteenth of the space is left: the
+ *	receiver then hands it on without reassembly (demand mode)
+ * @XTFS_SPLIT_NEVER: never; stop at the first packet that does not fit
+ *	whole (dont-frag, RFC 9347 section 2.2.6)
+ */
+enum xtfs_split {
+	XTFS_SPLIT_FILL,
+	XTFS_SPLIT_PAYS,
+	XTFS_SPLIT_NEVER,
+};
+
 #if IS_ENABLED(CONFIG_KUNIT)
 /* Internal codec entry points, visible to the KUnit suites only. */
 u32 xtfs_fill_payload(struct sk_buff_head *q, u32 *head_sent, u8 *buf,
-		      u32 space, bool dont_frag, u16 *blkoff, u32 *frags);
+		      u32 space, enum xtfs_split split, u16 *blkoff,
+		      u32 *frags);
 void xtfs_reasm_payload(struct xtfs_sa *sa, struct xtfs_reasm *r,
 			struct sk_buff *skb, struct sk_buff_head *out);
 void xtfs_rx_seq(struct xtfs_sa *sa, struct sk_buff *skb, u64 seq,

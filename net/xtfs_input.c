@@ -9,7 +9,9 @@
  * Every length and offset here comes from the wire. The parser reads
  * through skb_header_pointer()/skb_copy_bits() only, so any skb shape
  * (linear, paged, frag list) is handled, and copies each inner packet into
- * a new skb of its own: nothing is shared with the outer packet.
+ * a new skb of its own: nothing is shared with the outer packet. An outer
+ * packet that carries one whole inner packet and nothing else becomes that
+ * inner packet instead (xtfs_reasm_whole()).
  */
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
@@ -340,19 +342,89 @@ bad_hdr:
 EXPORT_SYMBOL_IF_KUNIT(xtfs_reasm_payload);
 
 /**
+ * xtfs_reasm_whole() - hand on a payload that is one whole inner packet
+ * @sa: the SA state (for counters)
+ * @r: parser state
+ * @skb: the payload (data at the AGGFRAG header), in sequence order
+ * @out: where the inner packet goes
+ *
+ * The common case of large inner packets, each alone in its outer packet
+ * (the sender's policy in xtfs_fill_payload()): no packet in progress,
+ * block offset 0 and one data block, an IP packet, followed by nothing or
+ * a pad block (RFC 9347 sections 2.2.3, 6.1.3.3). The outer packet itself
+ * becomes the inner packet, as in tunnel mode: the ESP input decrypted it
+ * in place in data of its own (skb_cow_data()), so nothing is shared with
+ * another skb, and nothing is allocated or copied.
+ *
+ * Return: true when @skb was consumed (queued on @out, or dropped and
+ * counted), false when the payload is not of this form and is untouched.
+ */
+static bool xtfs_reasm_whole(struct xtfs_sa *sa, struct xtfs_reasm *r,
+			     struct sk_buff *skb, struct sk_buff_head *out)
+{
+	struct xtfs_aggfrag_hdr hbuf;
+	const struct xtfs_aggfrag_hdr *h;
+	u32 pos, end = skb->len;
+	u8 b[XTFS_IPV6_LEN_NEED];
+	int len;
+
+	if (r->have)
+		return false;
+	h = skb_header_pointer(skb, 0, sizeof(hbuf), &hbuf);
+	if (!h || h->block_offset)
+		return false;
+	if (h->subtype == XTFS_SUBTYPE_BASIC)
+		pos = sizeof(struct xtfs_aggfrag_hdr);
+	else if (h->subtype == XTFS_SUBTYPE_CC)
+		pos = sizeof(struct xtfs_aggfrag_cc_hdr);
+	else
+		return false;
+	if (end < pos + sizeof(b) || skb_copy_bits(skb, pos, b, sizeof(b)))
+		return false;
+	len = xtfs_block_len(b, sizeof(b));
+	if (len <= 0 || len > end - pos ||
+	    (pos + len < end && !xtfs_all_pad(skb, pos + len, end)))
+		return false;
+
+	if (pskb_trim(skb, pos + len) || !pskb_may_pull(skb, pos + sizeof(b))) {
+		xtfs_inc(sa, XTFS_CNT_DROP_NOMEM, 1);
+		kfree_skb(skb);
+		return true;
+	}
+	__skb_pull(skb, pos);
+	skb_reset_network_header(skb);
+	skb_reset_transport_header(skb);
+	skb_reset_mac_header(skb);
+	skb->mac_len = 0;
+	skb->protocol = (b[0] >> 4) == XTFS_BLOCK_IPV4 ? htons(ETH_P_IP) :
+							 htons(ETH_P_IPV6);
+	/* The reference xtfs_deliver() drops, as xtfs_reasm_emit() takes. */
+	dev_hold(skb->dev);
+	skb->ip_summed = CHECKSUM_NONE;
+	skb->pkt_type = PACKET_HOST;
+	__skb_queue_tail(out, skb);
+	return true;
+}
+
+/**
  * xtfs_rx_process() - parse an in-order outer packet and free it
  * @sa: the SA state, @sa->rlock held
  * @skb: the outer packet
  * @out: complete inner packets are appended here
  *
- * An empty one (&xtfs_rx_cb.empty) leaves the packet in progress as it
- * is, as an all-pad payload does (RFC 9347 section 2.2.3).
+ * A payload that is one whole inner packet becomes that packet
+ * (xtfs_reasm_whole()); others are parsed and their inner packets copied
+ * out. An empty one (&xtfs_rx_cb.empty) leaves the packet in progress as
+ * it is, as an all-pad payload does (RFC 9347 section 2.2.3).
  */
 static void xtfs_rx_process(struct xtfs_sa *sa, struct sk_buff *skb,
 			    struct sk_buff_head *out)
 {
-	if (!XTFS_RX_CB(skb)->empty)
+	if (!XTFS_RX_CB(skb)->empty) {
+		if (xtfs_reasm_whole(sa, &sa->reasm, skb, out))
+			return;
 		xtfs_reasm_payload(sa, &sa->reasm, skb, out);
+	}
 	consume_skb(skb);
 }
 

@@ -143,27 +143,47 @@ u32 xtfs_tunnel_inner_mtu(struct xtfs_sa *sa, int outer_mtu)
 }
 
 /**
+ * xtfs_split_defer() - does a large packet wait for the next payload?
+ * @left: octets of the packet to send, none of them sent yet
+ * @room: octets left in this payload, fewer than @left
+ * @space: octets of a payload's data blocks
+ *
+ * RFC 9347 section 2.2.3 lets the sender choose where packets are split.
+ * Splitting keeps every payload full, but a packet split in two is
+ * reassembled by a copy at the receiver, where one carried whole in its
+ * own payload is handed on as it came. For a large packet that the next
+ * payload holds whole, a sixteenth of a payload or less is not worth that.
+ *
+ * Return: true when the packet should start the next payload.
+ */
+static bool xtfs_split_defer(u32 left, u32 room, u32 space)
+{
+	return left <= space && left > space / 2 && room < space / 16;
+}
+
+/**
  * xtfs_fill_payload() - pack queued inner packets into one payload
  * @q: inner packets in send order
  * @head_sent: octets of the head of @q already sent in earlier payloads;
  *	updated
  * @buf: where the data blocks go
  * @space: octets available at @buf
- * @dont_frag: never split a packet; stop at the first one that does not
- *	fit whole
+ * @split: when a packet may be split (&enum xtfs_split)
  * @blkoff: set to the AGGFRAG block offset of this payload
  * @frags: set to the number of packet pieces (not whole packets) packed
  *
  * Fills @buf with the rest of a packet begun in an earlier payload, then
  * whole packets, and splits whichever packet reaches the end of the space
- * (RFC 9347 section 2.2.3), so that every payload is full while packets
- * are queued. Fully packed packets are removed from @q and freed.
+ * (RFC 9347 section 2.2.3) as @split allows, so that every payload is full
+ * while packets are queued. Fully packed packets are removed from @q and
+ * freed.
  *
  * Return: octets written to @buf.
  */
 VISIBLE_IF_KUNIT u32 xtfs_fill_payload(struct sk_buff_head *q, u32 *head_sent,
-				       u8 *buf, u32 space, bool dont_frag,
-				       u16 *blkoff, u32 *frags)
+				       u8 *buf, u32 space,
+				       enum xtfs_split split, u16 *blkoff,
+				       u32 *frags)
 {
 	struct sk_buff *skb = skb_peek(q);
 	u32 used = 0;
@@ -178,7 +198,10 @@ VISIBLE_IF_KUNIT u32 xtfs_fill_payload(struct sk_buff_head *q, u32 *head_sent,
 		u32 left = skb->len - *head_sent;
 		u32 take = min(left, space - used);
 
-		if (take < left && dont_frag)
+		if (take < left &&
+		    (split == XTFS_SPLIT_NEVER ||
+		     (split == XTFS_SPLIT_PAYS && !*head_sent &&
+		      xtfs_split_defer(left, take, space))))
 			break;
 		if (skb_copy_bits(skb, *head_sent, buf + used, take))
 			break;
@@ -373,6 +396,7 @@ static int xtfs_build_one(struct xtfs_sa *sa, u32 space, struct sk_buff **skbp)
 	struct sk_buff *head = skb_peek(q);
 	u32 used, frags, pending = sa->queued - sa->head_sent;
 	struct xtfs_aggfrag_hdr *h;
+	enum xtfs_split split;
 	struct sk_buff *skb;
 	u16 blkoff;
 	u8 *data;
@@ -386,8 +410,14 @@ static int xtfs_build_one(struct xtfs_sa *sa, u32 space, struct sk_buff **skbp)
 
 	h = (struct xtfs_aggfrag_hdr *)skb->data;
 	data = skb->data + sa->hdr_len;
-	used = xtfs_fill_payload(q, &sa->head_sent, data, space,
-				 sa->cfg.dont_frag, &blkoff, &frags);
+	if (sa->cfg.dont_frag)
+		split = XTFS_SPLIT_NEVER;
+	else if (sa->cfg.pace.send == XTFS_SEND_DEMAND)
+		split = XTFS_SPLIT_PAYS;
+	else
+		split = XTFS_SPLIT_FILL;
+	used = xtfs_fill_payload(q, &sa->head_sent, data, space, split,
+				 &blkoff, &frags);
 	/* @queued counts whole queued packets, sent parts included. */
 	sa->queued = pending - used + sa->head_sent;
 	h->block_offset = htons(blkoff);

@@ -203,6 +203,8 @@ static struct sk_buff *make_inner(struct kunit *test, bool v6, u32 len, u8 seed)
  * @pend: offset in the inner packet stream just past each payload's data
  * @seq: sequence number each payload was accepted with
  * @fed: whether each payload was accepted by the receiver
+ * @skb: the skb each payload was last fed in, for its address only (it
+ *	may be freed)
  * @npl: number of payloads
  * @ioff: offset in the inner packet stream of each inner packet
  * @nin: number of inner packets
@@ -223,6 +225,7 @@ struct stream {
 	u32			pend[MAX_PL];
 	u64			seq[MAX_PL];
 	bool			fed[MAX_PL];
+	const void		*skb[MAX_PL];
 	u32			npl;
 	u32			ioff[MAX_IN];
 	u32			nin;
@@ -337,7 +340,7 @@ static u16 st_pack_one(struct kunit *test, struct stream *st, u32 space,
 	KUNIT_ASSERT_LT(test, st->npl, (u32)MAX_PL);
 	st->pstart[st->npl] = st->npl ? st->pend[st->npl - 1] : 0;
 	used = xtfs_fill_payload(&st->q, &st->head_sent, buf + hlen, space,
-				 false, &blkoff, &frags);
+				 XTFS_SPLIT_FILL, &blkoff, &frags);
 	KUNIT_ASSERT_GT(test, used, 0U);
 	h->subtype = cc ? XTFS_SUBTYPE_CC : XTFS_SUBTYPE_BASIC;
 	h->block_offset = htons(blkoff);
@@ -385,6 +388,7 @@ static void st_feed_seq(struct kunit *test, struct stream *st, u32 p, u64 seq,
 	orig = make_outer(test, st->pl[p], st->plen[p], st->shape);
 	skb = skb_clone(orig, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, skb);
+	st->skb[p] = skb;
 	spin_lock_bh(&st->sa->rlock);
 	xtfs_rx_seq(st->sa, skb, seq, st->now, &st->got);
 	spin_unlock_bh(&st->sa->rlock);
@@ -490,12 +494,17 @@ static void st_expect(struct kunit *test, struct stream *st)
 		if (!b)
 			break;
 		KUNIT_EXPECT_EQ_MSG(test, b->len, a->len, "inner packet %u", i);
-		KUNIT_EXPECT_EQ(test, skb_headlen(b), b->len);
 		KUNIT_EXPECT_EQ(test, ntohs(b->protocol), (a->data[0] >> 4) == 6 ?
 				ETH_P_IPV6 : ETH_P_IP);
-		if (a->len == b->len)
-			KUNIT_EXPECT_MEMEQ_MSG(test, b->data, a->data, a->len,
+		/* One carried whole is the outer skb itself, of its shape. */
+		if (a->len == b->len) {
+			u8 *got = kunit_kmalloc(test, b->len, GFP_KERNEL);
+
+			KUNIT_ASSERT_NOT_NULL(test, got);
+			KUNIT_ASSERT_EQ(test, skb_copy_bits(b, 0, got, b->len), 0);
+			KUNIT_EXPECT_MEMEQ_MSG(test, got, a->data, a->len,
 					       "inner packet %u", i);
+		}
 		b = skb_peek_next(b, &st->got);
 		i++;
 	}
@@ -576,19 +585,19 @@ static void xtfs_test_seq_infer(struct kunit *test)
  * @test: test context
  * @st: stream whose queue to pack from
  * @space: data block space
- * @dont_frag: the SA's dont-frag setting
+ * @split: when a packet may be split
  * @blkoff: block offset written
  * @frags: fragments packed
  *
  * Return: octets used.
  */
 static u32 pack(struct kunit *test, struct stream *st, u32 space,
-		bool dont_frag, u16 *blkoff, u32 *frags)
+		enum xtfs_split split, u16 *blkoff, u32 *frags)
 {
 	u8 *buf = kunit_kzalloc(test, space, GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, buf);
-	return xtfs_fill_payload(&st->q, &st->head_sent, buf, space, dont_frag,
+	return xtfs_fill_payload(&st->q, &st->head_sent, buf, space, split,
 				 blkoff, frags);
 }
 
@@ -623,7 +632,7 @@ static void xtfs_test_pack_dont_frag(struct kunit *test)
 
 	st_add(test, st, false, 600, 1);
 	st_add(test, st, false, 600, 2);
-	KUNIT_EXPECT_EQ(test, pack(test, st, 1000, true, &blkoff, &frags), 600U);
+	KUNIT_EXPECT_EQ(test, pack(test, st, 1000, XTFS_SPLIT_NEVER, &blkoff, &frags), 600U);
 	KUNIT_EXPECT_EQ(test, frags, 0U);
 	KUNIT_EXPECT_EQ(test, blkoff, 0);
 	KUNIT_EXPECT_EQ(test, st->head_sent, 0U);
@@ -640,30 +649,30 @@ static void xtfs_test_pack_fill_exact(struct kunit *test)
 	for (i = 0; i < 5; i++)
 		st_add(test, st, i & 1, 200, i);
 	st_add(test, st, false, 100, 9);
-	KUNIT_EXPECT_EQ(test, pack(test, st, 1000, false, &blkoff, &frags), 1000U);
+	KUNIT_EXPECT_EQ(test, pack(test, st, 1000, XTFS_SPLIT_FILL, &blkoff, &frags), 1000U);
 	KUNIT_EXPECT_EQ(test, frags, 0U);
 	KUNIT_EXPECT_EQ(test, blkoff, 0);
 	/* The next packet starts the next payload, not a 0-octet piece. */
 	KUNIT_EXPECT_EQ(test, st->head_sent, 0U);
 	KUNIT_EXPECT_EQ(test, skb_queue_len(&st->q), 1U);
-	KUNIT_EXPECT_EQ(test, pack(test, st, 1000, false, &blkoff, &frags), 100U);
+	KUNIT_EXPECT_EQ(test, pack(test, st, 1000, XTFS_SPLIT_FILL, &blkoff, &frags), 100U);
 	KUNIT_EXPECT_EQ(test, blkoff, 0);
 	KUNIT_EXPECT_TRUE(test, skb_queue_empty(&st->q));
 
 	/* One octet short: the last of the five is split, 1 octet follows. */
 	for (i = 0; i < 5; i++)
 		st_add(test, st, false, 200, i);
-	KUNIT_EXPECT_EQ(test, pack(test, st, 999, false, &blkoff, &frags), 999U);
+	KUNIT_EXPECT_EQ(test, pack(test, st, 999, XTFS_SPLIT_FILL, &blkoff, &frags), 999U);
 	KUNIT_EXPECT_EQ(test, frags, 1U);
 	KUNIT_EXPECT_EQ(test, st->head_sent, 199U);
-	KUNIT_EXPECT_EQ(test, pack(test, st, 999, false, &blkoff, &frags), 1U);
+	KUNIT_EXPECT_EQ(test, pack(test, st, 999, XTFS_SPLIT_FILL, &blkoff, &frags), 1U);
 	KUNIT_EXPECT_EQ(test, blkoff, 1);
 	KUNIT_EXPECT_EQ(test, frags, 1U);
 
 	/* One octet over: everything whole, one octet left unused. */
 	for (i = 0; i < 5; i++)
 		st_add(test, st, false, 200, i);
-	KUNIT_EXPECT_EQ(test, pack(test, st, 1001, false, &blkoff, &frags), 1000U);
+	KUNIT_EXPECT_EQ(test, pack(test, st, 1001, XTFS_SPLIT_FILL, &blkoff, &frags), 1000U);
 	KUNIT_EXPECT_EQ(test, frags, 0U);
 	KUNIT_EXPECT_TRUE(test, skb_queue_empty(&st->q));
 }
@@ -680,13 +689,13 @@ static void xtfs_test_pack_split_any(struct kunit *test)
 	st_add(test, st, true, 300, 2);
 	st_add(test, st, false, 600, 3);
 	st_add(test, st, false, 100, 4);
-	KUNIT_EXPECT_EQ(test, pack(test, st, 1000, false, &blkoff, &frags), 1000U);
+	KUNIT_EXPECT_EQ(test, pack(test, st, 1000, XTFS_SPLIT_FILL, &blkoff, &frags), 1000U);
 	KUNIT_EXPECT_EQ(test, frags, 1U);
 	KUNIT_EXPECT_EQ(test, st->head_sent, 400U);
 	KUNIT_EXPECT_EQ(test, skb_peek(&st->q)->len, 600U);
 	KUNIT_EXPECT_EQ(test, skb_queue_len(&st->q), 2U);
 	/* Its rest (200) and the 100-octet one share the next payload. */
-	KUNIT_EXPECT_EQ(test, pack(test, st, 1000, false, &blkoff, &frags), 300U);
+	KUNIT_EXPECT_EQ(test, pack(test, st, 1000, XTFS_SPLIT_FILL, &blkoff, &frags), 300U);
 	KUNIT_EXPECT_EQ(test, blkoff, 200);
 	KUNIT_EXPECT_EQ(test, frags, 1U);
 	KUNIT_EXPECT_TRUE(test, skb_queue_empty(&st->q));
@@ -695,22 +704,76 @@ static void xtfs_test_pack_split_any(struct kunit *test)
 	st_add(test, st, false, 700, 5);
 	st_add(test, st, true, 500, 6);
 	st_add(test, st, false, 100, 7);
-	KUNIT_EXPECT_EQ(test, pack(test, st, 1000, false, &blkoff, &frags), 1000U);
+	KUNIT_EXPECT_EQ(test, pack(test, st, 1000, XTFS_SPLIT_FILL, &blkoff, &frags), 1000U);
 	KUNIT_EXPECT_EQ(test, st->head_sent, 300U);
 	KUNIT_EXPECT_EQ(test, skb_queue_len(&st->q), 2U);
-	KUNIT_EXPECT_EQ(test, pack(test, st, 1000, false, &blkoff, &frags), 300U);
+	KUNIT_EXPECT_EQ(test, pack(test, st, 1000, XTFS_SPLIT_FILL, &blkoff, &frags), 300U);
 	KUNIT_EXPECT_EQ(test, blkoff, 200);
 
 	/* First: a packet larger than the space starts it and fills it. */
 	st_add(test, st, false, 2500, 8);
-	KUNIT_EXPECT_EQ(test, pack(test, st, 1000, false, &blkoff, &frags), 1000U);
+	KUNIT_EXPECT_EQ(test, pack(test, st, 1000, XTFS_SPLIT_FILL, &blkoff, &frags), 1000U);
 	KUNIT_EXPECT_EQ(test, blkoff, 0);
 	KUNIT_EXPECT_EQ(test, frags, 1U);
-	KUNIT_EXPECT_EQ(test, pack(test, st, 1000, false, &blkoff, &frags), 1000U);
+	KUNIT_EXPECT_EQ(test, pack(test, st, 1000, XTFS_SPLIT_FILL, &blkoff, &frags), 1000U);
 	KUNIT_EXPECT_EQ(test, blkoff, 1500);
-	KUNIT_EXPECT_EQ(test, pack(test, st, 1000, false, &blkoff, &frags), 500U);
+	KUNIT_EXPECT_EQ(test, pack(test, st, 1000, XTFS_SPLIT_FILL, &blkoff, &frags), 500U);
 	KUNIT_EXPECT_EQ(test, blkoff, 500);
 	KUNIT_EXPECT_TRUE(test, skb_queue_empty(&st->q));
+}
+
+/* Demand mode: a large packet that would leave only a sliver of itself in
+ * this payload starts the next one; small packets and packets larger
+ * than the space are split as with XTFS_SPLIT_FILL.
+ */
+static void xtfs_test_pack_split_pays(struct kunit *test)
+{
+	const enum xtfs_split pays = XTFS_SPLIT_PAYS;
+	struct stream *st = st_new(test, 0);
+	u32 frags;
+	u16 blkoff;
+
+	/* 950, then 900: 50 octets left (less than 1000 / 16): it waits. */
+	st_add(test, st, false, 950, 1);
+	st_add(test, st, true, 900, 2);
+	KUNIT_EXPECT_EQ(test, pack(test, st, 1000, pays, &blkoff, &frags), 950U);
+	KUNIT_EXPECT_EQ(test, frags, 0U);
+	KUNIT_EXPECT_EQ(test, st->head_sent, 0U);
+	KUNIT_EXPECT_EQ(test, pack(test, st, 1000, pays, &blkoff, &frags), 900U);
+	KUNIT_EXPECT_EQ(test, blkoff, 0);
+	KUNIT_EXPECT_EQ(test, frags, 0U);
+	KUNIT_EXPECT_TRUE(test, skb_queue_empty(&st->q));
+
+	/* 900, then 900: 100 octets left, worth a piece. */
+	st_add(test, st, false, 900, 3);
+	st_add(test, st, false, 900, 4);
+	KUNIT_EXPECT_EQ(test, pack(test, st, 1000, pays, &blkoff, &frags), 1000U);
+	KUNIT_EXPECT_EQ(test, st->head_sent, 100U);
+	KUNIT_EXPECT_EQ(test, pack(test, st, 1000, pays, &blkoff, &frags), 800U);
+	KUNIT_EXPECT_EQ(test, blkoff, 800);
+
+	/* 960, then a small one: split. */
+	st_add(test, st, false, 960, 5);
+	st_add(test, st, false, 100, 6);
+	KUNIT_EXPECT_EQ(test, pack(test, st, 1000, pays, &blkoff, &frags), 1000U);
+	KUNIT_EXPECT_EQ(test, st->head_sent, 40U);
+	KUNIT_EXPECT_EQ(test, pack(test, st, 1000, pays, &blkoff, &frags), 60U);
+
+	/* 980, then one larger than the space: split, it never fits whole. */
+	st_add(test, st, false, 980, 7);
+	st_add(test, st, false, 1200, 8);
+	KUNIT_EXPECT_EQ(test, pack(test, st, 1000, pays, &blkoff, &frags), 1000U);
+	KUNIT_EXPECT_EQ(test, st->head_sent, 20U);
+	KUNIT_EXPECT_EQ(test, pack(test, st, 1000, pays, &blkoff, &frags), 1000U);
+	KUNIT_EXPECT_EQ(test, pack(test, st, 1000, pays, &blkoff, &frags), 180U);
+	KUNIT_EXPECT_TRUE(test, skb_queue_empty(&st->q));
+
+	/* Fixed rate and congestion control fill every payload. */
+	st_add(test, st, false, 950, 9);
+	st_add(test, st, false, 900, 10);
+	KUNIT_EXPECT_EQ(test, pack(test, st, 1000, XTFS_SPLIT_FILL, &blkoff,
+				   &frags), 1000U);
+	KUNIT_EXPECT_EQ(test, st->head_sent, 50U);
 }
 
 /* ------------------------------------------------------------------ */
@@ -769,6 +832,58 @@ static void xtfs_test_len_split(struct kunit *test)
 					k ? 2ULL : 1ULL);
 		}
 	}
+}
+
+/* A payload of one whole packet, alone or before a pad block, is handed
+ * on as the outer skb itself (xtfs_reasm_whole(): the skb fed comes out);
+ * payloads that carry more, or a piece, are copied out into new skbs.
+ */
+static void xtfs_test_whole(struct kunit *test)
+{
+	/* Each inner packet: the payload it starts in, and whether it is
+	 * that payload's skb.
+	 */
+	static const u8 first[] = { 0, 1, 2, 3, 4, 4, 5, 7 };
+	static const bool same[] = { 1, 1, 1, 1, 0, 0, 0, 1 };
+	struct stream *st = st_new(test, 3);
+	struct sk_buff *b;
+	u32 p, i = 0;
+
+	/* One packet queued at a time: each its own payload. */
+	st_add(test, st, false, 950, 1);
+	st_pack_one(test, st, 1000, false);
+	st_add(test, st, true, 900, 2);
+	st_pack_one(test, st, 1000, true);
+	/* Two pad octets after it (a pad block's first octet is 0). */
+	st_add(test, st, false, 400, 3);
+	st_pack_one(test, st, 1000, false);
+	st->plen[st->npl - 1] += 2;
+	st_add(test, st, true, 40, 4);
+	st_pack_one(test, st, 1000, false);
+	/* Two in one payload, and one in two pieces: copied out. Then one
+	 * alone again.
+	 */
+	st_add(test, st, false, 100, 5);
+	st_add(test, st, false, 100, 6);
+	st_pack_one(test, st, 1000, false);
+	st_add(test, st, false, 1500, 7);
+	st_pack(test, st, 1000, 0);
+	st_add(test, st, false, 20, 8);
+	st_pack_one(test, st, 1000, false);
+	for (p = 0; p < st->npl; p++)
+		st_feed(test, st, p);
+	st_expect(test, st);
+	KUNIT_EXPECT_EQ(test, cnt(st, XTFS_CNT_REASSEMBLED), 1ULL);
+	/* A copy is made while the payload it starts in is alive: its
+	 * address cannot be that payload's.
+	 */
+	skb_queue_walk(&st->got, b) {
+		if (i < ARRAY_SIZE(first))
+			KUNIT_EXPECT_EQ_MSG(test, (const void *)b == st->skb[first[i]],
+					    same[i], "inner packet %u", i);
+		i++;
+	}
+	KUNIT_EXPECT_EQ(test, i, (u32)ARRAY_SIZE(first));
 }
 
 /* An inner packet exactly filling the space, one octet short, one over. */
@@ -1438,8 +1553,10 @@ static struct kunit_case xtfs_aggfrag_cases[] = {
 	KUNIT_CASE(xtfs_test_pack_dont_frag),
 	KUNIT_CASE(xtfs_test_pack_fill_exact),
 	KUNIT_CASE(xtfs_test_pack_split_any),
+	KUNIT_CASE(xtfs_test_pack_split_pays),
 	KUNIT_CASE_PARAM(xtfs_test_stream, xtfs_shape_gen_params),
 	KUNIT_CASE_PARAM(xtfs_test_len_split, xtfs_shape_gen_params),
+	KUNIT_CASE_PARAM(xtfs_test_whole, xtfs_shape_gen_params),
 	KUNIT_CASE_PARAM(xtfs_test_fill_boundaries, xtfs_shape_gen_params),
 	KUNIT_CASE_PARAM(xtfs_test_loss, xtfs_shape_gen_params),
 	KUNIT_CASE_PARAM(xtfs_test_loss_burst, xtfs_shape_gen_params),
