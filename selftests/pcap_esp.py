@@ -35,8 +35,11 @@
                                random octets, write "OCTETS SHA-256" to OUT
   pcap_esp.py aggfrag FILE     for each null-cipher ESP packet carrying
                                AGGFRAG (no IV, no ICV; full snap length):
-                               "CAPACITY DATA PAD", the octets of data
-                               block space, inner data and pad block
+                               "CAPACITY DATA PAD LEAD", the octets of data
+                               block space, inner data and pad block, and
+                               the length of the block at the start of the
+                               space (0 when the block offset is not 0 or
+                               its length is not in this packet)
   pcap_esp.py udp-mix DST PORT N MIN MAX SEED OUT
                                send N datagrams of MIN..MAX random octets
                                (sizes random too), write their SHA-256 to
@@ -197,7 +200,8 @@ def esp_packets(path):
 
 
 def aggfrag_fill(path):
-    """Yield (capacity, data, pad) for each null-cipher AGGFRAG packet.
+    """Yield (capacity, data, pad, lead) for each null-cipher AGGFRAG packet
+    (lead: the length of a data block starting the space, else 0).
 
     ESP with ecb(cipher_null) and no authentication: the payload follows
     the 8-octet ESP header, then pad, pad length and next header. The
@@ -218,7 +222,7 @@ def aggfrag_fill(path):
         pay = esp[8:len(esp) - 2 - esp[-2]]
         cap = len(pay) - 4
         pos = 4 + struct.unpack("!H", pay[2:4])[0]
-        pad = 0
+        pad = lead = 0
         while pos < len(pay):
             kind = pay[pos] >> 4
             if kind == 0:
@@ -232,8 +236,10 @@ def aggfrag_fill(path):
                 break       # length field continues in the next packet
             if blen < 20:
                 raise SystemExit("bad data block length %d" % blen)
+            if pos == 4:
+                lead = blen
             pos += blen
-        yield cap, cap - pad, pad
+        yield cap, cap - pad, pad, lead
 
 
 def esp_seq(path, spi, first=None):
@@ -462,8 +468,8 @@ def main():
         tcp_send(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]),
                  int(sys.argv[5]), sys.argv[6])
     elif cmd == "aggfrag":
-        for cap, data, pad in aggfrag_fill(sys.argv[2]):
-            print(cap, data, pad)
+        for cap, data, pad, lead in aggfrag_fill(sys.argv[2]):
+            print(cap, data, pad, lead)
     elif cmd == "udp-mix":
         udp_mix(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]),
                 int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7]),
