@@ -12,6 +12,9 @@
 #   make check            every test, on the stock and the debug kernel,
 #                         inside the qemu testbed (made when missing)
 #   make demo             an IP-TFS tunnel at work on the stock kernel
+#   make bench            xtfs against the in-tree xfrm_iptfs and tunnel-mode
+#                         ESP on the lean testbed kernel (ROUNDS=3); not
+#                         part of make check
 #   make lint             checkpatch --strict and sparse over our sources
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -49,6 +52,10 @@ check:
 demo:
 	tools/testbed/demo.sh
 
+ROUNDS ?= 3
+bench:
+	tools/testbed/bench.sh $(ROUNDS)
+
 lint:
 	tools/testbed/lint.sh
 
@@ -56,4 +63,4 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	$(MAKE) -C tools/xtfs clean
 
-.PHONY: all modules helper install uninstall deb check demo lint clean
+.PHONY: all modules helper install uninstall deb check demo bench lint clean

@@ -22,7 +22,8 @@ dir=$(cd "$(dirname "$0")" && pwd)
 ALL="xtfs_kunit xtfs_module xtfs_negative xtfs_cli xtfs_tunnel xtfs_counters
 	xtfs_output xtfs_families xtfs_netem xtfs_tcp xtfs_iiv xtfs_smp
 	xtfs_security xtfs_churn xtfs_userns xtfs_failslab xtfs_fuzz xtfs_wire
-	xtfs_diet xtfs_iipc xtfs_ynl xtfs_wireshark xtfs_rate xtfs_cc xtfs_swan xtfs_deb"
+	xtfs_diet xtfs_iipc xtfs_ynl xtfs_wireshark xtfs_rate xtfs_cc xtfs_bench
+	xtfs_swan xtfs_deb"
 # The shares of the debug kernel's suites, by their seconds on that
 # kernel in a full check (three guests on two cores; xtfs_iiv and
 # xtfs_diet estimated after they stopped forking for every key octet):

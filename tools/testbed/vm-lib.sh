@@ -17,8 +17,9 @@ SPLAT_RE+='scheduling while atomic|sleeping function called from invalid'
 # build: 3,000 s once stopped it with two suites to go.
 VM_TIMEOUT=${XTFS_VM_TIMEOUT:-4200}
 
-# kernel_for stock|debug - print "RELEASE IMAGE" of that testbed kernel,
-# building the debug kernel when it is missing or out of date.
+# kernel_for stock|debug|lean - print "RELEASE IMAGE" of that testbed
+# kernel, building the debug or lean kernel (mkkernel.sh) when it is
+# missing or out of date.
 kernel_for() {
 	case $1 in
 	stock)
@@ -27,13 +28,13 @@ kernel_for() {
 		[ -n "$rel" ] || die "no stock kernel in the rootfs"
 		echo "$rel /boot/vmlinuz-$rel"
 		;;
-	debug)
+	debug | lean)
 		local out rel
-		out=$("$TOP/tools/testbed/mkkernel.sh")
+		out=$("$TOP/tools/testbed/mkkernel.sh" "$1")
 		rel=$(cat "$ROOTFS$out/.xtfs-release")
 		echo "$rel /boot/vmlinuz-$rel"
 		;;
-	*) die "unknown kernel kind '$1' (stock or debug)" ;;
+	*) die "unknown kernel kind '$1' (stock, debug or lean)" ;;
 	esac
 }
 
@@ -160,17 +161,17 @@ boot_vm() {
 	local kind=$1 image=$2 rundir=$3 cpus=$4 qopts=$5 cmd qopts_k=""
 	shift 5
 	cmd=$(printf '%q ' "$@")
-	# The debug kernel mounts the root (9p, built in) itself: let it
-	# cache file data and metadata. Under TCG that makes exec four to ten
-	# times faster there (python3 startup 9 s -> 1 s) and halves its boot.
-	# The guest's own writes reach the host: guest-run.sh syncs before it
-	# ends, and nothing on the host changes the rootfs during a run. The
-	# stock kernel boots through virtme's initramfs, which mounts the root
-	# with options of its own.
+	# The debug and lean kernels mount the root (9p, built in)
+	# themselves: let them cache file data and metadata. Under TCG that
+	# makes exec four to ten times faster there (python3 startup 9 s ->
+	# 1 s) and halves the debug boot. The guest's own writes reach the
+	# host: guest-run.sh syncs before it ends, and nothing on the host
+	# changes the rootfs during a run. The stock kernel boots through
+	# virtme's initramfs, which mounts the root with options of its own.
 	# The stock kernel's 9p is a module, mounted by virtme's initramfs
 	# without a cache: export the root a second time under the tag
 	# "xtfsroot" for guest-run.sh to mount with caching and run from.
-	if [ "$kind" = debug ]; then
+	if [ "$kind" != stock ]; then
 		qopts_k="-a rootflags=version=9p2000.L,trans=virtio,access=any,cache=loose,msize=512000"
 	else
 		qopts="${qopts:+$qopts }-fsdev local,id=xr,path=/,security_model=none,multidevs=remap"

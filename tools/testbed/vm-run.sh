@@ -3,9 +3,9 @@
 #
 # vm-run.sh - boot a testbed kernel with this tree's xtfs and run a command.
 #
-# Usage: vm-run.sh [--peer] [--private|--deb] [--name NAME] stock|debug COMMAND...
+# Usage: vm-run.sh [--peer] [--private|--deb] [--name NAME] stock|debug|lean COMMAND...
 #
-# Makes the rootfs (and for "debug" the debug kernel) when missing, builds
+# Makes the rootfs (and for "debug" and "lean" that kernel) when missing, builds
 # the module and the helper for that kernel inside the rootfs, installs the
 # module under /lib/modules/RELEASE/updates, unpacks the kernel's YNL
 # client (ynl_src), makes the strongSwan root of xtfs_swan on first need
@@ -56,7 +56,7 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-USAGE="usage: vm-run.sh [--peer] [--private|--deb] [--name NAME] stock|debug COMMAND..."
+USAGE="usage: vm-run.sh [--peer] [--private|--deb] [--name NAME] stock|debug|lean COMMAND..."
 KIND=${1:?$USAGE}
 shift
 [ $# -gt 0 ] || die "$USAGE"
