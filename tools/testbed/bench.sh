@@ -11,7 +11,8 @@
 # the table of tools/bench/report.py (min/median/max of each ratio over
 # the rounds) and leaves the raw figures and the plot under the cache:
 # $XTFS_CACHE/bench/bench-DATE.csv and .png, and bench.csv, bench.png,
-# bench.txt for the last run.
+# bench.txt for the last run. BENCH_SYSTEMS, BENCH_SECS and BENCH_IDLE_MS
+# go to the guest (see bench-guest.sh).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -30,7 +31,11 @@ main() {
 	)
 	in_chroot "mkdir -p $BDIR && gcc -O2 -Wall -Werror -o $BDIR/udpbench \
 		$CHROOT_TOP/tools/bench/udpbench.c"
-	local t0=$SECONDS stamp
+	local t0=$SECONDS stamp v
+	for v in BENCH_SYSTEMS BENCH_SECS BENCH_IDLE_MS; do
+		[ -z "${!v:-}" ] || XTFS_GUEST_ENV+=" $v=$(printf %q "${!v}")"
+	done
+	export XTFS_GUEST_ENV
 	"$(dirname "$0")/vm-run.sh" --name bench lean \
 		/xtfs/tools/bench/bench-guest.sh $BDIR/raw.csv "$ROUNDS"
 	log "guest done in $((SECONDS - t0)) s"
