@@ -233,6 +233,19 @@ profile() {
 	recv_end
 	r=$RECV
 	echo "# $SYSTEM: 5 bursts of $count x $size B: $r"
+	echo "# backlog drops per CPU: $(while read -r _ d _; do printf '%d ' "0x$d"; done </proc/net/softnet_stat)"
+	echo "# $SYSTEM: B's UDP errors (RcvbufErrors, InErrors): $(udp_rcvbuf_errors $B)" \
+		"$(ip netns exec $B awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) c[$i] = i; h = 1 }
+			else print $c["InErrors"] }' /proc/net/snmp)"
+	case $SYSTEM in
+	xtfs*)
+		for ns in $A $B; do
+			echo "# $SYSTEM $ns: $(ip netns exec $ns xtfs -j stats | python3 -c '
+import json, sys
+for s in json.load(sys.stdin):
+    print(s.get("dir"), " ".join("%s=%s" % kv for kv in s.get("stats", {}).items() if kv[1]), end="; ")')"
+		done ;;
+	esac
 	perf report -i "$TMP/perf.data" --no-children --sort sym \
 		--percent-limit 0.5 --stdio -g none 2>/dev/null | grep -v '^#' | head -60
 	perf report -i "$TMP/perf.data" --no-children --sort comm \
