@@ -108,12 +108,16 @@ def table(data):
                 fmt(median(list(data.get(("xtfs", metric), {}).values()))),
                 ratios(data, system, "xtfs", metric)))
     print()
-    errs = defaultdict(float)
-    for (system, metric), v in data.items():
-        if metric.endswith("_rcvbuf_errors"):
-            errs[system] = max(errs[system], max(v.values()))
-    print("receiving socket buffer drops (RcvbufErrors), most in one run: " +
-          ", ".join("%s %d" % (s, errs[s]) for s in sorted(errs)))
+    for suffix, what in (("_rcvbuf_errors",
+                          "receiving socket buffer drops (RcvbufErrors)"),
+                         ("_backlog_drops",
+                          "receive backlog drops (softnet_stat)")):
+        errs = defaultdict(float)
+        for (system, metric), v in data.items():
+            if metric.endswith(suffix):
+                errs[system] = max(errs[system], max(v.values()))
+        print("%s, most in one run: " % what +
+              ", ".join("%s %d" % (s, errs[s]) for s in sorted(errs)))
 
 
 def plot(data, path):
