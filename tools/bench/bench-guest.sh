@@ -150,9 +150,14 @@ recv_start() {
 	rm -f "$TMP/recv.out"
 	ip netns exec $B $UB recv $IB4 $PORT "$1" >"$TMP/recv.out" &
 	recv_pid=$!
-	while ! grep -qs ready "$TMP/recv.out"; do
+	local i
+	for i in $(seq 200); do
+		grep -qs ready "$TMP/recv.out" && return 0
+		kill -0 $recv_pid 2>/dev/null || break
 		sleep 0.05
 	done
+	echo "# udpbench recv did not start" >&2
+	return 1
 }
 
 recv_end() {
