@@ -23,7 +23,7 @@ gcc -O2 -Wall -Werror -o "$TMP/udpbench" "$BENCH/udpbench.c"
 ok $? "udpbench builds"
 
 # 2: one short round
-BENCH_SYSTEMS=$SYSTEMS BENCH_SECS=1 BENCH_IDLE_MS=700 \
+BENCH_SYSTEMS=$SYSTEMS BENCH_SECS=1 BENCH_IDLE_MS=2000 \
 	BENCH_UDPBENCH=$TMP/udpbench XTFS_NS_ID=$$-b \
 	"$BENCH/bench-guest.sh" "$TMP/raw.csv" 1 >"$TMP/guest.out" 2>&1
 r=$?

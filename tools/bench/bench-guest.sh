@@ -143,12 +143,12 @@ veth_tx() {
 	ip netns exec $A sh -c "echo \$(cat $d/tx_packets) \$(cat $d/tx_bytes)"
 }
 
-# recv_start IDLE_MS - a udpbench receiver in B on $PORT, listening once
-# this returns; recv_end waits for it and sets RECV to its line (not in a
-# subshell: only this shell can wait for it).
+# recv_start IDLE_MS [EXPECT] - a udpbench receiver in B on $PORT,
+# listening once this returns; recv_end waits for it and sets RECV to its
+# line (not in a subshell: only this shell can wait for it).
 recv_start() {
 	rm -f "$TMP/recv.out"
-	ip netns exec $B $UB recv $IB4 $PORT "$1" >"$TMP/recv.out" &
+	ip netns exec $B $UB recv $IB4 $PORT "$@" >"$TMP/recv.out" &
 	recv_pid=$!
 	local i
 	for i in $(seq 200); do
@@ -175,7 +175,13 @@ udp_run() {
 	rb0=$(udp_rcvbuf_errors $B)
 	bl0=$(backlog_drops)
 	tx0=$(veth_tx)
-	recv_start $IDLE
+	if [ "$count" -gt 0 ]; then
+		# A burst's receiver stops at its last datagram: a long idle
+		# time then costs nothing and survives a slow (debug) kernel.
+		recv_start $((IDLE * 4)) "$count"
+	else
+		recv_start $IDLE
+	fi
 	s=$(ip netns exec $A $UB send $IB4 $PORT "$sizes" "$count" "$secs")
 	recv_end
 	r=$RECV
@@ -206,12 +212,24 @@ udp_run() {
 	fi
 }
 
+# iperf_server PORT - an iperf3 server in B for one test, listening once
+# this returns (a debug kernel takes seconds to start one)
+iperf_server() {
+	local i
+	ip netns exec $B iperf3 -s -1 -p "$1" -D >/dev/null
+	for i in $(seq 100); do
+		ip netns exec $B ss -Hltn "sport = :$1" | grep -q . && return 0
+		sleep 0.1
+	done
+	echo "# iperf3 server on port $1 did not start" >&2
+	return 1
+}
+
 # tcp_run - one iperf3 flow for 10 s, then four: two on each of two SA
 # pairs, each pair's client on its own CPU. Received Mbit/s.
 tcp_run() {
 	local a b c1
-	ip netns exec $B iperf3 -s -1 -p 5201 -D -I "$TMP/s1.pid" >/dev/null
-	sleep 0.5
+	iperf_server 5201
 	a=$(ip netns exec $A iperf3 -c $IB4 -p 5201 --connect-timeout 5000 -t $(secs 10) -J 2>/dev/null |
 		python3 -c 'import json,sys; print("%.1f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6))')
 	emit tcp1_mbps "${a:-0}"
@@ -221,9 +239,8 @@ tcp_run() {
 	ip -n $A route add $IB2/32 dev veth-a src $IA2
 	ip -n $B route add $IA2/32 dev veth-b src $IB2
 	tunnel_pair 2 0x300 0x400 $IA2 $IB2 || { emit tcp4_mbps 0; return; }
-	ip netns exec $B iperf3 -s -1 -p 5201 -D -I "$TMP/s1.pid" >/dev/null
-	ip netns exec $B iperf3 -s -1 -p 5202 -D -I "$TMP/s2.pid" >/dev/null
-	sleep 0.5
+	iperf_server 5201
+	iperf_server 5202
 	ip netns exec $A taskset -c 0 iperf3 -c $IB4 -p 5201 --connect-timeout 5000 -P 2 -t $(secs 10) -J \
 		>"$TMP/c1.json" 2>/dev/null &
 	c1=$!

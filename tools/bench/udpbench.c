@@ -9,9 +9,10 @@
  *	"64" or "40*7,576*4,1500" (the simple IMIX). Prints
  *	"sent N OCTETS START_NS END_NS ERRORS" (CLOCK_MONOTONIC).
  *
- *   udpbench recv ADDR PORT IDLE_MS
- *	receive on ADDR:PORT (a 16 MiB socket buffer) until IDLE_MS passed
- *	without a datagram once one came (or 10 s with none), then print
+ *   udpbench recv ADDR PORT IDLE_MS [EXPECT]
+ *	receive on ADDR:PORT (a 16 MiB socket buffer) until EXPECT datagrams
+ *	came (when given), or IDLE_MS passed without a datagram once one came
+ *	(or 10 s with none), then print
  *	"recv N OCTETS FIRST_NS LAST_NS" (CLOCK_MONOTONIC arrival times).
  *	It prints "ready" once it listens.
  *
@@ -166,14 +167,16 @@ static int do_recv(int argc, char **argv)
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
 	struct sockaddr_storage ss;
-	uint64_t got = 0, octets = 0, first = 0, last = 0;
+	uint64_t got = 0, octets = 0, first = 0, last = 0, expect = 0;
 	int fd, i, idle_ms, rcvbuf = 16 << 20;
 	struct pollfd pfd;
 	socklen_t len;
 
-	if (argc != 5)
+	if (argc != 5 && argc != 6)
 		return 2;
 	idle_ms = atoi(argv[4]);
+	if (argc == 6)
+		expect = strtoull(argv[5], NULL, 10);
 	fd = make_socket(argv[2], atoi(argv[3]), &ss, &len);
 	/* Root may exceed rmem_max; others get what it allows. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
@@ -193,7 +196,7 @@ static int do_recv(int argc, char **argv)
 	fflush(stdout);
 	pfd.fd = fd;
 	pfd.events = POLLIN;
-	for (;;) {
+	while (!expect || got < expect) {
 		int r = poll(&pfd, 1, got ? idle_ms : 10000);
 
 		if (r < 0 && errno != EINTR)
@@ -230,6 +233,6 @@ int main(int argc, char **argv)
 	if (r == 2)
 		fprintf(stderr,
 			"usage: udpbench send ADDR PORT SIZES COUNT SECS\n"
-			"       udpbench recv ADDR PORT IDLE_MS\n");
+			"       udpbench recv ADDR PORT IDLE_MS [EXPECT]\n");
 	return r;
 }
